@@ -1,0 +1,12 @@
+//! The HTTP edge of an API function: route table, request accessors, JSON bodies and
+//! responses. A service declares its routes with [`Router`] and hands it to [`run`].
+
+mod body;
+mod request;
+mod response;
+mod router;
+
+pub use body::{parse_json, MAX_BODY_BYTES};
+pub use request::ApiRequest;
+pub use response::{created, error_response, json, no_content, ApiResult};
+pub use router::{run, Router};

@@ -1,0 +1,22 @@
+//! Common plumbing for every crabcart service, written once so that handlers read like
+//! the business rule: errors and their HTTP shape, request parsing, the caller, config,
+//! AWS clients, telemetry, the event envelope, the transactional outbox, the SQS batch
+//! consumer and pagination cursors.
+
+pub mod auth;
+pub mod aws;
+pub mod config;
+pub mod consumer;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod ids;
+pub mod outbox;
+pub mod pagination;
+pub mod store;
+pub mod telemetry;
+pub mod time;
+
+pub use auth::Caller;
+pub use error::{ApiError, FieldError};
+pub use events::{Envelope, Event};
