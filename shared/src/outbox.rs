@@ -9,6 +9,7 @@
 
 use crate::events::{Envelope, Event};
 use crate::store::{is_transient, StoreError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
@@ -146,10 +147,12 @@ impl Transaction {
         if is_transient(&err) {
             return Err(CommitError::Unavailable(err.into()));
         }
-        let reasons = err
-            .as_service_error()
-            .and_then(|e| e.as_transaction_canceled_exception())
-            .map(|e| e.cancellation_reasons().to_vec());
+        let reasons = match err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+                Some(e.cancellation_reasons().to_vec())
+            }
+            _ => None,
+        };
         let Some(reasons) = reasons else {
             return Err(CommitError::Other(err.into()));
         };

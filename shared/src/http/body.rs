@@ -53,13 +53,11 @@ fn into_api_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiErro
     // the first clause and name the field it is about.
     let text = message.split(" at line").next().unwrap_or(&message);
     let named = backticked(text);
+    // serde_path_to_error already ends the path with an unknown field's name, but a
+    // missing field is reported at its parent, so its name has to be appended.
     let field = match (named, path.as_str()) {
-        (Some(name), "." | "") if text.starts_with("unknown field") || text.starts_with("missing field") => {
-            name.to_owned()
-        }
-        (Some(name), parent) if text.starts_with("unknown field") || text.starts_with("missing field") => {
-            format!("{parent}.{name}")
-        }
+        (Some(name), "." | "") if text.starts_with("missing field") => name.to_owned(),
+        (Some(name), parent) if text.starts_with("missing field") => format!("{parent}.{name}"),
         (_, ".") => String::new(),
         (_, parent) => parent.to_owned(),
     };
