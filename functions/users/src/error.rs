@@ -1,0 +1,79 @@
+//! The users service's errors and their one mapping to HTTP.
+
+use crate::identity::IdentityError;
+use shared::store::StoreError;
+use shared::{ApiError, FieldError};
+
+/// Everything a users route can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum UsersError {
+    /// Fields that break their format or length rules.
+    #[error("invalid request")]
+    Invalid(Vec<FieldError>),
+    /// A well-formed password the policy refuses.
+    #[error("password too weak")]
+    WeakPassword(FieldError),
+    /// The email is registered already.
+    #[error("email already registered")]
+    EmailTaken,
+    /// Wrong email/password, or an unusable refresh token.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Sign-in before the email was confirmed.
+    #[error("email not confirmed")]
+    NotConfirmed,
+    /// Wrong or expired confirmation code (also for unknown emails, to not reveal them).
+    #[error("invalid or expired confirmation code")]
+    InvalidCode,
+    /// The account was confirmed before.
+    #[error("account already confirmed")]
+    AlreadyConfirmed,
+    /// No such user, or not visible to the caller.
+    #[error("user not found")]
+    UserNotFound,
+    /// Cognito failed.
+    #[error(transparent)]
+    Identity(IdentityError),
+    /// DynamoDB failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<IdentityError> for UsersError {
+    fn from(err: IdentityError) -> Self {
+        match err {
+            IdentityError::UsernameExists => Self::EmailTaken,
+            IdentityError::NotAuthorized => Self::InvalidCredentials,
+            IdentityError::NotConfirmed => Self::NotConfirmed,
+            IdentityError::InvalidCode => Self::InvalidCode,
+            IdentityError::InvalidPassword(reason) => {
+                Self::WeakPassword(FieldError::new("password", reason))
+            }
+            other => Self::Identity(other),
+        }
+    }
+}
+
+impl From<UsersError> for ApiError {
+    fn from(err: UsersError) -> Self {
+        match err {
+            UsersError::Invalid(details) => ApiError::Validation(details),
+            UsersError::WeakPassword(detail) => ApiError::Unprocessable {
+                message: "password does not meet the password policy".to_owned(),
+                details: vec![detail],
+            },
+            UsersError::EmailTaken => ApiError::Conflict("an account with this email already exists".to_owned()),
+            UsersError::InvalidCredentials => ApiError::Unauthorized("invalid credentials".to_owned()),
+            UsersError::NotConfirmed => ApiError::Forbidden("email address not confirmed yet".to_owned()),
+            UsersError::InvalidCode => ApiError::unprocessable_field("code", "invalid or expired confirmation code"),
+            UsersError::AlreadyConfirmed => ApiError::Conflict("account already confirmed".to_owned()),
+            UsersError::UserNotFound => ApiError::NotFound("user not found".to_owned()),
+            UsersError::Identity(IdentityError::Unavailable(cause)) => {
+                tracing::warn!(error = %cause, "cognito unavailable");
+                ApiError::Unavailable { retry_after_secs: 1 }
+            }
+            UsersError::Identity(other) => ApiError::Internal(other.into()),
+            UsersError::Store(err) => err.into(),
+        }
+    }
+}

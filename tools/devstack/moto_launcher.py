@@ -1,0 +1,102 @@
+"""moto server for the crabcart devstack.
+
+Runs the same WSGI app as `moto_server` (DomainDispatcherApplication(create_backend_app)
+under werkzeug's threaded server) with one addition: DynamoDB API requests are
+serialized behind one lock. moto's backends keep no per-request lock, so two concurrent
+conditional writes (or a transaction and a write) can interleave inside moto and both
+succeed, which real DynamoDB never allows. Only requests whose X-Amz-Target starts with
+"DynamoDB_" take the lock: DynamoDB Streams ("DynamoDBStreams_...") and SQS (whose long
+polls block for up to 20 s) must not queue behind it.
+
+Usage: python moto_launcher.py <port> [<parent pid>]
+The devstack picks the port. With a parent pid the server exits when that process is
+gone, so a devstack killed with SIGKILL does not leave moto running.
+"""
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+
+from werkzeug.serving import run_simple
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+
+DYNAMODB_LOCK = threading.Lock()
+
+
+def serialize_dynamodb(inner):
+    def app(environ, start_response):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith("DynamoDB_"):
+            return inner(environ, start_response)
+        with DYNAMODB_LOCK:
+            captured = []
+
+            def capture(status, headers, exc_info=None):
+                captured.append((status, headers, exc_info))
+                return lambda _data: None
+
+            result = inner(environ, capture)
+            # The body iterable may be lazy: drain it inside the lock so the whole
+            # request, not just its start, is atomic.
+            try:
+                body = [chunk for chunk in result]
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        status, headers, exc_info = captured[-1]
+        start_response(status, headers, exc_info)
+        return body
+
+    return app
+
+
+def exit_with_parent(parent_pid):
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:
+            pass
+        if os.getppid() != parent_pid:
+            os._exit(0)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.stderr.write("usage: moto_launcher.py <port> [<parent pid>]\n")
+        sys.exit(2)
+    port = int(sys.argv[1])
+    if len(sys.argv) > 2:
+        threading.Thread(
+            target=exit_with_parent, args=(int(sys.argv[2]),), daemon=True
+        ).start()
+
+    os.environ.setdefault("MOTO_PORT", str(port))
+    # One log line per request would drown the devstack's own output.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(
+        "127.0.0.1",
+        port,
+        serialize_dynamodb(app),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
+
+
+if __name__ == "__main__":
+    main()

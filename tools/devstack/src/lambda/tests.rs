@@ -1,0 +1,153 @@
+//! Runtime API tests against a real runtime client (tests/fixtures/echo_runtime.py).
+
+use super::*;
+use serde_json::json;
+
+pub(crate) fn echo_fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/echo_runtime.py")
+}
+
+pub(crate) fn echo_spec(name: &str, timeout: Duration, env: &[(&str, &str)]) -> FunctionSpec {
+    FunctionSpec {
+        name: name.to_string(),
+        binary: echo_fixture(),
+        env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        timeout,
+        memory_mb: 128,
+    }
+}
+
+async fn echo(timeout: Duration) -> FunctionHandle {
+    FunctionHandle::start(echo_spec("EchoFunction", timeout, &[]))
+        .await
+        .expect("start echo function")
+}
+
+#[tokio::test]
+async fn invoke_echoes_with_runtime_headers() {
+    let f = echo(Duration::from_secs(5)).await;
+    let before = SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let out = f.invoke(json!({"hello": "world"})).await.expect("invoke");
+    let after = SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    assert_eq!(out["echo"], json!({"hello": "world"}));
+    assert_eq!(
+        out["functionArn"],
+        "arn:aws:lambda:us-east-1:123456789012:function:EchoFunction"
+    );
+    let deadline = out["deadlineMs"].as_i64().unwrap();
+    // The deadline is the pickup time plus the function timeout.
+    assert!(
+        deadline >= before + 5_000 && deadline <= after + 5_000,
+        "deadline {deadline} not in [{before}+5s, {after}+5s]"
+    );
+    assert!(out["traceId"].as_str().unwrap().starts_with("Root=1-"));
+    let second = f.invoke(json!({"n": 2})).await.expect("second invoke");
+    assert_eq!(second["echo"], json!({"n": 2}));
+    assert_ne!(out["requestId"], second["requestId"]);
+    assert_eq!(out["pid"], second["pid"], "the same environment serves both");
+    f.shutdown().await;
+}
+
+#[tokio::test]
+async fn function_error_is_reported() {
+    let f = echo(Duration::from_secs(5)).await;
+    match f.invoke(json!({"fail": "nope"})).await {
+        Err(InvokeError::Function { error_type, error_message }) => {
+            assert_eq!(error_type, "TestError");
+            assert_eq!(error_message, "nope");
+        }
+        other => panic!("expected a function error, got {other:?}"),
+    }
+    // The environment survives a handled error.
+    assert_eq!(f.invoke(json!({"ok": 1})).await.expect("after error")["echo"]["ok"], 1);
+    f.shutdown().await;
+}
+
+#[tokio::test]
+async fn timeout_kills_and_restarts() {
+    let f = echo(Duration::from_millis(700)).await;
+    let first = f.invoke(json!({"x": 1})).await.expect("first");
+    let started = Instant::now();
+    match f.invoke(json!({"sleep": 5})).await {
+        Err(InvokeError::Timeout) => {}
+        other => panic!("expected timeout, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(2), "timeout took {:?}", started.elapsed());
+    let after = f.invoke(json!({"x": 2})).await.expect("invoke after timeout");
+    assert_eq!(after["echo"]["x"], 2);
+    assert_ne!(first["pid"], after["pid"], "a fresh process serves after a timeout");
+    f.shutdown().await;
+}
+
+#[tokio::test]
+async fn crash_is_reported_and_restarted() {
+    let f = echo(Duration::from_secs(5)).await;
+    let first = f.invoke(json!({"x": 1})).await.expect("first");
+    match f.invoke(json!({"crash": true})).await {
+        Err(InvokeError::Crashed(msg)) => {
+            assert!(msg.contains("exit status: 3"), "{msg}");
+            assert!(msg.contains("crashing now"), "stderr tail missing: {msg}");
+        }
+        other => panic!("expected crash, got {other:?}"),
+    }
+    let after = f.invoke(json!({"x": 2})).await.expect("invoke after crash");
+    assert_eq!(after["echo"]["x"], 2);
+    assert_ne!(first["pid"], after["pid"]);
+    f.shutdown().await;
+}
+
+#[tokio::test]
+async fn concurrent_invokes_are_serialized_and_answered() {
+    let f = echo(Duration::from_secs(5)).await;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let f = f.clone();
+        tasks.push(tokio::spawn(async move { (i, f.invoke(json!({"i": i, "sleep": 0.02})).await) }));
+    }
+    let mut pids = std::collections::HashSet::new();
+    for t in tasks {
+        let (i, out) = t.await.unwrap();
+        let out = out.expect("concurrent invoke");
+        assert_eq!(out["echo"]["i"], i, "each caller gets its own answer");
+        pids.insert(out["pid"].as_i64().unwrap());
+    }
+    assert_eq!(pids.len(), 1, "one execution environment");
+    f.shutdown().await;
+}
+
+#[tokio::test]
+async fn repeated_init_error_fails_invoke_with_init() {
+    let f = FunctionHandle::start(echo_spec("InitFailFunction", Duration::from_secs(3), &[("INIT_FAIL", "1")]))
+        .await
+        .expect("spawning works even if init fails");
+    match f.invoke(json!({})).await {
+        Err(InvokeError::Init(msg)) => assert!(msg.contains("bad config"), "{msg}"),
+        other => panic!("expected init error, got {other:?}"),
+    }
+    f.shutdown().await;
+    assert!(matches!(f.invoke(json!({})).await, Err(InvokeError::Init(_))));
+}
+
+#[tokio::test]
+async fn shutdown_fails_in_flight_invocation() {
+    let f = echo(Duration::from_secs(10)).await;
+    // Warm up so the sleeping invocation is surely in flight, not queued, at shutdown.
+    f.invoke(json!({})).await.expect("warm-up");
+    let g = f.clone();
+    let pending = tokio::spawn(async move { g.invoke(json!({"sleep": 5})).await });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let started = Instant::now();
+    f.shutdown().await;
+    let res = pending.await.unwrap();
+    assert!(matches!(res, Err(InvokeError::Crashed(_))), "{res:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn missing_binary_fails_start() {
+    let mut spec = echo_spec("Missing", Duration::from_secs(1), &[]);
+    spec.binary = PathBuf::from("/nonexistent/bootstrap");
+    assert!(FunctionHandle::start(spec).await.is_err());
+}
+
+use std::time::SystemTime;

@@ -1,0 +1,151 @@
+//! Seed data: the admin user (and the sample catalog once the template has products).
+
+use crate::provision::props::sdk_err;
+use crate::provision::Clients;
+use crate::template::Context;
+use anyhow::{anyhow, Context as _, Result};
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, MessageActionType};
+use serde_json::json;
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const DEFAULT_ADMIN_PASSWORD: &str = "Admin-Passw0rd!";
+const ADMIN_GROUP: &str = "admin";
+
+pub fn admin_password() -> String {
+    std::env::var("CRABCART_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| DEFAULT_ADMIN_PASSWORD.to_owned())
+}
+
+/// The pool the admin lives in: the pool of the template's "admin" group, else the only pool.
+pub fn admin_pool(ctx: &Context) -> Option<(String, Option<String>)> {
+    let group = ctx
+        .resources
+        .values()
+        .find(|o| o.type_ == "AWS::Cognito::UserPoolGroup" && o.ref_ == ADMIN_GROUP);
+    if let Some(g) = group {
+        if let Some(pool) = g.attrs.get("UserPoolId") {
+            return Some((pool.clone(), Some(g.ref_.clone())));
+        }
+    }
+    ctx.resources
+        .values()
+        .find(|o| o.type_ == "AWS::Cognito::UserPool")
+        .map(|p| (p.ref_.clone(), None))
+}
+
+/// Creates admin@example.com and puts it in the admin group. With a registration route
+/// the user registers through the real API, so the users service creates its profile and
+/// emits UserRegistered like for any user; otherwise it is created in Cognito directly.
+pub async fn seed_admin(
+    ctx: &Context,
+    clients: &Clients,
+    api_url: &str,
+    register_route: bool,
+    password: &str,
+) -> Result<()> {
+    let Some((pool_id, group)) = admin_pool(ctx) else {
+        tracing::info!("no user pool in the template: no admin user seeded");
+        return Ok(());
+    };
+    let mut registered = false;
+    if register_route {
+        let resp = reqwest::Client::new()
+            .post(format!("{api_url}/v1/auth/register"))
+            .json(&json!({"email": ADMIN_EMAIL, "password": password, "name": "Admin"}))
+            .send()
+            .await;
+        match resp {
+            Ok(r) if r.status().is_success() || r.status() == reqwest::StatusCode::CONFLICT => registered = true,
+            Ok(r) => {
+                let status = r.status();
+                let body = r.text().await.unwrap_or_default();
+                tracing::warn!(%status, %body, "registering the admin through the API failed; creating it in Cognito directly");
+            }
+            Err(e) => tracing::warn!(error = %e, "registering the admin through the API failed; creating it in Cognito directly"),
+        }
+    }
+    if !registered {
+        create_in_cognito(clients, &pool_id, password).await?;
+    }
+    match group {
+        Some(g) => {
+            clients
+                .cognito
+                .admin_add_user_to_group()
+                .user_pool_id(&pool_id)
+                .username(ADMIN_EMAIL)
+                .group_name(&g)
+                .send()
+                .await
+                .map_err(sdk_err)
+                .context("AdminAddUserToGroup")?;
+        }
+        None => tracing::warn!("the template has no UserPoolGroup named admin: the seeded admin is a plain user"),
+    }
+    Ok(())
+}
+
+async fn create_in_cognito(clients: &Clients, pool_id: &str, password: &str) -> Result<()> {
+    let attr = |n: &str, v: &str| AttributeType::builder().name(n).value(v).build();
+    let created = clients
+        .cognito
+        .admin_create_user()
+        .user_pool_id(pool_id)
+        .username(ADMIN_EMAIL)
+        .user_attributes(attr("email", ADMIN_EMAIL)?)
+        .user_attributes(attr("email_verified", "true")?)
+        .message_action(MessageActionType::Suppress)
+        .send()
+        .await;
+    if let Err(e) = created {
+        let exists = e
+            .as_service_error()
+            .is_some_and(|s| s.is_username_exists_exception());
+        if !exists {
+            return Err(sdk_err(e)).context("AdminCreateUser");
+        }
+    }
+    clients
+        .cognito
+        .admin_set_user_password()
+        .user_pool_id(pool_id)
+        .username(ADMIN_EMAIL)
+        .password(password)
+        .permanent(true)
+        .send()
+        .await
+        .map_err(sdk_err)
+        .context("AdminSetUserPassword")?;
+    Ok(())
+}
+
+/// Logs in as the admin once, so a broken seed is reported at startup, not by the first test.
+pub async fn check_admin_login(clients: &Clients, client_id: &str, password: &str) -> Result<()> {
+    let out = clients
+        .cognito
+        .initiate_auth()
+        .client_id(client_id)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", ADMIN_EMAIL)
+        .auth_parameters("PASSWORD", password)
+        .send()
+        .await
+        .map_err(sdk_err)
+        .context("InitiateAuth as the seeded admin")?;
+    out.authentication_result()
+        .and_then(|a| a.id_token())
+        .map(|_| ())
+        .ok_or_else(|| anyhow!("InitiateAuth as the seeded admin returned no ID token (challenge {:?})", out.challenge_name()))
+}
+
+/// The sample catalog goes in through the products API (as an admin), so it needs that
+/// route; until the template has it there is nothing to seed.
+pub fn seed_catalog(enabled: bool, has_products_route: bool) -> &'static str {
+    match (enabled, has_products_route) {
+        (false, _) => "skipped (--no-seed-catalog)",
+        (true, false) => "skipped: the template has no POST /v1/products route",
+        (true, true) => "skipped: the devstack has no sample catalog for the products API yet",
+    }
+}

@@ -1,0 +1,61 @@
+//! Shared test fixtures: the real template, resolved against fake resources or a real moto.
+
+use crate::provision::register_serverless;
+use crate::template::intrinsics::resolve_parameters;
+use crate::template::{Context, Outputs, Template};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn real_template() -> Template {
+    Template::load(&workspace().join("template.yaml")).unwrap()
+}
+
+pub const POOL_ID: &str = "us-east-1_abc";
+pub const CLIENT_ID: &str = "client123";
+
+/// The real template with every resource it needs "provisioned" as fixed fakes.
+pub fn fake_ctx(t: &Template) -> Context {
+    let params = resolve_parameters(t, &BTreeMap::new()).unwrap();
+    let mut ctx = Context::new(t, params);
+    register_serverless(t, &mut ctx).unwrap();
+    let r = &mut ctx.resources;
+    r.insert(
+        "UsersTable".into(),
+        Outputs::new("AWS::DynamoDB::Table", "crabcart-UsersTable")
+            .with("Arn", "arn:aws:dynamodb:us-east-1:123456789012:table/crabcart-UsersTable")
+            .with("StreamArn", "arn:aws:dynamodb:us-east-1:123456789012:table/crabcart-UsersTable/stream/x"),
+    );
+    r.insert(
+        "UserPool".into(),
+        Outputs::new("AWS::Cognito::UserPool", POOL_ID)
+            .with("Arn", format!("arn:aws:cognito-idp:us-east-1:123456789012:userpool/{POOL_ID}")),
+    );
+    r.insert(
+        "UserPoolClient".into(),
+        Outputs::new("AWS::Cognito::UserPoolClient", CLIENT_ID).with("UserPoolId", POOL_ID),
+    );
+    r.insert(
+        "AdminGroup".into(),
+        Outputs::new("AWS::Cognito::UserPoolGroup", "admin").with("UserPoolId", POOL_ID),
+    );
+    r.insert("UsersTopic".into(), Outputs::new("AWS::SNS::Topic", "arn:topic").with("TopicName", "t"));
+    r.insert(
+        "UsersOutboxFailuresQueue".into(),
+        Outputs::new("AWS::SQS::Queue", "http://q/failures")
+            .with("Arn", "arn:aws:sqs:us-east-1:123456789012:failures")
+            .with("QueueName", "failures"),
+    );
+    r.insert("ApiAccessLogGroup".into(), Outputs::new("AWS::Logs::LogGroup", "g").with("Arn", "arn:g"));
+    ctx
+}
+
+/// The project venv's python, for tests that run a real moto.
+pub fn venv_python() -> PathBuf {
+    let p = workspace().join(".venv/bin/python");
+    assert!(p.is_file(), "{} is missing: run `make venv` (or the devstack once) first", p.display());
+    p
+}
