@@ -18,6 +18,7 @@ OPTIONS:
     --state-file PATH               write URLs, ids and credentials as JSON here once ready (removed on exit)
     --parameter-overrides K=V ...   template parameter values (as sam deploy --parameter-overrides)
     --no-seed-catalog               do not create the sample catalog
+    --exit-on-stdin-eof             shut down when stdin closes (test harnesses: the stack dies with them)
     -h, --help                      print this help
 
 ENVIRONMENT:
@@ -35,6 +36,7 @@ pub struct Args {
     pub state_file: Option<PathBuf>,
     pub parameter_overrides: BTreeMap<String, String>,
     pub seed_catalog: bool,
+    pub exit_on_stdin_eof: bool,
 }
 
 impl Default for Args {
@@ -47,6 +49,7 @@ impl Default for Args {
             state_file: None,
             parameter_overrides: BTreeMap::new(),
             seed_catalog: true,
+            exit_on_stdin_eof: false,
         }
     }
 }
@@ -75,6 +78,7 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Option<Args>> {
             "--bin-dir" => args.bin_dir = Some(PathBuf::from(value("--bin-dir")?)),
             "--state-file" => args.state_file = Some(PathBuf::from(value("--state-file")?)),
             "--no-seed-catalog" => args.seed_catalog = false,
+            "--exit-on-stdin-eof" => args.exit_on_stdin_eof = true,
             "--parameter-overrides" => {
                 let mut any = false;
                 if let Some(v) = inline.clone() {
@@ -145,6 +149,7 @@ mod tests {
             "B=x=y",
             "ParameterKey=C,ParameterValue=3",
             "--no-seed-catalog",
+            "--exit-on-stdin-eof",
             "--state-file",
             "/tmp/s.json",
         ])
@@ -156,6 +161,7 @@ mod tests {
         assert_eq!(a.parameter_overrides["B"], "x=y");
         assert_eq!(a.parameter_overrides["C"], "3");
         assert!(!a.seed_catalog);
+        assert!(a.exit_on_stdin_eof);
         assert_eq!(a.state_file, Some(PathBuf::from("/tmp/s.json")));
         assert!(p(&["--help"]).unwrap().is_none());
     }

@@ -5,7 +5,6 @@ mod apigw;
 mod cli;
 mod functions;
 mod lambda;
-mod moto;
 mod provision;
 mod seed;
 mod sources;
@@ -61,7 +60,7 @@ async fn main() -> ExitCode {
 /// Everything started so far, so that shutdown (normal, on error, or on a signal in the
 /// middle of startup) stops exactly what runs.
 struct Running {
-    moto: Option<moto::MotoServer>,
+    moto: Option<moto_runner::MotoServer>,
     functions: Vec<FunctionHandle>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     stop: watch::Sender<bool>,
@@ -89,25 +88,50 @@ impl Running {
     }
 }
 
+/// What stops the stack: Ctrl-C, SIGTERM, and (with --exit-on-stdin-eof) stdin closing,
+/// which is how a test harness that dies without cleaning up still takes the stack along.
 struct Signals {
     int: Signal,
     term: Signal,
+    stdin_closed: Option<watch::Receiver<bool>>,
 }
 
 impl Signals {
-    fn install() -> Result<Signals> {
+    fn install(exit_on_stdin_eof: bool) -> Result<Signals> {
         Ok(Signals {
             int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
             term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            stdin_closed: exit_on_stdin_eof.then(watch_stdin),
         })
     }
 
     async fn recv(&mut self) -> &'static str {
+        let stdin_closed = async {
+            match &mut self.stdin_closed {
+                Some(rx) => {
+                    let _ = rx.wait_for(|closed| *closed).await;
+                }
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = self.int.recv() => "SIGINT",
             _ = self.term.recv() => "SIGTERM",
+            _ = stdin_closed => "stdin closed",
         }
     }
+}
+
+fn watch_stdin() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    // A plain thread: tokio's stdin is a blocking thread anyway, and this one may block forever.
+    std::thread::spawn(move || {
+        let mut sink = [0u8; 256];
+        let mut stdin = std::io::stdin();
+        while matches!(std::io::Read::read(&mut stdin, &mut sink), Ok(n) if n > 0) {}
+        let _ = tx.send(true);
+    });
+    rx
 }
 
 fn find_template(path: &Path, root: &Path) -> PathBuf {
@@ -128,8 +152,8 @@ async fn bind_api(port: u16) -> Result<tokio::net::TcpListener> {
 }
 
 async fn run(args: cli::Args) -> Result<()> {
-    let mut signals = Signals::install()?;
-    let root = moto::workspace_root();
+    let mut signals = Signals::install(args.exit_on_stdin_eof)?;
+    let root = moto_runner::workspace_root();
     let template_path = find_template(&args.template, &root);
     let template = Template::load(&template_path)?;
 
@@ -144,7 +168,7 @@ async fn run(args: cli::Args) -> Result<()> {
     provision::register_serverless(&template, &mut ctx)?;
     let api_listener = bind_api(args.api_port).await?;
 
-    let python = moto::ensure_venv(&root).await?;
+    let python = moto_runner::ensure_venv(&root).await?;
     tracing::info!("starting moto");
     let (stop, _) = watch::channel(false);
     let mut running = Running {
@@ -188,7 +212,7 @@ async fn startup(
     api_listener: tokio::net::TcpListener,
     running: &mut Running,
 ) -> Result<()> {
-    let moto = moto::MotoServer::start(python, args.moto_port).await?;
+    let moto = moto_runner::MotoServer::start(python, args.moto_port).await?;
     let moto_url = moto.url.clone();
     running.moto = Some(moto);
     tracing::info!(url = %moto_url, "moto is up; provisioning from {}", "the template");

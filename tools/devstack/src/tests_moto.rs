@@ -3,7 +3,7 @@
 //! redrive, moto-issued Cognito tokens through the authorizer, and the DynamoDB lock.
 
 use crate::apigw::auth::{render_claims, AuthError, CognitoAuthorizer, Verifier};
-use crate::moto::MotoServer;
+use moto_runner::MotoServer;
 use crate::provision::{self, Clients};
 use crate::seed;
 use crate::template::intrinsics::resolve_parameters;

@@ -1,24 +1,27 @@
-//! The project virtualenv and the moto server running from it.
+//! The project's pinned moto: the `.venv` it is installed into on first use, and a moto
+//! server process (with the DynamoDB request lock of `moto_launcher.py`). The devstack
+//! runs one; adapter tests share one per test binary through [`shared_endpoint`].
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
 /// Embedded so the binary runs the launcher that matches its own code, wherever it is run from.
 const LAUNCHER: &str = include_str!("../moto_launcher.py");
-const REQUIREMENTS: &str = include_str!("../requirements.txt");
+const REQUIREMENTS: &str = include_str!("../../../requirements-dev.txt");
 /// moto imports a lot; a cold first start on a busy laptop takes a while.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The workspace root: the nearest ancestor of the working directory holding
-/// tools/devstack/requirements.txt, else where this crate was built from.
+/// requirements-dev.txt next to tools/, else where this crate was built from.
 pub fn workspace_root() -> PathBuf {
     if let Ok(cwd) = std::env::current_dir() {
         for dir in cwd.ancestors() {
-            if dir.join("tools/devstack/requirements.txt").is_file() {
+            if dir.join("requirements-dev.txt").is_file() && dir.join("tools").is_dir() {
                 return dir.to_path_buf();
             }
         }
@@ -26,14 +29,14 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The moto version requirements.txt pins.
+/// The moto version requirements-dev.txt pins.
 pub fn pinned_moto_version() -> Result<String> {
     REQUIREMENTS
         .lines()
         .map(str::trim)
         .find(|l| l.starts_with("moto"))
         .and_then(|l| l.split_once("==").map(|(_, v)| v.trim().to_owned()))
-        .ok_or_else(|| anyhow!("tools/devstack/requirements.txt does not pin moto with =="))
+        .ok_or_else(|| anyhow!("requirements-dev.txt does not pin moto with =="))
 }
 
 /// Makes sure `<root>/.venv` has the pinned moto; creates/installs it if not.
@@ -65,7 +68,7 @@ pub async fn ensure_venv(root: &Path) -> Result<PathBuf> {
             );
         }
     }
-    let req_file = root.join("tools/devstack/requirements.txt");
+    let req_file = root.join("requirements-dev.txt");
     let req_file = if req_file.is_file() {
         req_file
     } else {
@@ -136,12 +139,17 @@ pub fn choose_port(port: u16, flag: &str) -> Result<u16> {
     }
 }
 
+/// A running moto server; stopped on [`MotoServer::stop`], on drop, and (through the
+/// launcher's parent-pid watch) when this process dies.
 pub struct MotoServer {
+    /// `http://127.0.0.1:<port>`, the `AWS_ENDPOINT_URL` for every client.
     pub url: String,
     child: Child,
 }
 
 impl MotoServer {
+    /// Starts moto from the venv's `python` on `port` (0 picks a free one) and waits until
+    /// it accepts connections.
     pub async fn start(python: &Path, port: u16) -> Result<MotoServer> {
         let port = choose_port(port, "--moto-port")?;
         let mut child = Command::new(python)
@@ -156,30 +164,69 @@ impl MotoServer {
             .spawn()
             .with_context(|| format!("starting moto with {}", python.display()))?;
         let url = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .build()?;
         let started = Instant::now();
-        loop {
+        // werkzeug binds its socket only after moto's imports, so an accepted connection
+        // means requests will be served.
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
             if let Some(status) = child.try_wait()? {
                 bail!("moto exited during startup ({status}); see its output above");
-            }
-            if http.get(format!("{url}/moto-api/")).send().await.is_ok() {
-                break;
             }
             if started.elapsed() > STARTUP_TIMEOUT {
                 let _ = child.start_kill();
                 bail!("moto did not answer on {url} within {STARTUP_TIMEOUT:?}");
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Ok(MotoServer { url, child })
     }
 
+    /// Stops the server and waits (briefly) for it to exit.
     pub async fn stop(&mut self) {
         let _ = self.child.start_kill();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
     }
+}
+
+/// The endpoint of one moto shared by every test of the calling test binary, started
+/// (and the venv installed) on first use. Tests isolate themselves by creating their own
+/// tables, topics and queues with unique names.
+///
+/// # Panics
+/// When the venv cannot be installed or moto does not start: a test cannot run without it.
+pub fn shared_endpoint() -> &'static str {
+    static SHARED: OnceLock<String> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        // Its own thread and runtime: the server must outlive the test (and runtime) that
+        // happened to start it, and this must not block inside a caller's runtime.
+        std::thread::spawn(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for moto");
+            rt.block_on(async {
+                let python = ensure_venv(&workspace_root()).await?;
+                let server = MotoServer::start(&python, 0).await?;
+                let url = server.url.clone();
+                // The server lives as long as the test binary; the launcher exits with it.
+                std::mem::forget(server);
+                anyhow::Ok(url)
+            })
+        })
+        .join()
+        .expect("the moto start thread")
+        .unwrap_or_else(|e| panic!("cannot start moto for the tests: {e:#}"))
+    })
+}
+
+/// An SDK config for `endpoint` with test credentials and region us-east-1 (moto's
+/// default), without reading the process environment.
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .test_credentials()
+        .load()
+        .await
 }
 
 #[cfg(test)]

@@ -1,0 +1,50 @@
+# The two README commands are `make dev` and `make test`; the rest are their parts.
+# Everything Python (moto, cfn-lint) lives in ./.venv, pinned by requirements-dev.txt.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed
+CARGO ?= cargo
+# CI boxes have 2 cores; the tests share them with moto and the function processes.
+TEST_THREADS ?= 4
+
+.PHONY: dev test venv build fmt-check clippy unit-test e2e-test lint-template bench clean-venv
+
+## make dev: build every function and run the whole system locally (Ctrl-C stops it).
+dev: venv build
+	$(CARGO) run --quiet -p devstack -- $(DEVSTACK_ARGS)
+
+## make test: what CI runs. fmt, clippy, unit + adapter tests (moto), end-to-end, cfn-lint.
+test: venv fmt-check clippy build unit-test e2e-test lint-template
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+build:
+	$(CARGO) build --workspace --bins
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Unit tests and adapter tests against moto (each test binary starts one moto).
+unit-test: venv
+	$(CARGO) test --workspace --exclude e2e -- --test-threads=$(TEST_THREADS)
+
+# The e2e harness starts one devstack per test binary from the binaries `build` made.
+e2e-test: venv build
+	$(CARGO) test -p e2e -- --test-threads=$(TEST_THREADS)
+
+lint-template: venv
+	$(VENV)/bin/cfn-lint template.yaml
+
+clean-venv:
+	rm -rf $(VENV)
