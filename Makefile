@@ -9,14 +9,14 @@ CARGO ?= cargo
 # CI boxes have 2 cores; the tests share them with moto and the function processes.
 TEST_THREADS ?= 4
 
-.PHONY: dev test venv build fmt-check clippy unit-test e2e-test lint-template bench clean-venv
+.PHONY: dev test venv build fmt-check clippy cargo-test e2e-test lint-template clean-venv
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
 dev: venv build
 	$(CARGO) run --quiet -p devstack -- $(DEVSTACK_ARGS)
 
 ## make test: what CI runs. fmt, clippy, unit + adapter tests (moto), end-to-end, cfn-lint.
-test: venv fmt-check clippy build unit-test e2e-test lint-template
+test: venv fmt-check clippy build cargo-test lint-template
 
 venv: $(VENV_STAMP)
 
@@ -35,11 +35,13 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-# Unit tests and adapter tests against moto (each test binary starts one moto).
-unit-test: venv
-	$(CARGO) test --workspace --exclude e2e -- --test-threads=$(TEST_THREADS)
+# Unit tests, adapter tests against moto (one moto per test binary) and the end-to-end
+# tests (one devstack per test binary, running the binaries `build` made), in one cargo
+# invocation so dependencies are compiled once for the whole workspace.
+cargo-test: venv build
+	$(CARGO) test --workspace -- --test-threads=$(TEST_THREADS)
 
-# The e2e harness starts one devstack per test binary from the binaries `build` made.
+# Only the end-to-end tests.
 e2e-test: venv build
 	$(CARGO) test -p e2e -- --test-threads=$(TEST_THREADS)
 

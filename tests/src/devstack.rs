@@ -60,6 +60,11 @@ impl Stack {
         }
         let state_file =
             std::env::temp_dir().join(format!("crabcart-e2e-{}-{}.json", std::process::id(), uuid::Uuid::new_v4()));
+        // Function output (the devstack's stdout) goes to a file: inherited, it would bury
+        // the test report; discarded, a failure could not be explained.
+        let log_path = target_dir(&root).join(format!("e2e-devstack-{}.log", std::process::id()));
+        let log = std::fs::File::create(&log_path).map_err(|e| format!("creating {}: {e}", log_path.display()))?;
+        eprintln!("devstack function logs: {}", log_path.display());
         let mut child = Command::new(&devstack)
             .current_dir(&root)
             .args(["--api-port", "0", "--moto-port", "0", "--no-seed-catalog", "--exit-on-stdin-eof"])
@@ -69,7 +74,7 @@ impl Stack {
             .arg(&state_file)
             .env("DEVSTACK_LOG", std::env::var("DEVSTACK_LOG").unwrap_or_else(|_| "warn".into()))
             .stdin(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(log)
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| format!("spawning {}: {e}", devstack.display()))?;

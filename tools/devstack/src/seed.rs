@@ -38,6 +38,8 @@ pub fn admin_pool(ctx: &Context) -> Option<(String, Option<String>)> {
 /// Creates admin@example.com and puts it in the admin group. With a registration route
 /// the user registers through the real API, so the users service creates its profile and
 /// emits UserRegistered like for any user; otherwise it is created in Cognito directly.
+/// There is no fallback from the first to the second: an admin without a profile would
+/// fail every test that reads it, far from the cause.
 pub async fn seed_admin(
     ctx: &Context,
     clients: &Clients,
@@ -49,24 +51,9 @@ pub async fn seed_admin(
         tracing::info!("no user pool in the template: no admin user seeded");
         return Ok(());
     };
-    let mut registered = false;
     if register_route {
-        let resp = reqwest::Client::new()
-            .post(format!("{api_url}/v1/auth/register"))
-            .json(&json!({"email": ADMIN_EMAIL, "password": password, "name": "Admin"}))
-            .send()
-            .await;
-        match resp {
-            Ok(r) if r.status().is_success() || r.status() == reqwest::StatusCode::CONFLICT => registered = true,
-            Ok(r) => {
-                let status = r.status();
-                let body = r.text().await.unwrap_or_default();
-                tracing::warn!(%status, %body, "registering the admin through the API failed; creating it in Cognito directly");
-            }
-            Err(e) => tracing::warn!(error = %e, "registering the admin through the API failed; creating it in Cognito directly"),
-        }
-    }
-    if !registered {
+        register_through_api(api_url, password).await?;
+    } else {
         create_in_cognito(clients, &pool_id, password).await?;
     }
     match group {
@@ -85,6 +72,39 @@ pub async fn seed_admin(
         None => tracing::warn!("the template has no UserPoolGroup named admin: the seeded admin is a plain user"),
     }
     Ok(())
+}
+
+/// Attempts of the registration: the first request after start meets cold functions and,
+/// on a loaded machine, a slow moto; a failed registration is compensated by the users
+/// service, so retrying is safe.
+const REGISTER_ATTEMPTS: u32 = 5;
+
+async fn register_through_api(api_url: &str, password: &str) -> Result<()> {
+    let http = reqwest::Client::new();
+    let mut last = String::new();
+    for attempt in 1..=REGISTER_ATTEMPTS {
+        let resp = http
+            .post(format!("{api_url}/v1/auth/register"))
+            .json(&json!({"email": ADMIN_EMAIL, "password": password, "name": "Admin"}))
+            .send()
+            .await;
+        match resp {
+            Ok(r) if r.status().is_success() || r.status() == reqwest::StatusCode::CONFLICT => return Ok(()),
+            Ok(r) if r.status().is_client_error() => {
+                let status = r.status();
+                let body = r.text().await.unwrap_or_default();
+                anyhow::bail!("POST /v1/auth/register for the admin was refused ({status}): {body}");
+            }
+            Ok(r) => {
+                let status = r.status();
+                last = format!("{status}: {}", r.text().await.unwrap_or_default());
+            }
+            Err(e) => last = e.to_string(),
+        }
+        tracing::warn!(attempt, error = %last, "registering the admin through the API failed; retrying");
+        tokio::time::sleep(std::time::Duration::from_millis(500 * u64::from(attempt))).await;
+    }
+    anyhow::bail!("registering the admin through POST /v1/auth/register failed {REGISTER_ATTEMPTS} times; last: {last} (the function output above says why)")
 }
 
 async fn create_in_cognito(clients: &Clients, pool_id: &str, password: &str) -> Result<()> {

@@ -91,6 +91,11 @@ pub(super) async fn spawn_generation(inner: &Arc<Inner>) -> anyhow::Result<Gener
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Its own process group: Ctrl-C in the terminal reaches only the devstack, which
+        // then stops the functions itself instead of watching them die and restarting
+        // them. (Orphaned by a SIGKILLed devstack, a function exits when its Runtime API
+        // goes away.)
+        .process_group(0)
         .kill_on_drop(true);
     let mut child = match cmd.spawn() {
         Ok(c) => c,
