@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed
 CARGO ?= cargo
+TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 # CI boxes have 2 cores; the tests share them with moto and the function processes.
 TEST_THREADS ?= 4
 
@@ -13,10 +14,10 @@ TEST_THREADS ?= 4
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
 dev: venv build
-	$(CARGO) run --quiet -p devstack -- $(DEVSTACK_ARGS)
+	$(TARGET_DIR)/debug/devstack $(DEVSTACK_ARGS)
 
 ## make test: what CI runs. fmt, clippy, unit + adapter tests (moto), end-to-end, cfn-lint.
-test: venv fmt-check clippy build cargo-test lint-template
+test: venv fmt-check clippy cargo-test lint-template
 
 venv: $(VENV_STAMP)
 
@@ -36,9 +37,11 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 # Unit tests, adapter tests against moto (one moto per test binary) and the end-to-end
-# tests (one devstack per test binary, running the binaries `build` made), in one cargo
-# invocation so dependencies are compiled once for the whole workspace.
-cargo-test: venv build
+# tests (one devstack per test binary), in one cargo invocation so dependencies are
+# compiled once, with one feature set. Every crate with a binary has integration tests,
+# so this also builds every binary into target/debug before any test runs, which is
+# where the e2e harness and the devstack take them from.
+cargo-test: venv
 	$(CARGO) test --workspace -- --test-threads=$(TEST_THREADS)
 
 # Only the end-to-end tests.
