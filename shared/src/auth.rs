@@ -110,7 +110,8 @@ mod tests {
 
     #[test]
     fn caller_comes_from_rest_api_claims() {
-        let c = claims(json!({"sub": "u-1", "email": "a@example.com", "cognito:groups": "ops,admin"}));
+        let c =
+            claims(json!({"sub": "u-1", "email": "a@example.com", "cognito:groups": "ops,admin"}));
         let caller = Caller::from_claims(Some(&c)).unwrap();
         assert_eq!(caller.user_id, "u-1");
         assert!(caller.is_admin());
@@ -124,7 +125,10 @@ mod tests {
         assert_eq!(caller.require_admin().unwrap_err().status(), 403);
         assert_eq!(Caller::from_claims(None).unwrap_err().status(), 401);
         let no_sub = claims(json!({"email": "x@example.com"}));
-        assert_eq!(Caller::from_claims(Some(&no_sub)).unwrap_err().status(), 401);
+        assert_eq!(
+            Caller::from_claims(Some(&no_sub)).unwrap_err().status(),
+            401
+        );
     }
 
     #[test]

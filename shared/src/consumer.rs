@@ -75,7 +75,9 @@ where
                 let ok = match handle(envelope).instrument(span.clone()).await {
                     Ok(()) => true,
                     Err(err) => {
-                        span.in_scope(|| tracing::warn!(%message_id, error = %err, "event handling failed"));
+                        span.in_scope(
+                            || tracing::warn!(%message_id, error = %err, "event handling failed"),
+                        );
                         false
                     }
                 };

@@ -200,8 +200,18 @@ mod tests {
             (ApiError::PreconditionFailed("x".into()), 412),
             (ApiError::PayloadTooLarge { limit: 1 }, 413),
             (ApiError::UnsupportedMediaType, 415),
-            (ApiError::Throttled { retry_after_secs: 1 }, 429),
-            (ApiError::Unavailable { retry_after_secs: 1 }, 503),
+            (
+                ApiError::Throttled {
+                    retry_after_secs: 1,
+                },
+                429,
+            ),
+            (
+                ApiError::Unavailable {
+                    retry_after_secs: 1,
+                },
+                503,
+            ),
         ];
         for (err, status) in cases {
             assert_eq!(err.status().as_u16(), status, "{err:?}");

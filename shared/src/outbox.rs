@@ -97,7 +97,8 @@ impl Transaction {
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(|e| CommitError::Other(e.into()))?;
-        self.items.push(TransactWriteItem::builder().put(put).build());
+        self.items
+            .push(TransactWriteItem::builder().put(put).build());
         Ok(self)
     }
 
@@ -113,7 +114,8 @@ impl Transaction {
             .build()
             .map_err(|e| CommitError::Other(e.into()))?;
         self.marker_index = Some(self.items.len());
-        self.items.push(TransactWriteItem::builder().put(put).build());
+        self.items
+            .push(TransactWriteItem::builder().put(put).build());
         Ok(self)
     }
 
@@ -161,10 +163,12 @@ impl Transaction {
             .enumerate()
             .filter_map(|(i, r)| r.code().filter(|c| *c != "None").map(|c| (i, c)))
             .collect();
-        if failed
-            .iter()
-            .any(|(_, code)| matches!(*code, "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"))
-        {
+        if failed.iter().any(|(_, code)| {
+            matches!(
+                *code,
+                "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded"
+            )
+        }) {
             // A concurrent transaction touched the same items; retrying is correct.
             return Err(CommitError::Unavailable(err.into()));
         }

@@ -114,8 +114,7 @@ impl CursorCodec {
             };
             plain.insert(name.clone(), v);
         }
-        let payload =
-            serde_json::to_vec(&plain).map_err(|e| ApiError::Internal(e.into()))?;
+        let payload = serde_json::to_vec(&plain).map_err(|e| ApiError::Internal(e.into()))?;
         let tag = self.sign(&payload, scope)?;
         Ok(Some(format!(
             "{}.{}",
@@ -204,7 +203,9 @@ mod tests {
     #[test]
     fn cursors_round_trip_within_their_scope() {
         let scope = CursorScope::new(Some("alice"), "/v1/users?");
-        let c = codec().encode(Some(&key("USER#1", "PROFILE")), &scope).unwrap();
+        let c = codec()
+            .encode(Some(&key("USER#1", "PROFILE")), &scope)
+            .unwrap();
         let back = codec().decode(c.as_deref(), &scope).unwrap();
         assert_eq!(back, Some(key("USER#1", "PROFILE")));
         assert_eq!(codec().encode(None, &scope).unwrap(), None);
@@ -213,15 +214,33 @@ mod tests {
     #[test]
     fn cursors_from_another_caller_or_query_or_tampered_are_400() {
         let scope = CursorScope::new(Some("alice"), "/v1/users?");
-        let c = codec().encode(Some(&key("USER#1", "PROFILE")), &scope).unwrap().unwrap();
+        let c = codec()
+            .encode(Some(&key("USER#1", "PROFILE")), &scope)
+            .unwrap()
+            .unwrap();
         let bob = CursorScope::new(Some("bob"), "/v1/users?");
         assert_eq!(codec().decode(Some(&c), &bob).unwrap_err().status(), 400);
         let other_query = CursorScope::new(Some("alice"), "/v1/users?q=x");
-        assert_eq!(codec().decode(Some(&c), &other_query).unwrap_err().status(), 400);
+        assert_eq!(
+            codec().decode(Some(&c), &other_query).unwrap_err().status(),
+            400
+        );
         let mut tampered = c.clone();
         tampered.replace_range(0..1, if c.starts_with('e') { "f" } else { "e" });
-        assert_eq!(codec().decode(Some(&tampered), &scope).unwrap_err().status(), 400);
-        assert_eq!(codec().decode(Some("garbage"), &scope).unwrap_err().status(), 400);
+        assert_eq!(
+            codec()
+                .decode(Some(&tampered), &scope)
+                .unwrap_err()
+                .status(),
+            400
+        );
+        assert_eq!(
+            codec()
+                .decode(Some("garbage"), &scope)
+                .unwrap_err()
+                .status(),
+            400
+        );
     }
 
     proptest! {

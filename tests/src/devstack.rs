@@ -38,7 +38,9 @@ impl Stack {
     /// When the binaries are not built or the stack does not come up: nothing can be tested.
     pub fn shared() -> &'static Stack {
         static STACK: OnceLock<Stack> = OnceLock::new();
-        STACK.get_or_init(|| Stack::start().unwrap_or_else(|e| panic!("cannot start the devstack: {e}")))
+        STACK.get_or_init(|| {
+            Stack::start().unwrap_or_else(|e| panic!("cannot start the devstack: {e}"))
+        })
     }
 
     /// The `ref` (name, URL or id) of a template resource.
@@ -58,21 +60,35 @@ impl Stack {
                 devstack.display()
             ));
         }
-        let state_file =
-            std::env::temp_dir().join(format!("crabcart-e2e-{}-{}.json", std::process::id(), uuid::Uuid::new_v4()));
+        let state_file = std::env::temp_dir().join(format!(
+            "crabcart-e2e-{}-{}.json",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
         // Function output (the devstack's stdout) goes to a file: inherited, it would bury
         // the test report; discarded, a failure could not be explained.
         let log_path = target_dir(&root).join(format!("e2e-devstack-{}.log", std::process::id()));
-        let log = std::fs::File::create(&log_path).map_err(|e| format!("creating {}: {e}", log_path.display()))?;
+        let log = std::fs::File::create(&log_path)
+            .map_err(|e| format!("creating {}: {e}", log_path.display()))?;
         eprintln!("devstack function logs: {}", log_path.display());
         let mut child = Command::new(&devstack)
             .current_dir(&root)
-            .args(["--api-port", "0", "--moto-port", "0", "--no-seed-catalog", "--exit-on-stdin-eof"])
+            .args([
+                "--api-port",
+                "0",
+                "--moto-port",
+                "0",
+                "--no-seed-catalog",
+                "--exit-on-stdin-eof",
+            ])
             .arg("--bin-dir")
             .arg(&bin_dir)
             .arg("--state-file")
             .arg(&state_file)
-            .env("DEVSTACK_LOG", std::env::var("DEVSTACK_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "DEVSTACK_LOG",
+                std::env::var("DEVSTACK_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::piped())
             .stdout(log)
             .stderr(Stdio::inherit())
@@ -80,7 +96,12 @@ impl Stack {
             .map_err(|e| format!("spawning {}: {e}", devstack.display()))?;
         let stdin = child.stdin.take().ok_or("no stdin pipe")?;
         let state = wait_for_state(&mut child, &state_file)?;
-        let text = |k: &str| state[k].as_str().map(str::to_owned).ok_or(format!("state file has no {k}"));
+        let text = |k: &str| {
+            state[k]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or(format!("state file has no {k}"))
+        };
         Ok(Stack {
             api_url: text("api_url")?,
             moto_url: text("moto_url")?,
@@ -112,11 +133,15 @@ fn wait_for_state(child: &mut Child, path: &Path) -> Result<Value, String> {
             }
         }
         if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("the devstack exited during startup ({status}); its output is above"));
+            return Err(format!(
+                "the devstack exited during startup ({status}); its output is above"
+            ));
         }
         if started.elapsed() > STARTUP_TIMEOUT {
             let _ = child.kill();
-            return Err(format!("the devstack was not ready within {STARTUP_TIMEOUT:?}"));
+            return Err(format!(
+                "the devstack was not ready within {STARTUP_TIMEOUT:?}"
+            ));
         }
         std::thread::sleep(Duration::from_millis(200));
     }

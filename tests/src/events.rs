@@ -14,7 +14,11 @@ pub struct EventTap {
 impl EventTap {
     /// Subscribes a fresh queue to the topic `topic_logical_id` of the template, receiving
     /// only the given event types.
-    pub async fn subscribe(stack: &crate::Stack, topic_logical_id: &str, event_types: &[&str]) -> EventTap {
+    pub async fn subscribe(
+        stack: &crate::Stack,
+        topic_logical_id: &str,
+        event_types: &[&str],
+    ) -> EventTap {
         let aws = moto_runner::sdk_config(&stack.moto_url).await;
         let sqs = aws_sdk_sqs::Client::new(&aws);
         let sns = aws_sdk_sns::Client::new(&aws);
@@ -54,7 +58,11 @@ impl EventTap {
 
     /// Receives envelopes until `done` holds for everything received so far or `timeout`
     /// passes; returns everything received.
-    pub async fn receive_until(&self, timeout: Duration, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    pub async fn receive_until(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
         let started = Instant::now();
         let mut received = Vec::new();
         while !done(&received) && started.elapsed() < timeout {
@@ -82,7 +90,10 @@ impl EventTap {
         let mut envelopes = Vec::new();
         for m in out.messages() {
             let body = m.body().unwrap_or_default();
-            envelopes.push(serde_json::from_str(body).unwrap_or_else(|e| panic!("not an envelope ({e}): {body}")));
+            envelopes.push(
+                serde_json::from_str(body)
+                    .unwrap_or_else(|e| panic!("not an envelope ({e}): {body}")),
+            );
             if let Some(handle) = m.receipt_handle() {
                 self.sqs
                     .delete_message()

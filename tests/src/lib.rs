@@ -35,20 +35,41 @@ impl Reply {
     pub fn error_fields(&self) -> Vec<String> {
         self.body["error"]["details"]
             .as_array()
-            .map(|d| d.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+            .map(|d| {
+                d.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// Asserts the status and, for errors, the DESIGN.md error shape.
     #[track_caller]
     pub fn expect(&self, status: u16) -> &Self {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
         if status >= 400 {
             let e = &self.body["error"];
             assert!(e["code"].is_string(), "no error.code in {}", self.body);
-            assert!(e["message"].is_string(), "no error.message in {}", self.body);
-            assert!(e["timestamp"].is_string(), "no error.timestamp in {}", self.body);
-            assert!(e.get("request_id").is_some(), "no error.request_id in {}", self.body);
+            assert!(
+                e["message"].is_string(),
+                "no error.message in {}",
+                self.body
+            );
+            assert!(
+                e["timestamp"].is_string(),
+                "no error.timestamp in {}",
+                self.body
+            );
+            assert!(
+                e.get("request_id").is_some(),
+                "no error.request_id in {}",
+                self.body
+            );
         }
         self
     }
@@ -86,8 +107,16 @@ impl TestApp {
     }
 
     /// Sends `body` (JSON) with an optional bearer token.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-        let mut req = self.http.request(method, format!("{}{path}", self.stack.api_url));
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.stack.api_url));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -104,24 +133,31 @@ impl TestApp {
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.expect("a response body");
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// A request builder for `path` on the API, for tests that need full control.
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        self.http.request(method, format!("{}{path}", self.stack.api_url))
+        self.http
+            .request(method, format!("{}{path}", self.stack.api_url))
     }
 
     /// POST /v1/auth/register.
     pub async fn register(&self, email: &str, password: &str, name: &str) -> Reply {
         let body = json!({"email": email, "password": password, "name": name});
-        self.call(Method::POST, "/v1/auth/register", None, Some(body)).await
+        self.call(Method::POST, "/v1/auth/register", None, Some(body))
+            .await
     }
 
     /// POST /v1/auth/login.
     pub async fn login(&self, email: &str, password: &str) -> Reply {
         let body = json!({"email": email, "password": password});
-        self.call(Method::POST, "/v1/auth/login", None, Some(body)).await
+        self.call(Method::POST, "/v1/auth/login", None, Some(body))
+            .await
     }
 
     /// Registers and signs in a fresh user with a unique email.
@@ -136,8 +172,14 @@ impl TestApp {
             id: registered.body["id"].as_str().expect("id").to_owned(),
             email,
             password,
-            id_token: login.body["id_token"].as_str().expect("id_token").to_owned(),
-            refresh_token: login.body["refresh_token"].as_str().expect("refresh_token").to_owned(),
+            id_token: login.body["id_token"]
+                .as_str()
+                .expect("id_token")
+                .to_owned(),
+            refresh_token: login.body["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_owned(),
         }
     }
 
@@ -156,24 +198,37 @@ impl TestApp {
         let login = self.login(&user.email, &user.password).await;
         login.expect(200);
         User {
-            id_token: login.body["id_token"].as_str().expect("id_token").to_owned(),
+            id_token: login.body["id_token"]
+                .as_str()
+                .expect("id_token")
+                .to_owned(),
             ..user.clone()
         }
     }
 
     /// Signs in the admin the stack seeded.
     pub async fn admin(&self) -> User {
-        let login = self.login(&self.stack.admin_email, &self.stack.admin_password).await;
+        let login = self
+            .login(&self.stack.admin_email, &self.stack.admin_password)
+            .await;
         login.expect(200);
-        let token = login.body["id_token"].as_str().expect("id_token").to_owned();
-        let me = self.call(Method::GET, "/v1/users/me", Some(&token), None).await;
+        let token = login.body["id_token"]
+            .as_str()
+            .expect("id_token")
+            .to_owned();
+        let me = self
+            .call(Method::GET, "/v1/users/me", Some(&token), None)
+            .await;
         me.expect(200);
         User {
             id: me.body["id"].as_str().expect("id").to_owned(),
             email: self.stack.admin_email.clone(),
             password: self.stack.admin_password.clone(),
             id_token: token,
-            refresh_token: login.body["refresh_token"].as_str().unwrap_or_default().to_owned(),
+            refresh_token: login.body["refresh_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
         }
     }
 }

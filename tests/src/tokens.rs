@@ -21,6 +21,10 @@ print(jwt.encode({"kid": "dummy", "alg": "RS256"}, json.loads(sys.argv[1]), key)
         .args(["-c", script, &claims.to_string()])
         .output()
         .unwrap_or_else(|e| panic!("running {}: {e}", python.display()));
-    assert!(out.status.success(), "forging a token failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "forging a token failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }

@@ -12,7 +12,8 @@ const PASSWORD: &str = "Corr3ct-Horse-Battery!";
 
 fn claims_of(token: &str) -> Value {
     let payload = token.split('.').nth(1).expect("a JWT");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON claims")
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url"))
+        .expect("JSON claims")
 }
 
 #[tokio::test]
@@ -20,12 +21,21 @@ async fn register_login_read_update_and_delete_a_profile() {
     let app = TestApp::shared();
     let email = unique_email();
 
-    let registered = app.register(&email.to_uppercase(), PASSWORD, "Ada Lovelace").await;
+    let registered = app
+        .register(&email.to_uppercase(), PASSWORD, "Ada Lovelace")
+        .await;
     registered.expect(201);
     let id = registered.body["id"].as_str().expect("id").to_owned();
-    assert_eq!(registered.body["email"], json!(email), "emails are stored lowercased");
+    assert_eq!(
+        registered.body["email"],
+        json!(email),
+        "emails are stored lowercased"
+    );
     assert_eq!(registered.body["name"], "Ada Lovelace");
-    assert_eq!(registered.body["confirmation_required"], false, "the devstack auto-confirms");
+    assert_eq!(
+        registered.body["confirmation_required"], false,
+        "the devstack auto-confirms"
+    );
     assert!(registered.body["created_at"].is_string());
 
     let login = app.login(&email, PASSWORD).await;
@@ -33,12 +43,24 @@ async fn register_login_read_update_and_delete_a_profile() {
     assert_eq!(login.body["token_type"], "Bearer");
     assert!(login.body["expires_in"].as_i64().unwrap_or(0) > 0);
     for t in ["id_token", "access_token", "refresh_token"] {
-        assert!(login.body[t].as_str().is_some_and(|s| !s.is_empty()), "{t} missing");
+        assert!(
+            login.body[t].as_str().is_some_and(|s| !s.is_empty()),
+            "{t} missing"
+        );
     }
-    let token = login.body["id_token"].as_str().expect("id_token").to_owned();
-    assert_eq!(claims_of(&token)["sub"], json!(id), "the profile id is the Cognito sub");
+    let token = login.body["id_token"]
+        .as_str()
+        .expect("id_token")
+        .to_owned();
+    assert_eq!(
+        claims_of(&token)["sub"],
+        json!(id),
+        "the profile id is the Cognito sub"
+    );
 
-    let me = app.call(Method::GET, "/v1/users/me", Some(&token), None).await;
+    let me = app
+        .call(Method::GET, "/v1/users/me", Some(&token), None)
+        .await;
     me.expect(200);
     assert_eq!(me.body["id"], json!(id));
     assert_eq!(me.body["email"], json!(email));
@@ -46,22 +68,42 @@ async fn register_login_read_update_and_delete_a_profile() {
     let created_at = me.body["updated_at"].clone();
 
     let patched = app
-        .call(Method::PATCH, "/v1/users/me", Some(&token), Some(json!({"name": "Countess Ada"})))
+        .call(
+            Method::PATCH,
+            "/v1/users/me",
+            Some(&token),
+            Some(json!({"name": "Countess Ada"})),
+        )
         .await;
     patched.expect(200);
     assert_eq!(patched.body["name"], "Countess Ada");
     assert_ne!(patched.body["updated_at"], created_at);
-    let me = app.call(Method::GET, "/v1/users/me", Some(&token), None).await;
-    assert_eq!(me.expect(200).body["name"], "Countess Ada", "the update is stored");
+    let me = app
+        .call(Method::GET, "/v1/users/me", Some(&token), None)
+        .await;
+    assert_eq!(
+        me.expect(200).body["name"],
+        "Countess Ada",
+        "the update is stored"
+    );
 
-    app.call(Method::DELETE, "/v1/users/me", Some(&token), None).await.expect(204);
+    app.call(Method::DELETE, "/v1/users/me", Some(&token), None)
+        .await
+        .expect(204);
     app.login(&email, PASSWORD).await.expect(401);
     let admin = app.admin().await;
-    app.call(Method::GET, &format!("/v1/users/{id}"), Some(&admin.id_token), None)
-        .await
-        .expect(404);
+    app.call(
+        Method::GET,
+        &format!("/v1/users/{id}"),
+        Some(&admin.id_token),
+        None,
+    )
+    .await
+    .expect(404);
     // The address is free again.
-    app.register(&email, PASSWORD, "Ada again").await.expect(201);
+    app.register(&email, PASSWORD, "Ada again")
+        .await
+        .expect(201);
 }
 
 #[tokio::test]
@@ -72,7 +114,10 @@ async fn wrong_password_and_unknown_email_are_the_same_401() {
     wrong.expect(401);
     let unknown = app.login(&unique_email(), PASSWORD).await;
     unknown.expect(401);
-    assert_eq!(wrong.body["error"]["message"], unknown.body["error"]["message"]);
+    assert_eq!(
+        wrong.body["error"]["message"],
+        unknown.body["error"]["message"]
+    );
 }
 
 #[tokio::test]
@@ -90,11 +135,18 @@ async fn a_refresh_token_gets_new_working_tokens() {
     refreshed.expect(200);
     assert_eq!(refreshed.body["token_type"], "Bearer");
     let token = refreshed.body["id_token"].as_str().expect("id_token");
-    let me = app.call(Method::GET, "/v1/users/me", Some(token), None).await;
+    let me = app
+        .call(Method::GET, "/v1/users/me", Some(token), None)
+        .await;
     assert_eq!(me.expect(200).body["id"], json!(user.id));
 
     let bogus = app
-        .call(Method::POST, "/v1/auth/refresh", None, Some(json!({"refresh_token": "not-a-token"})))
+        .call(
+            Method::POST,
+            "/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": "not-a-token"})),
+        )
         .await;
     bogus.expect(401);
 }
@@ -111,24 +163,37 @@ async fn protected_routes_refuse_missing_tampered_and_expired_tokens() {
     let mut claims = claims_of(&user.id_token);
     claims["cognito:groups"] = json!(["admin"]);
     let parts: Vec<&str> = user.id_token.split('.').collect();
-    let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2]);
-    app.call(Method::GET, "/v1/users", Some(&tampered), None).await.expect(401);
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    );
+    app.call(Method::GET, "/v1/users", Some(&tampered), None)
+        .await
+        .expect(401);
 
     // Correctly signed with the pool's key, but expired.
     let mut claims = claims_of(&user.id_token);
     claims["exp"] = json!(claims["iat"].as_i64().expect("iat") - 60);
     let expired = forge_id_token(&claims);
-    app.call(Method::GET, "/v1/users/me", Some(&expired), None).await.expect(401);
+    app.call(Method::GET, "/v1/users/me", Some(&expired), None)
+        .await
+        .expect(401);
 
     // Correctly signed and current, but an access token is not an ID token.
     let mut claims = claims_of(&user.id_token);
     claims["token_use"] = json!("access");
     let access = forge_id_token(&claims);
-    app.call(Method::GET, "/v1/users/me", Some(&access), None).await.expect(401);
+    app.call(Method::GET, "/v1/users/me", Some(&access), None)
+        .await
+        .expect(401);
 
     // The control: the same claims, untouched and re-signed, pass.
     let valid = forge_id_token(&claims_of(&user.id_token));
-    app.call(Method::GET, "/v1/users/me", Some(&valid), None).await.expect(200);
+    app.call(Method::GET, "/v1/users/me", Some(&valid), None)
+        .await
+        .expect(200);
 }
 
 #[tokio::test]
@@ -137,20 +202,36 @@ async fn only_admins_read_other_profiles() {
     let user = app.new_user().await;
     let other = app.new_user().await;
 
-    let forbidden = app.call(Method::GET, "/v1/users", Some(&user.id_token), None).await;
+    let forbidden = app
+        .call(Method::GET, "/v1/users", Some(&user.id_token), None)
+        .await;
     forbidden.expect(403);
-    app.call(Method::GET, &format!("/v1/users/{}", other.id), Some(&user.id_token), None)
+    app.call(
+        Method::GET,
+        &format!("/v1/users/{}", other.id),
+        Some(&user.id_token),
+        None,
+    )
+    .await
+    .expect(403);
+    app.call(Method::GET, "/v1/users", None, None)
         .await
-        .expect(403);
-    app.call(Method::GET, "/v1/users", None, None).await.expect(401);
+        .expect(401);
 
     let admin = app.admin().await;
     let found = app
-        .call(Method::GET, &format!("/v1/users/{}", other.id), Some(&admin.id_token), None)
+        .call(
+            Method::GET,
+            &format!("/v1/users/{}", other.id),
+            Some(&admin.id_token),
+            None,
+        )
         .await;
     assert_eq!(found.expect(200).body["email"], json!(other.email));
     let unknown = format!("/v1/users/{}", uuid::Uuid::new_v4());
-    app.call(Method::GET, &unknown, Some(&admin.id_token), None).await.expect(404);
+    app.call(Method::GET, &unknown, Some(&admin.id_token), None)
+        .await
+        .expect(404);
 }
 
 #[tokio::test]
@@ -168,11 +249,17 @@ async fn admins_page_through_every_user_newest_first() {
             Some(c) => format!("/v1/users?limit=2&cursor={c}"),
             None => "/v1/users?limit=2".to_owned(),
         };
-        let page = app.call(Method::GET, &path, Some(&admin.id_token), None).await;
+        let page = app
+            .call(Method::GET, &path, Some(&admin.id_token), None)
+            .await;
         page.expect(200);
         let items = page.body["items"].as_array().expect("items");
         assert!(items.len() <= 2);
-        seen.extend(items.iter().map(|u| u["id"].as_str().expect("id").to_owned()));
+        seen.extend(
+            items
+                .iter()
+                .map(|u| u["id"].as_str().expect("id").to_owned()),
+        );
         match page.body["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,
@@ -182,22 +269,49 @@ async fn admins_page_through_every_user_newest_first() {
     assert_eq!(unique.len(), seen.len(), "no user twice across pages");
     let positions: Vec<usize> = mine
         .iter()
-        .map(|id| seen.iter().position(|s| s == id).expect("every new user is listed"))
+        .map(|id| {
+            seen.iter()
+                .position(|s| s == id)
+                .expect("every new user is listed")
+        })
         .collect();
-    assert!(positions[2] < positions[1] && positions[1] < positions[0], "newest first: {positions:?}");
+    assert!(
+        positions[2] < positions[1] && positions[1] < positions[0],
+        "newest first: {positions:?}"
+    );
 
     // A cursor is bound to its caller and query.
-    let first = app.call(Method::GET, "/v1/users?limit=1", Some(&admin.id_token), None).await;
-    let cursor = first.body["next_cursor"].as_str().expect("more than one user");
+    let first = app
+        .call(
+            Method::GET,
+            "/v1/users?limit=1",
+            Some(&admin.id_token),
+            None,
+        )
+        .await;
+    let cursor = first.body["next_cursor"]
+        .as_str()
+        .expect("more than one user");
     let next = format!("/v1/users?limit=1&cursor={cursor}");
-    app.call(Method::GET, &next, Some(&admin.id_token), None).await.expect(200);
+    app.call(Method::GET, &next, Some(&admin.id_token), None)
+        .await
+        .expect(200);
     let other_query = format!("/v1/users?limit=1&email=x&cursor={cursor}");
-    app.call(Method::GET, &other_query, Some(&admin.id_token), None).await.expect(400);
-    let other_admin = app.promote_to_admin(&app.new_user().await).await;
-    app.call(Method::GET, &next, Some(&other_admin.id_token), None).await.expect(400);
-    app.call(Method::GET, "/v1/users?cursor=garbage", Some(&admin.id_token), None)
+    app.call(Method::GET, &other_query, Some(&admin.id_token), None)
         .await
         .expect(400);
+    let other_admin = app.promote_to_admin(&app.new_user().await).await;
+    app.call(Method::GET, &next, Some(&other_admin.id_token), None)
+        .await
+        .expect(400);
+    app.call(
+        Method::GET,
+        "/v1/users?cursor=garbage",
+        Some(&admin.id_token),
+        None,
+    )
+    .await
+    .expect(400);
 }
 
 #[tokio::test]
@@ -213,11 +327,20 @@ async fn a_taken_email_is_a_409_and_bad_fields_are_explained() {
 
     let weak = app.register(&unique_email(), "short", "X").await;
     assert!(weak.status == 400 || weak.status == 422, "{:?}", weak);
-    assert!(weak.error_fields().contains(&"password".to_owned()), "{}", weak.body);
+    assert!(
+        weak.error_fields().contains(&"password".to_owned()),
+        "{}",
+        weak.body
+    );
 
     let user = app.new_user().await;
     let empty = app
-        .call(Method::PATCH, "/v1/users/me", Some(&user.id_token), Some(json!({"name": ""})))
+        .call(
+            Method::PATCH,
+            "/v1/users/me",
+            Some(&user.id_token),
+            Some(json!({"name": ""})),
+        )
         .await;
     assert_eq!(empty.expect(400).error_fields(), vec!["name"]);
 }
@@ -232,23 +355,33 @@ async fn bodies_are_checked_before_anything_changes() {
             .body(body)
     };
 
-    let malformed = app.send(register("{\"email\": ".into(), "application/json")).await;
+    let malformed = app
+        .send(register("{\"email\": ".into(), "application/json"))
+        .await;
     assert_eq!(malformed.expect(400).error_code(), "BAD_REQUEST");
 
-    let body = json!({"email": email, "password": PASSWORD, "name": "X", "admin": true}).to_string();
+    let body =
+        json!({"email": email, "password": PASSWORD, "name": "X", "admin": true}).to_string();
     let unknown = app.send(register(body, "application/json")).await;
     unknown.expect(400);
     assert_eq!(unknown.error_fields(), vec!["admin"]);
 
     let body = json!({"email": email, "password": PASSWORD, "name": "X"}).to_string();
-    app.send(register(body.clone(), "text/plain")).await.expect(415);
+    app.send(register(body.clone(), "text/plain"))
+        .await
+        .expect(415);
 
-    let huge = json!({"email": email, "password": PASSWORD, "name": "x".repeat(70 * 1024)}).to_string();
-    app.send(register(huge, "application/json")).await.expect(413);
+    let huge =
+        json!({"email": email, "password": PASSWORD, "name": "x".repeat(70 * 1024)}).to_string();
+    app.send(register(huge, "application/json"))
+        .await
+        .expect(413);
 
     // None of the refused requests registered the address.
     app.login(&email, PASSWORD).await.expect(401);
-    app.send(register(body, "application/json; charset=utf-8")).await.expect(201);
+    app.send(register(body, "application/json; charset=utf-8"))
+        .await
+        .expect(201);
 }
 
 #[tokio::test]
@@ -276,7 +409,10 @@ async fn every_registration_publishes_user_registered_exactly_once() {
     let mut want = ids.clone();
     want.sort();
     assert_eq!(got, want, "each registration exactly once");
-    for e in events.iter().filter(|e| ids.iter().any(|id| e["data"]["user_id"] == json!(id))) {
+    for e in events
+        .iter()
+        .filter(|e| ids.iter().any(|id| e["data"]["user_id"] == json!(id)))
+    {
         assert_eq!(e["type"], "UserRegistered");
         assert_eq!(e["source"], "users");
         assert_eq!(e["version"], 1);

@@ -55,7 +55,10 @@ mod tests {
 
     #[test]
     fn names_the_missing_variable() {
-        let pairs: Vec<_> = full().into_iter().filter(|(k, _)| *k != "USER_POOL_ID").collect();
+        let pairs: Vec<_> = full()
+            .into_iter()
+            .filter(|(k, _)| *k != "USER_POOL_ID")
+            .collect();
         let err = Config::from_env(&Env::from_pairs(pairs)).unwrap_err();
         assert_eq!(err, ConfigError::Missing("USER_POOL_ID".to_owned()));
     }
@@ -67,7 +70,13 @@ mod tests {
         assert!(Config::from_env(&Env::from_pairs(pairs)).is_err());
         let pairs: Vec<_> = full()
             .into_iter()
-            .map(|(k, v)| if k == "CURSOR_SIGNING_KEY" { (k, "short") } else { (k, v) })
+            .map(|(k, v)| {
+                if k == "CURSOR_SIGNING_KEY" {
+                    (k, "short")
+                } else {
+                    (k, v)
+                }
+            })
             .collect();
         assert!(Config::from_env(&Env::from_pairs(pairs)).is_err());
     }

@@ -62,15 +62,27 @@ impl From<UsersError> for ApiError {
                 message: "password does not meet the password policy".to_owned(),
                 details: vec![detail],
             },
-            UsersError::EmailTaken => ApiError::Conflict("an account with this email already exists".to_owned()),
-            UsersError::InvalidCredentials => ApiError::Unauthorized("invalid credentials".to_owned()),
-            UsersError::NotConfirmed => ApiError::Forbidden("email address not confirmed yet".to_owned()),
-            UsersError::InvalidCode => ApiError::unprocessable_field("code", "invalid or expired confirmation code"),
-            UsersError::AlreadyConfirmed => ApiError::Conflict("account already confirmed".to_owned()),
+            UsersError::EmailTaken => {
+                ApiError::Conflict("an account with this email already exists".to_owned())
+            }
+            UsersError::InvalidCredentials => {
+                ApiError::Unauthorized("invalid credentials".to_owned())
+            }
+            UsersError::NotConfirmed => {
+                ApiError::Forbidden("email address not confirmed yet".to_owned())
+            }
+            UsersError::InvalidCode => {
+                ApiError::unprocessable_field("code", "invalid or expired confirmation code")
+            }
+            UsersError::AlreadyConfirmed => {
+                ApiError::Conflict("account already confirmed".to_owned())
+            }
             UsersError::UserNotFound => ApiError::NotFound("user not found".to_owned()),
             UsersError::Identity(IdentityError::Unavailable(cause)) => {
                 tracing::warn!(error = %cause, "cognito unavailable");
-                ApiError::Unavailable { retry_after_secs: 1 }
+                ApiError::Unavailable {
+                    retry_after_secs: 1,
+                }
             }
             UsersError::Identity(other) => ApiError::Internal(other.into()),
             UsersError::Store(err) => err.into(),

@@ -3,7 +3,9 @@
 
 use crate::domain::{DisplayName, Email, Password, UserId};
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, AuthenticationResultType};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, AuthFlowType, AuthenticationResultType,
+};
 use aws_sdk_cognitoidentityprovider::Client;
 use std::fmt::Debug;
 
@@ -169,12 +171,21 @@ fn tokens(result: Option<&AuthenticationResultType>) -> Result<Tokens, IdentityE
     // No AuthenticationResult means Cognito wants a challenge (MFA, new password): the
     // pool is configured without them, so it is a misconfiguration, not a client error.
     let result = result.ok_or_else(|| {
-        IdentityError::Other(anyhow::anyhow!("sign-in answered with a challenge instead of tokens"))
+        IdentityError::Other(anyhow::anyhow!(
+            "sign-in answered with a challenge instead of tokens"
+        ))
     })?;
-    let missing = |what: &str| IdentityError::Other(anyhow::anyhow!("sign-in result without {what}"));
+    let missing =
+        |what: &str| IdentityError::Other(anyhow::anyhow!("sign-in result without {what}"));
     Ok(Tokens {
-        id_token: result.id_token().ok_or_else(|| missing("id token"))?.to_owned(),
-        access_token: result.access_token().ok_or_else(|| missing("access token"))?.to_owned(),
+        id_token: result
+            .id_token()
+            .ok_or_else(|| missing("id token"))?
+            .to_owned(),
+        access_token: result
+            .access_token()
+            .ok_or_else(|| missing("access token"))?
+            .to_owned(),
         refresh_token: result.refresh_token().map(str::to_owned),
         expires_in: result.expires_in(),
     })
@@ -200,7 +211,9 @@ where
         Some("UserNotConfirmedException") => IdentityError::NotConfirmed,
         Some("CodeMismatchException" | "ExpiredCodeException") => IdentityError::InvalidCode,
         Some(
-            "TooManyRequestsException" | "LimitExceededException" | "InternalErrorException"
+            "TooManyRequestsException"
+            | "LimitExceededException"
+            | "InternalErrorException"
             | "TooManyFailedAttemptsException",
         ) => IdentityError::Unavailable(err.into()),
         _ => IdentityError::Other(err.into()),

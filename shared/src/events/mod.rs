@@ -137,7 +137,15 @@ mod tests {
             },
         );
         let wire = serde_json::to_value(&env).unwrap();
-        for key in ["id", "type", "version", "source", "time", "correlation_id", "data"] {
+        for key in [
+            "id",
+            "type",
+            "version",
+            "source",
+            "time",
+            "correlation_id",
+            "data",
+        ] {
             assert!(wire.get(key).is_some(), "missing {key}");
         }
         assert_eq!(wire["type"], "UserRegistered");

@@ -27,7 +27,8 @@ pub fn parse_json<T: DeserializeOwned>(
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(into_api_error)?;
-    de.end().map_err(|_| ApiError::bad_request("malformed JSON"))?;
+    de.end()
+        .map_err(|_| ApiError::bad_request("malformed JSON"))?;
     Ok(value)
 }
 
@@ -137,13 +138,18 @@ mod tests {
         let e = err(JSON, r#"{"email":"a","age":"old"}"#);
         assert_eq!(e.details()[0].field, "age");
 
-        let e = err(JSON, r#"{"email":"a","age":1,"address":{"city":"x","zip":"1"}}"#);
+        let e = err(
+            JSON,
+            r#"{"email":"a","age":1,"address":{"city":"x","zip":"1"}}"#,
+        );
         assert_eq!(e.details()[0].field, "address.zip");
     }
 
     #[test]
     fn vendor_json_types_are_json() {
         assert!(is_json_content_type(Some("application/merge-patch+json")));
-        assert!(!is_json_content_type(Some("application/x-www-form-urlencoded")));
+        assert!(!is_json_content_type(Some(
+            "application/x-www-form-urlencoded"
+        )));
     }
 }

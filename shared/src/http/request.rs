@@ -81,10 +81,7 @@ impl ApiRequest {
 
     /// A header's value, when it is valid UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.inner
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
+        self.inner.headers().get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The body parsed as JSON with the checks of [`super::parse_json`].
@@ -104,5 +101,9 @@ fn api_request_id(req: &Request) -> String {
         Some(RequestContext::ApiGatewayV1(ctx)) => ctx.request_id.clone(),
         _ => None,
     }
-    .unwrap_or_else(|| req.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default())
+    .unwrap_or_else(|| {
+        req.lambda_context_ref()
+            .map(|c| c.request_id.clone())
+            .unwrap_or_default()
+    })
 }

@@ -45,7 +45,11 @@ pub fn error_response(err: &ApiError, request_id: &str) -> Response<Body> {
     if status.is_server_error() {
         tracing::error!(error = ?err, status = status.as_u16(), "request failed");
     } else {
-        tracing::info!(code = err.code(), status = status.as_u16(), "request rejected");
+        tracing::info!(
+            code = err.code(),
+            status = status.as_u16(),
+            "request rejected"
+        );
     }
     let body = json!({
         "error": {
@@ -96,7 +100,12 @@ mod tests {
 
     #[test]
     fn unavailable_carries_retry_after() {
-        let resp = error_response(&ApiError::Unavailable { retry_after_secs: 2 }, "r");
+        let resp = error_response(
+            &ApiError::Unavailable {
+                retry_after_secs: 2,
+            },
+            "r",
+        );
         assert_eq!(resp.status(), 503);
         assert_eq!(resp.headers()[RETRY_AFTER], "2");
     }

@@ -75,7 +75,10 @@ impl<S: Send + Sync + 'static> Router<S> {
                 }
             }
         }
-        let request = ApiRequest::new(req, found.as_ref().map(|(_, p)| p.clone()).unwrap_or_default());
+        let request = ApiRequest::new(
+            req,
+            found.as_ref().map(|(_, p)| p.clone()).unwrap_or_default(),
+        );
         let request_id = request.request_id().to_owned();
         let result = match found {
             Some((route, _)) => (route.handler)(state, request).await,
@@ -91,7 +94,10 @@ impl<S: Send + Sync + 'static> Router<S> {
 fn match_template(template: &str, path: &str) -> Option<Vec<(String, String)>> {
     let mut params = Vec::new();
     let mut t = template.trim_matches('/').split('/');
-    let mut p = path.trim_end_matches('/').trim_start_matches('/').split('/');
+    let mut p = path
+        .trim_end_matches('/')
+        .trim_start_matches('/')
+        .split('/');
     loop {
         match (t.next(), p.next()) {
             (None, None) => return Some(params),

@@ -107,9 +107,9 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Option<Args>> {
 fn add_override(args: &mut Args, kv: &str) -> Result<()> {
     // sam also accepts ParameterKey=K,ParameterValue=V.
     let (k, v) = if let Some(rest) = kv.strip_prefix("ParameterKey=") {
-        let (k, v) = rest
-            .split_once(",ParameterValue=")
-            .ok_or_else(|| anyhow!("--parameter-overrides {kv:?}: expected ParameterKey=K,ParameterValue=V"))?;
+        let (k, v) = rest.split_once(",ParameterValue=").ok_or_else(|| {
+            anyhow!("--parameter-overrides {kv:?}: expected ParameterKey=K,ParameterValue=V")
+        })?;
         (k, v)
     } else {
         kv.split_once('=')

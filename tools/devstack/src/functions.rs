@@ -99,7 +99,11 @@ pub fn binary_name(r: &Resource) -> Result<String> {
 /// Checks, before anything starts, that every function can run here and its binary exists.
 pub fn check_functions(template: &Template, bin_dir: &Path) -> Result<()> {
     let mut missing = Vec::new();
-    for r in template.resources.iter().filter(|r| r.type_ == SERVERLESS_FUNCTION) {
+    for r in template
+        .resources
+        .iter()
+        .filter(|r| r.type_ == SERVERLESS_FUNCTION)
+    {
         let props = template.effective_properties(r);
         let Some(map) = props.as_object() else {
             bail!("function {}: Properties is not a mapping", r.logical_id);
@@ -148,16 +152,27 @@ pub fn check_functions(template: &Template, bin_dir: &Path) -> Result<()> {
 /// Builds the plan of every enabled function. `ctx` must hold every provisioned resource.
 pub fn plan_all(template: &Template, ctx: &Context, rt: &Runtime<'_>) -> Result<Vec<FunctionPlan>> {
     let mut out = Vec::new();
-    for r in template.resources.iter().filter(|r| r.type_ == SERVERLESS_FUNCTION) {
+    for r in template
+        .resources
+        .iter()
+        .filter(|r| r.type_ == SERVERLESS_FUNCTION)
+    {
         if !is_enabled(ctx, r)? {
             continue;
         }
-        out.push(plan_one(template, r, ctx, rt).with_context(|| format!("function {}", r.logical_id))?);
+        out.push(
+            plan_one(template, r, ctx, rt).with_context(|| format!("function {}", r.logical_id))?,
+        );
     }
     Ok(out)
 }
 
-fn plan_one(template: &Template, r: &Resource, ctx: &Context, rt: &Runtime<'_>) -> Result<FunctionPlan> {
+fn plan_one(
+    template: &Template,
+    r: &Resource,
+    ctx: &Context,
+    rt: &Runtime<'_>,
+) -> Result<FunctionPlan> {
     let raw = template.effective_properties(r);
     let props = ctx.resolve(&raw)?;
     let name = function_name(r);
@@ -169,7 +184,8 @@ fn plan_one(template: &Template, r: &Resource, ctx: &Context, rt: &Runtime<'_>) 
     let mut env = BTreeMap::new();
     if let Some(Value::Object(vars)) = props.get("Environment").and_then(|e| e.get("Variables")) {
         for (k, v) in vars {
-            let s = scalar_string(v).ok_or_else(|| anyhow!("Environment variable {k}: {v} is not a string"))?;
+            let s = scalar_string(v)
+                .ok_or_else(|| anyhow!("Environment variable {k}: {v} is not a string"))?;
             env.insert(k.clone(), s);
         }
     }
@@ -205,8 +221,11 @@ fn plan_one(template: &Template, r: &Resource, ctx: &Context, rt: &Runtime<'_>) 
         name: name.clone(),
         binary,
         env,
-        timeout: Duration::from_secs(u64::try_from(timeout).map_err(|_| anyhow!("Timeout {timeout} is negative"))?),
-        memory_mb: u32::try_from(memory_mb).map_err(|_| anyhow!("MemorySize {memory_mb} is out of range"))?,
+        timeout: Duration::from_secs(
+            u64::try_from(timeout).map_err(|_| anyhow!("Timeout {timeout} is negative"))?,
+        ),
+        memory_mb: u32::try_from(memory_mb)
+            .map_err(|_| anyhow!("MemorySize {memory_mb} is out of range"))?,
     };
     let mut plan = FunctionPlan {
         logical_id: r.logical_id.clone(),
@@ -221,19 +240,25 @@ fn plan_one(template: &Template, r: &Resource, ctx: &Context, rt: &Runtime<'_>) 
             let p = ev.get("Properties").cloned().unwrap_or(Value::Null);
             let raw_p = raw_events.get(ev_name).and_then(|e| e.get("Properties"));
             match ev.get("Type").and_then(Value::as_str).unwrap_or("") {
-                "Api" => plan.api_events.push(api_event(&r.logical_id, ev_name, &p, raw_p)?),
+                "Api" => plan
+                    .api_events
+                    .push(api_event(&r.logical_id, ev_name, &p, raw_p)?),
                 "SQS" => {
                     if opt_bool(&p, "Enabled")? != Some(false) {
-                        plan.sqs.push(sqs_source(&p, ctx).with_context(|| format!("event {ev_name}"))?);
+                        plan.sqs
+                            .push(sqs_source(&p, ctx).with_context(|| format!("event {ev_name}"))?);
                     }
                 }
                 "DynamoDB" => {
                     if opt_bool(&p, "Enabled")? != Some(false) {
-                        plan.streams
-                            .push(stream_source(&p, ctx).with_context(|| format!("event {ev_name}"))?);
+                        plan.streams.push(
+                            stream_source(&p, ctx).with_context(|| format!("event {ev_name}"))?,
+                        );
                     }
                 }
-                other => bail!("event {ev_name}: type {other:?} is not supported by the local cloud"),
+                other => {
+                    bail!("event {ev_name}: type {other:?} is not supported by the local cloud")
+                }
             }
         }
     }
@@ -248,7 +273,9 @@ fn api_event(function: &str, event: &str, p: &Value, raw: Option<&Value>) -> Res
             v.get("Ref")
                 .and_then(Value::as_str)
                 .map(str::to_owned)
-                .ok_or_else(|| anyhow!("event {event}: RestApiId must be !Ref of an AWS::Serverless::Api"))?,
+                .ok_or_else(|| {
+                    anyhow!("event {event}: RestApiId must be !Ref of an AWS::Serverless::Api")
+                })?,
         ),
     };
     let path = req_str(p, "Path").with_context(|| format!("event {event}"))?;
@@ -282,7 +309,8 @@ fn filters(p: &Value) -> Result<Vec<String>> {
     list.iter()
         .map(|f| match f.get("Pattern") {
             Some(Value::String(s)) => {
-                serde_json::from_str::<Value>(s).map_err(|e| anyhow!("filter pattern {s:?} is not JSON: {e}"))?;
+                serde_json::from_str::<Value>(s)
+                    .map_err(|e| anyhow!("filter pattern {s:?} is not JSON: {e}"))?;
                 Ok(s.clone())
             }
             Some(obj @ Value::Object(_)) => Ok(obj.to_string()),
@@ -322,9 +350,14 @@ fn stream_source(p: &Value, ctx: &Context) -> Result<StreamSource> {
     let table_name = ctx
         .resources
         .values()
-        .find(|o| o.type_ == "AWS::DynamoDB::Table" && o.attrs.get("StreamArn").is_some_and(|a| *a == stream_arn))
+        .find(|o| {
+            o.type_ == "AWS::DynamoDB::Table"
+                && o.attrs.get("StreamArn").is_some_and(|a| *a == stream_arn)
+        })
         .map(|o| o.ref_.clone())
-        .ok_or_else(|| anyhow!("stream {stream_arn} is not the stream of a table of this template"))?;
+        .ok_or_else(|| {
+            anyhow!("stream {stream_arn} is not the stream of a table of this template")
+        })?;
     let on_failure_queue_url = match p
         .get("DestinationConfig")
         .and_then(|d| d.get("OnFailure"))
@@ -375,19 +408,28 @@ mod tests {
             rust_log: None,
         };
         let plans = plan_all(&t, &ctx, &rt).unwrap();
-        let api = plans.iter().find(|p| p.logical_id == "UsersApiFunction").unwrap();
+        let api = plans
+            .iter()
+            .find(|p| p.logical_id == "UsersApiFunction")
+            .unwrap();
         let env = &api.spec.env;
         assert_eq!(env["TABLE_NAME"], "crabcart-UsersTable");
         assert_eq!(env["USER_POOL_ID"], "us-east-1_abc");
         assert_eq!(env["USER_POOL_CLIENT_ID"], "client123");
-        assert_eq!(env["AUTO_CONFIRM_USERS"], "true", "the local cloud overrides AutoConfirmUsers");
+        assert_eq!(
+            env["AUTO_CONFIRM_USERS"], "true",
+            "the local cloud overrides AutoConfirmUsers"
+        );
         assert_eq!(env["CURSOR_SIGNING_KEY"].len(), 48);
         assert_eq!(env["SERVICE_NAME"], "users");
         assert_eq!(env["RUST_LOG"], "info", "from Globals");
         assert_eq!(env["AWS_ENDPOINT_URL"], "http://127.0.0.1:5555");
         assert_eq!(env["AWS_LAMBDA_FUNCTION_NAME"], "UsersApiFunction");
         assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256");
-        assert_eq!(env["AWS_LAMBDA_LOG_GROUP_NAME"], "/aws/lambda/UsersApiFunction");
+        assert_eq!(
+            env["AWS_LAMBDA_LOG_GROUP_NAME"],
+            "/aws/lambda/UsersApiFunction"
+        );
         assert_eq!(env["_HANDLER"], "bootstrap");
         assert_eq!(api.spec.timeout, Duration::from_secs(10));
         assert_eq!(api.spec.memory_mb, 256);
@@ -396,7 +438,13 @@ mod tests {
         let mut routes: Vec<(String, String, bool)> = api
             .api_events
             .iter()
-            .map(|e| (e.method.clone(), e.path.clone(), e.authorizer.as_deref() == Some("NONE")))
+            .map(|e| {
+                (
+                    e.method.clone(),
+                    e.path.clone(),
+                    e.authorizer.as_deref() == Some("NONE"),
+                )
+            })
             .collect();
         routes.sort();
         let expected = [
@@ -410,12 +458,20 @@ mod tests {
             ("POST", "/v1/auth/refresh", true),
             ("POST", "/v1/auth/register", true),
         ];
-        let expected: Vec<(String, String, bool)> =
-            expected.iter().map(|(m, p, public)| (m.to_string(), p.to_string(), *public)).collect();
+        let expected: Vec<(String, String, bool)> = expected
+            .iter()
+            .map(|(m, p, public)| (m.to_string(), p.to_string(), *public))
+            .collect();
         assert_eq!(routes, expected);
-        assert!(api.api_events.iter().all(|e| e.api.as_deref() == Some("Api")));
+        assert!(api
+            .api_events
+            .iter()
+            .all(|e| e.api.as_deref() == Some("Api")));
 
-        let publisher = plans.iter().find(|p| p.logical_id == "UsersOutboxPublisherFunction").unwrap();
+        let publisher = plans
+            .iter()
+            .find(|p| p.logical_id == "UsersOutboxPublisherFunction")
+            .unwrap();
         assert_eq!(publisher.spec.env["TOPIC_ARN"], "arn:topic");
         assert_eq!(publisher.streams.len(), 1);
         let s = &publisher.streams[0];
@@ -440,8 +496,13 @@ mod tests {
         };
         let plans = plan_all(&t, &ctx, &rt).unwrap();
         assert!(plans.iter().all(|p| p.spec.env["RUST_LOG"] == "debug"));
-        let e = check_functions(&t, Path::new("/nonexistent")).unwrap_err().to_string();
-        assert!(e.contains("cargo build --workspace --bins") && e.contains("users-api"), "{e}");
+        let e = check_functions(&t, Path::new("/nonexistent"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("cargo build --workspace --bins") && e.contains("users-api"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -450,7 +511,9 @@ mod tests {
             "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Metadata: {BuildProperties: {Binary: f}}\n    Properties:\n      Runtime: provided.al2023\n      Events:\n        Tick: {Type: Schedule, Properties: {Schedule: rate(1 minute)}}\n",
         )
         .unwrap();
-        let e = check_functions(&t, Path::new("/x")).unwrap_err().to_string();
+        let e = check_functions(&t, Path::new("/x"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("function F") && e.contains("Schedule"), "{e}");
     }
 }

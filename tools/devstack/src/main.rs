@@ -11,9 +11,9 @@ mod sources;
 mod summary;
 mod template;
 #[cfg(test)]
-mod testutil;
-#[cfg(test)]
 mod tests_moto;
+#[cfg(test)]
+mod testutil;
 
 use anyhow::{Context as _, Result};
 use lambda::FunctionHandle;
@@ -72,7 +72,10 @@ impl Running {
         let _ = self.stop.send(true);
         for t in self.tasks.drain(..) {
             let abort = t.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), t).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(5), t)
+                .await
+                .is_err()
+            {
                 abort.abort();
             }
         }
@@ -161,7 +164,10 @@ async fn run(args: cli::Args) -> Result<()> {
     // cost a moto start.
     provision::check_supported(&template)?;
     apigw::check_apis(&template)?;
-    let bin_dir = args.bin_dir.clone().unwrap_or_else(|| functions::default_bin_dir(&root));
+    let bin_dir = args
+        .bin_dir
+        .clone()
+        .unwrap_or_else(|| functions::default_bin_dir(&root));
     functions::check_functions(&template, &bin_dir)?;
     let params = resolve_parameters(&template, &args.parameter_overrides)?;
     let mut ctx = Context::new(&template, params);
@@ -230,7 +236,13 @@ async fn startup(
     for p in &plans {
         let h = FunctionHandle::start(p.spec.clone())
             .await
-            .with_context(|| format!("starting function {} ({})", p.logical_id, p.spec.binary.display()))?;
+            .with_context(|| {
+                format!(
+                    "starting function {} ({})",
+                    p.logical_id,
+                    p.spec.binary.display()
+                )
+            })?;
         running.functions.push(h.clone());
         handles.insert(p.logical_id.clone(), h);
     }
@@ -242,7 +254,9 @@ async fn startup(
         Box::pin(async move {
             match h {
                 Some(h) => h.invoke(event).await,
-                None => Err(lambda::InvokeError::Init(format!("function {function} is not running"))),
+                None => Err(lambda::InvokeError::Init(format!(
+                    "function {function} is not running"
+                ))),
             }
         })
     });
@@ -252,13 +266,17 @@ async fn startup(
     let has_products = front.has_route("POST", "/v1/products");
     let api_url = format!("http://{}", api_listener.local_addr()?);
     let route_count = front.routes.len();
-    running
-        .tasks
-        .push(apigw::serve(api_listener, Arc::new(front), running.stop.subscribe()));
+    running.tasks.push(apigw::serve(
+        api_listener,
+        Arc::new(front),
+        running.stop.subscribe(),
+    ));
     tracing::info!(url = %api_url, routes = route_count, "REST front is up");
 
     for p in &plans {
-        let Some(h) = handles.get(&p.logical_id) else { continue };
+        let Some(h) = handles.get(&p.logical_id) else {
+            continue;
+        };
         for s in &p.sqs {
             running.tasks.push(sources::spawn_sqs_poller(
                 clients.sqs.clone(),

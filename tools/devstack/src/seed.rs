@@ -69,7 +69,9 @@ pub async fn seed_admin(
                 .map_err(sdk_err)
                 .context("AdminAddUserToGroup")?;
         }
-        None => tracing::warn!("the template has no UserPoolGroup named admin: the seeded admin is a plain user"),
+        None => tracing::warn!(
+            "the template has no UserPoolGroup named admin: the seeded admin is a plain user"
+        ),
     }
     Ok(())
 }
@@ -89,11 +91,15 @@ async fn register_through_api(api_url: &str, password: &str) -> Result<()> {
             .send()
             .await;
         match resp {
-            Ok(r) if r.status().is_success() || r.status() == reqwest::StatusCode::CONFLICT => return Ok(()),
+            Ok(r) if r.status().is_success() || r.status() == reqwest::StatusCode::CONFLICT => {
+                return Ok(())
+            }
             Ok(r) if r.status().is_client_error() => {
                 let status = r.status();
                 let body = r.text().await.unwrap_or_default();
-                anyhow::bail!("POST /v1/auth/register for the admin was refused ({status}): {body}");
+                anyhow::bail!(
+                    "POST /v1/auth/register for the admin was refused ({status}): {body}"
+                );
             }
             Ok(r) => {
                 let status = r.status();
@@ -157,7 +163,12 @@ pub async fn check_admin_login(clients: &Clients, client_id: &str, password: &st
     out.authentication_result()
         .and_then(|a| a.id_token())
         .map(|_| ())
-        .ok_or_else(|| anyhow!("InitiateAuth as the seeded admin returned no ID token (challenge {:?})", out.challenge_name()))
+        .ok_or_else(|| {
+            anyhow!(
+                "InitiateAuth as the seeded admin returned no ID token (challenge {:?})",
+                out.challenge_name()
+            )
+        })
 }
 
 /// The sample catalog goes in through the products API (as an admin), so it needs that

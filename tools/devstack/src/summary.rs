@@ -28,7 +28,12 @@ impl State {
         admin_password: String,
         resources: &BTreeMap<String, Outputs>,
     ) -> State {
-        let first = |t: &str| resources.values().find(|o| o.type_ == t).map(|o| o.ref_.clone());
+        let first = |t: &str| {
+            resources
+                .values()
+                .find(|o| o.type_ == t)
+                .map(|o| o.ref_.clone())
+        };
         State {
             api_url,
             moto_url,
@@ -64,7 +69,8 @@ pub fn write_state(path: &Path, state: &State) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     std::fs::write(&tmp, json).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
     Ok(())
 }
 
@@ -95,8 +101,15 @@ pub fn print(state: &State, template: &Template, functions: &[(String, String)],
     for r in &template.resources {
         if let Some(o) = state.resources.get(&r.logical_id) {
             let t = o["type"].as_str().unwrap_or_default();
-            if matches!(t, "AWS::DynamoDB::Table" | "AWS::SQS::Queue" | "AWS::SNS::Topic") {
-                line(&mut s, &format!("  {}", r.logical_id), o["ref"].as_str().unwrap_or_default());
+            if matches!(
+                t,
+                "AWS::DynamoDB::Table" | "AWS::SQS::Queue" | "AWS::SNS::Topic"
+            ) {
+                line(
+                    &mut s,
+                    &format!("  {}", r.logical_id),
+                    o["ref"].as_str().unwrap_or_default(),
+                );
             }
         }
     }
@@ -121,8 +134,17 @@ mod tests {
             "UsersTable".to_owned(),
             Outputs::new("AWS::DynamoDB::Table", "t").with("Arn", "arn:t"),
         );
-        res.insert("UserPool".to_owned(), Outputs::new("AWS::Cognito::UserPool", "pool"));
-        let st = State::new("http://a".into(), "http://m".into(), "admin@example.com", "pw".into(), &res);
+        res.insert(
+            "UserPool".to_owned(),
+            Outputs::new("AWS::Cognito::UserPool", "pool"),
+        );
+        let st = State::new(
+            "http://a".into(),
+            "http://m".into(),
+            "admin@example.com",
+            "pw".into(),
+            &res,
+        );
         write_state(&path, &st).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         for k in [
@@ -138,8 +160,15 @@ mod tests {
             assert!(v.get(k).is_some(), "{k}");
         }
         assert_eq!(v["user_pool_id"], "pool");
-        assert_eq!(v["resources"]["UsersTable"], serde_json::json!({"type": "AWS::DynamoDB::Table", "ref": "t", "Arn": "arn:t", "arn": "arn:t"}));
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temp file left behind");
+        assert_eq!(
+            v["resources"]["UsersTable"],
+            serde_json::json!({"type": "AWS::DynamoDB::Table", "ref": "t", "Arn": "arn:t", "arn": "arn:t"})
+        );
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no temp file left behind"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

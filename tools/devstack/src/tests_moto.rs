@@ -3,7 +3,6 @@
 //! redrive, moto-issued Cognito tokens through the authorizer, and the DynamoDB lock.
 
 use crate::apigw::auth::{render_claims, AuthError, CognitoAuthorizer, Verifier};
-use moto_runner::MotoServer;
 use crate::provision::{self, Clients};
 use crate::seed;
 use crate::template::intrinsics::resolve_parameters;
@@ -12,13 +11,16 @@ use crate::testutil::{real_template, venv_python};
 use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
 use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveStatus};
 use aws_sdk_sqs::types::QueueAttributeName;
+use moto_runner::MotoServer;
 use std::collections::BTreeMap;
 
 async fn provision(t: &Template, clients: &Clients) -> Context {
     let params = resolve_parameters(t, &BTreeMap::new()).unwrap();
     let mut ctx = Context::new(t, params);
     provision::register_serverless(t, &mut ctx).unwrap();
-    provision::provision_all(t, &mut ctx, clients).await.unwrap();
+    provision::provision_all(t, &mut ctx, clients)
+        .await
+        .unwrap();
     ctx
 }
 
@@ -55,7 +57,13 @@ async fn provisions_the_template_in_moto_and_verifies_its_tokens() {
     let t = real_template();
     let ctx = provision(&t, &clients).await;
     let table = &ctx.resources["UsersTable"];
-    let desc = clients.dynamodb.describe_table().table_name(&table.ref_).send().await.unwrap();
+    let desc = clients
+        .dynamodb
+        .describe_table()
+        .table_name(&table.ref_)
+        .send()
+        .await
+        .unwrap();
     let d = desc.table().unwrap();
     let gsi = &d.global_secondary_indexes()[0];
     assert_eq!(gsi.index_name(), Some("GSI1"));
@@ -63,10 +71,22 @@ async fn provisions_the_template_in_moto_and_verifies_its_tokens() {
     assert_eq!(gsi.key_schema()[1].attribute_name(), "GSI1SK");
     let stream = d.stream_specification().unwrap();
     assert!(stream.stream_enabled());
-    assert_eq!(stream.stream_view_type().map(|v| v.as_str()), Some("NEW_IMAGE"));
-    assert_eq!(d.latest_stream_arn(), Some(table.attrs["StreamArn"].as_str()));
+    assert_eq!(
+        stream.stream_view_type().map(|v| v.as_str()),
+        Some("NEW_IMAGE")
+    );
+    assert_eq!(
+        d.latest_stream_arn(),
+        Some(table.attrs["StreamArn"].as_str())
+    );
     assert_eq!(d.table_arn(), Some(table.attrs["Arn"].as_str()));
-    let ttl = clients.dynamodb.describe_time_to_live().table_name(&table.ref_).send().await.unwrap();
+    let ttl = clients
+        .dynamodb
+        .describe_time_to_live()
+        .table_name(&table.ref_)
+        .send()
+        .await
+        .unwrap();
     let ttl = ttl.time_to_live_description().unwrap();
     assert_eq!(ttl.time_to_live_status(), Some(&TimeToLiveStatus::Enabled));
     assert_eq!(ttl.attribute_name(), Some("ttl"));
@@ -81,11 +101,16 @@ async fn provisions_the_template_in_moto_and_verifies_its_tokens() {
         .await
         .unwrap();
     let attrs = attrs.attributes().unwrap();
-    assert_eq!(attrs[&QueueAttributeName::MessageRetentionPeriod], "1209600");
+    assert_eq!(
+        attrs[&QueueAttributeName::MessageRetentionPeriod],
+        "1209600"
+    );
     assert_eq!(attrs[&QueueAttributeName::QueueArn], failures.attrs["Arn"]);
 
     let topic = &ctx.resources["UsersTopic"];
-    assert!(topic.ref_.starts_with("arn:aws:sns:us-east-1:123456789012:"));
+    assert!(topic
+        .ref_
+        .starts_with("arn:aws:sns:us-east-1:123456789012:"));
     assert!(topic.ref_.ends_with(&topic.attrs["TopicName"]));
 
     let pool = &ctx.resources["UserPool"];
@@ -95,7 +120,13 @@ async fn provisions_the_template_in_moto_and_verifies_its_tokens() {
         format!("https://cognito-idp.us-east-1.amazonaws.com/{}", pool.ref_)
     );
     let client_id = ctx.resources["UserPoolClient"].ref_.clone();
-    let groups = clients.cognito.list_groups().user_pool_id(&pool.ref_).send().await.unwrap();
+    let groups = clients
+        .cognito
+        .list_groups()
+        .user_pool_id(&pool.ref_)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(groups.groups()[0].group_name(), Some("admin"));
 
     // ---- SNS -> SQS with raw delivery, a filter policy and a redrive policy
@@ -111,9 +142,16 @@ async fn provisions_the_template_in_moto_and_verifies_its_tokens() {
         .await
         .unwrap();
     let redrive: serde_json::Value =
-        serde_json::from_str(&attrs.attributes().unwrap()[&QueueAttributeName::RedrivePolicy]).unwrap();
-    assert_eq!(redrive["deadLetterTargetArn"], fctx.resources["Dlq"].attrs["Arn"]);
-    assert_eq!(redrive["maxReceiveCount"].to_string().trim_matches('"'), "5");
+        serde_json::from_str(&attrs.attributes().unwrap()[&QueueAttributeName::RedrivePolicy])
+            .unwrap();
+    assert_eq!(
+        redrive["deadLetterTargetArn"],
+        fctx.resources["Dlq"].attrs["Arn"]
+    );
+    assert_eq!(
+        redrive["maxReceiveCount"].to_string().trim_matches('"'),
+        "5"
+    );
     let sub = clients
         .sns
         .get_subscription_attributes()
@@ -153,12 +191,20 @@ async fn provisions_the_template_in_moto_and_verifies_its_tokens() {
         .await
         .unwrap();
     let bodies: Vec<&str> = got.messages().iter().filter_map(|m| m.body()).collect();
-    assert_eq!(bodies, ["delivered"], "raw delivery, filtered on event_type");
+    assert_eq!(
+        bodies,
+        ["delivered"],
+        "raw delivery, filtered on event_type"
+    );
 
     // ---- moto-issued tokens through the authorizer
     let password = "Test-Passw0rd!";
-    seed::seed_admin(&ctx, &clients, "http://127.0.0.1:9", false, password).await.unwrap();
-    seed::check_admin_login(&clients, &client_id, password).await.unwrap();
+    seed::seed_admin(&ctx, &clients, "http://127.0.0.1:9", false, password)
+        .await
+        .unwrap();
+    seed::check_admin_login(&clients, &client_id, password)
+        .await
+        .unwrap();
     let auth = clients
         .cognito
         .initiate_auth()
@@ -184,10 +230,19 @@ async fn provisions_the_template_in_moto_and_verifies_its_tokens() {
     assert_eq!(rendered["cognito:groups"], "admin");
     assert_eq!(rendered["email"], seed::ADMIN_EMAIL);
     assert_eq!(rendered["token_use"], "id");
-    assert!(verifier.verify(Some(&format!("Bearer {id_token}")), &authorizer).await.is_ok());
+    assert!(verifier
+        .verify(Some(&format!("Bearer {id_token}")), &authorizer)
+        .await
+        .is_ok());
 
-    let e = verifier.verify(Some(access_token), &authorizer).await.unwrap_err();
-    assert!(matches!(e, AuthError::Invalid(_) | AuthError::NotIdToken(_)), "{e:?}");
+    let e = verifier
+        .verify(Some(access_token), &authorizer)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AuthError::Invalid(_) | AuthError::NotIdToken(_)),
+        "{e:?}"
+    );
     let other_client = CognitoAuthorizer {
         client_ids: vec!["some-other-client".into()],
         ..authorizer.clone()
@@ -200,7 +255,8 @@ async fn provisions_the_template_in_moto_and_verifies_its_tokens() {
     {
         use base64::Engine as _;
         let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let mut payload: serde_json::Value = serde_json::from_slice(&engine.decode(&parts[1]).unwrap()).unwrap();
+        let mut payload: serde_json::Value =
+            serde_json::from_slice(&engine.decode(&parts[1]).unwrap()).unwrap();
         payload["cognito:groups"] = serde_json::json!(["admin", "root"]);
         parts[1] = engine.encode(payload.to_string());
     }

@@ -26,13 +26,21 @@ pub fn fake_ctx(t: &Template) -> Context {
     r.insert(
         "UsersTable".into(),
         Outputs::new("AWS::DynamoDB::Table", "crabcart-UsersTable")
-            .with("Arn", "arn:aws:dynamodb:us-east-1:123456789012:table/crabcart-UsersTable")
-            .with("StreamArn", "arn:aws:dynamodb:us-east-1:123456789012:table/crabcart-UsersTable/stream/x"),
+            .with(
+                "Arn",
+                "arn:aws:dynamodb:us-east-1:123456789012:table/crabcart-UsersTable",
+            )
+            .with(
+                "StreamArn",
+                "arn:aws:dynamodb:us-east-1:123456789012:table/crabcart-UsersTable/stream/x",
+            ),
     );
     r.insert(
         "UserPool".into(),
-        Outputs::new("AWS::Cognito::UserPool", POOL_ID)
-            .with("Arn", format!("arn:aws:cognito-idp:us-east-1:123456789012:userpool/{POOL_ID}")),
+        Outputs::new("AWS::Cognito::UserPool", POOL_ID).with(
+            "Arn",
+            format!("arn:aws:cognito-idp:us-east-1:123456789012:userpool/{POOL_ID}"),
+        ),
     );
     r.insert(
         "UserPoolClient".into(),
@@ -42,20 +50,30 @@ pub fn fake_ctx(t: &Template) -> Context {
         "AdminGroup".into(),
         Outputs::new("AWS::Cognito::UserPoolGroup", "admin").with("UserPoolId", POOL_ID),
     );
-    r.insert("UsersTopic".into(), Outputs::new("AWS::SNS::Topic", "arn:topic").with("TopicName", "t"));
+    r.insert(
+        "UsersTopic".into(),
+        Outputs::new("AWS::SNS::Topic", "arn:topic").with("TopicName", "t"),
+    );
     r.insert(
         "UsersOutboxFailuresQueue".into(),
         Outputs::new("AWS::SQS::Queue", "http://q/failures")
             .with("Arn", "arn:aws:sqs:us-east-1:123456789012:failures")
             .with("QueueName", "failures"),
     );
-    r.insert("ApiAccessLogGroup".into(), Outputs::new("AWS::Logs::LogGroup", "g").with("Arn", "arn:g"));
+    r.insert(
+        "ApiAccessLogGroup".into(),
+        Outputs::new("AWS::Logs::LogGroup", "g").with("Arn", "arn:g"),
+    );
     ctx
 }
 
 /// The project venv's python, for tests that run a real moto.
 pub fn venv_python() -> PathBuf {
     let p = workspace().join(".venv/bin/python");
-    assert!(p.is_file(), "{} is missing: run `make venv` (or the devstack once) first", p.display());
+    assert!(
+        p.is_file(),
+        "{} is missing: run `make venv` (or the devstack once) first",
+        p.display()
+    );
     p
 }

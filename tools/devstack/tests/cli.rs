@@ -54,7 +54,12 @@ fn help_lists_the_options() {
     let out = devstack(&["--help"]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for flag in ["--api-port", "--state-file", "--parameter-overrides", "CRABCART_ADMIN_PASSWORD"] {
+    for flag in [
+        "--api-port",
+        "--state-file",
+        "--parameter-overrides",
+        "CRABCART_ADMIN_PASSWORD",
+    ] {
         assert!(help.contains(flag), "help does not mention {flag}");
     }
 }
@@ -72,13 +77,21 @@ fn a_resource_type_it_cannot_run_is_named() {
     let out = devstack(&["--template", t.arg(), "--api-port", "0"]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("Bucket") && err.contains("AWS::S3::Bucket"), "{err}");
+    assert!(
+        err.contains("Bucket") && err.contains("AWS::S3::Bucket"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
 #[test]
 fn a_missing_template_is_explained() {
-    let out = devstack(&["--template", "/nonexistent/template.yaml", "--api-port", "0"]);
+    let out = devstack(&[
+        "--template",
+        "/nonexistent/template.yaml",
+        "--api-port",
+        "0",
+    ]);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("/nonexistent/template.yaml"), "{err}");
@@ -99,7 +112,14 @@ fn a_port_in_use_is_explained() {
 #[test]
 fn an_unknown_parameter_override_is_refused() {
     let t = temp::TempTemplate::new(TOPIC_ONLY);
-    let out = devstack(&["--template", t.arg(), "--parameter-overrides", "NoSuchParameter=1", "--api-port", "0"]);
+    let out = devstack(&[
+        "--template",
+        t.arg(),
+        "--parameter-overrides",
+        "NoSuchParameter=1",
+        "--api-port",
+        "0",
+    ]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("NoSuchParameter"), "{}", stderr(&out));
 }

@@ -54,7 +54,10 @@ pub async fn ensure_venv(root: &Path) -> Result<PathBuf> {
         }
     } else {
         let sys_python = find_python3().await?;
-        eprintln!("devstack: creating the project virtualenv {} (first run only)", venv.display());
+        eprintln!(
+            "devstack: creating the project virtualenv {} (first run only)",
+            venv.display()
+        );
         let status = Command::new(&sys_python)
             .args(["-m", "venv"])
             .arg(&venv)
@@ -72,11 +75,15 @@ pub async fn ensure_venv(root: &Path) -> Result<PathBuf> {
     let req_file = if req_file.is_file() {
         req_file
     } else {
-        let tmp = std::env::temp_dir().join(format!("devstack-requirements-{}.txt", std::process::id()));
+        let tmp =
+            std::env::temp_dir().join(format!("devstack-requirements-{}.txt", std::process::id()));
         std::fs::write(&tmp, REQUIREMENTS)?;
         tmp
     };
-    eprintln!("devstack: installing moto {pinned} into .venv (pip install -r {})", req_file.display());
+    eprintln!(
+        "devstack: installing moto {pinned} into .venv (pip install -r {})",
+        req_file.display()
+    );
     let status = Command::new(&python)
         .args(["-m", "pip", "install", "--disable-pip-version-check", "-r"])
         .arg(&req_file)
@@ -84,7 +91,10 @@ pub async fn ensure_venv(root: &Path) -> Result<PathBuf> {
         .await
         .context("running pip")?;
     if !status.success() {
-        bail!("pip install -r {} failed ({status}); see the output above", req_file.display());
+        bail!(
+            "pip install -r {} failed ({status}); see the output above",
+            req_file.display()
+        );
     }
     match installed_moto_version(&python).await {
         Some(v) if v == pinned => Ok(python),
@@ -116,7 +126,10 @@ async fn find_python3() -> Result<String> {
 
 async fn installed_moto_version(python: &Path) -> Option<String> {
     let out = Command::new(python)
-        .args(["-c", "import importlib.metadata as m; print(m.version('moto'))"])
+        .args([
+            "-c",
+            "import importlib.metadata as m; print(m.version('moto'))",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .output()
@@ -167,7 +180,10 @@ impl MotoServer {
         let started = Instant::now();
         // werkzeug binds its socket only after moto's imports, so an accepted connection
         // means requests will be served.
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
             if let Some(status) = child.try_wait()? {
                 bail!("moto exited during startup ({status}); see its output above");
             }
@@ -244,7 +260,10 @@ mod tests {
         let l = TcpListener::bind(("127.0.0.1", 0)).unwrap();
         let port = l.local_addr().unwrap().port();
         let e = choose_port(port, "--api-port").unwrap_err().to_string();
-        assert!(e.contains(&port.to_string()) && e.contains("--api-port"), "{e}");
+        assert!(
+            e.contains(&port.to_string()) && e.contains("--api-port"),
+            "{e}"
+        );
         assert_ne!(choose_port(0, "--api-port").unwrap(), 0);
     }
 }

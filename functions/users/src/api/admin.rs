@@ -13,7 +13,12 @@ use std::sync::Arc;
 pub async fn get_user(app: Arc<App>, req: ApiRequest) -> ApiResult {
     req.caller()?.require_admin()?;
     let id = UserId::parse(req.path_param("id")?).ok_or(UsersError::UserNotFound)?;
-    let profile = app.profiles.get(&id).await.map_err(UsersError::from)?.ok_or(UsersError::UserNotFound)?;
+    let profile = app
+        .profiles
+        .get(&id)
+        .await
+        .map_err(UsersError::from)?
+        .ok_or(UsersError::UserNotFound)?;
     json(StatusCode::OK, &ProfileView::from(&profile))
 }
 
@@ -24,7 +29,11 @@ pub async fn list_users(app: Arc<App>, req: ApiRequest) -> ApiResult {
     let limit = Limit::parse(req.query("limit").as_deref())?;
     let scope = CursorScope::new(Some(&caller.user_id), &req.query_fingerprint());
     let start = app.cursors.decode(req.query("cursor").as_deref(), &scope)?;
-    let (profiles, last_key) = app.profiles.list(limit.get(), start).await.map_err(UsersError::from)?;
+    let (profiles, last_key) = app
+        .profiles
+        .list(limit.get(), start)
+        .await
+        .map_err(UsersError::from)?;
     let page = Page {
         items: profiles.iter().map(ProfileView::from).collect(),
         next_cursor: app.cursors.encode(last_key.as_ref(), &scope)?,

@@ -52,10 +52,19 @@ pub async fn register(app: Arc<App>, req: ApiRequest) -> ApiResult {
     let registration = Registration::parse(&body.email, &body.password, &body.name)?;
     let user_id = app
         .identity
-        .sign_up(&registration.email, &registration.password, &registration.name)
+        .sign_up(
+            &registration.email,
+            &registration.password,
+            &registration.name,
+        )
         .await
         .map_err(UsersError::from)?;
-    let profile = Profile::register(user_id, registration.email, registration.name, shared::time::now());
+    let profile = Profile::register(
+        user_id,
+        registration.email,
+        registration.name,
+        shared::time::now(),
+    );
     let event = Envelope::new(
         SERVICE,
         profile.id.as_str(),
@@ -95,7 +104,12 @@ pub async fn confirm(app: Arc<App>, req: ApiRequest) -> ApiResult {
     let email = Email::parse(&body.email);
     let code = bounded("code", &body.code, MAX_CODE_LEN);
     let (email, code) = both(email, code)?;
-    match app.identity.confirm(&email, code).await.map_err(UsersError::from) {
+    match app
+        .identity
+        .confirm(&email, code)
+        .await
+        .map_err(UsersError::from)
+    {
         Ok(()) => no_content(),
         // Cognito answers NotAuthorized when the account is confirmed already.
         Err(UsersError::InvalidCredentials) => Err(UsersError::AlreadyConfirmed.into()),
@@ -109,15 +123,24 @@ pub async fn login(app: Arc<App>, req: ApiRequest) -> ApiResult {
     let email = Email::parse(&body.email);
     let password = bounded("password", &body.password, MAX_PASSWORD_LEN);
     let (email, password) = both(email, password)?;
-    let tokens = app.identity.sign_in(&email, password).await.map_err(UsersError::from)?;
+    let tokens = app
+        .identity
+        .sign_in(&email, password)
+        .await
+        .map_err(UsersError::from)?;
     json(StatusCode::OK, &TokensView::from(tokens))
 }
 
 /// POST /v1/auth/refresh
 pub async fn refresh(app: Arc<App>, req: ApiRequest) -> ApiResult {
     let body: RefreshBody = req.json()?;
-    let token = bounded("refresh_token", &body.refresh_token, MAX_TOKEN_LEN).map_err(|e| UsersError::Invalid(vec![e]))?;
-    let tokens = app.identity.refresh(token).await.map_err(UsersError::from)?;
+    let token = bounded("refresh_token", &body.refresh_token, MAX_TOKEN_LEN)
+        .map_err(|e| UsersError::Invalid(vec![e]))?;
+    let tokens = app
+        .identity
+        .refresh(token)
+        .await
+        .map_err(UsersError::from)?;
     json(StatusCode::OK, &TokensView::from(tokens))
 }
 
@@ -125,7 +148,10 @@ fn bounded<'a>(field: &str, value: &'a str, max: usize) -> Result<&'a str, Field
     if value.is_empty() {
         Err(FieldError::new(field, "must not be empty"))
     } else if value.len() > max {
-        Err(FieldError::new(field, format!("must be at most {max} characters")))
+        Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ))
     } else {
         Ok(value)
     }
@@ -134,6 +160,8 @@ fn bounded<'a>(field: &str, value: &'a str, max: usize) -> Result<&'a str, Field
 fn both<A, B>(a: Result<A, FieldError>, b: Result<B, FieldError>) -> Result<(A, B), UsersError> {
     match (a, b) {
         (Ok(a), Ok(b)) => Ok((a, b)),
-        (a, b) => Err(UsersError::Invalid(a.err().into_iter().chain(b.err()).collect())),
+        (a, b) => Err(UsersError::Invalid(
+            a.err().into_iter().chain(b.err()).collect(),
+        )),
     }
 }

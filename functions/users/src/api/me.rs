@@ -21,7 +21,12 @@ struct ProfilePatch {
 /// GET /v1/users/me
 pub async fn get_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
     let me = UserId::new(req.caller()?.user_id);
-    let profile = app.profiles.get(&me).await.map_err(UsersError::from)?.ok_or(UsersError::UserNotFound)?;
+    let profile = app
+        .profiles
+        .get(&me)
+        .await
+        .map_err(UsersError::from)?
+        .ok_or(UsersError::UserNotFound)?;
     json(StatusCode::OK, &ProfileView::from(&profile))
 }
 
@@ -30,10 +35,19 @@ pub async fn update_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
     let me = UserId::new(req.caller()?.user_id);
     let patch: ProfilePatch = req.json()?;
     let Some(name) = patch.name else {
-        return Err(UsersError::Invalid(vec![FieldError::new("name", "nothing to update: name is the only editable field")]).into());
+        return Err(UsersError::Invalid(vec![FieldError::new(
+            "name",
+            "nothing to update: name is the only editable field",
+        )])
+        .into());
     };
     let name = DisplayName::parse(&name).map_err(|e| UsersError::Invalid(vec![e]))?;
-    let current = app.profiles.get(&me).await.map_err(UsersError::from)?.ok_or(UsersError::UserNotFound)?;
+    let current = app
+        .profiles
+        .get(&me)
+        .await
+        .map_err(UsersError::from)?
+        .ok_or(UsersError::UserNotFound)?;
     let updated = current.rename(name, shared::time::now());
     let event = Envelope::new(
         SERVICE,
@@ -44,7 +58,10 @@ pub async fn update_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
             updated_at: updated.updated_at,
         },
     );
-    app.profiles.update(&updated, &event).await.map_err(not_found_if_gone)?;
+    app.profiles
+        .update(&updated, &event)
+        .await
+        .map_err(not_found_if_gone)?;
     json(StatusCode::OK, &ProfileView::from(&updated))
 }
 
@@ -54,7 +71,10 @@ pub async fn delete_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
     // Cognito first: once the credentials are gone nobody can sign in, and if the profile
     // deletion then fails the caller's still-valid token lets a retry finish the job
     // (deleting an absent Cognito user succeeds).
-    app.identity.delete_user(&me).await.map_err(UsersError::from)?;
+    app.identity
+        .delete_user(&me)
+        .await
+        .map_err(UsersError::from)?;
     let event = Envelope::new(
         SERVICE,
         me.as_str(),
@@ -63,7 +83,10 @@ pub async fn delete_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
             deleted_at: shared::time::now(),
         },
     );
-    app.profiles.delete(&me, &event).await.map_err(not_found_if_gone)?;
+    app.profiles
+        .delete(&me, &event)
+        .await
+        .map_err(not_found_if_gone)?;
     tracing::info!(user_id = me.as_str(), "user deleted");
     no_content()
 }

@@ -14,10 +14,16 @@ impl DisplayName {
             return Err(FieldError::new("name", "must not be empty"));
         }
         if value.chars().count() > MAX_CHARS {
-            return Err(FieldError::new("name", format!("must be at most {MAX_CHARS} characters")));
+            return Err(FieldError::new(
+                "name",
+                format!("must be at most {MAX_CHARS} characters"),
+            ));
         }
         if value.chars().any(char::is_control) {
-            return Err(FieldError::new("name", "must not contain control characters"));
+            return Err(FieldError::new(
+                "name",
+                "must not contain control characters",
+            ));
         }
         Ok(Self(value.to_owned()))
     }
@@ -34,7 +40,10 @@ mod tests {
 
     #[test]
     fn trims_and_bounds_the_name() {
-        assert_eq!(DisplayName::parse("  Ann Lee ").unwrap().as_str(), "Ann Lee");
+        assert_eq!(
+            DisplayName::parse("  Ann Lee ").unwrap().as_str(),
+            "Ann Lee"
+        );
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse(&"é".repeat(100)).is_ok());
         assert!(DisplayName::parse(&"é".repeat(101)).is_err());

@@ -87,7 +87,10 @@ mod tests {
 
     #[test]
     fn overlong_passwords_are_malformed() {
-        assert!(matches!(Password::new(&"Aa1".repeat(100)), Err(PasswordError::TooLong(_))));
+        assert!(matches!(
+            Password::new(&"Aa1".repeat(100)),
+            Err(PasswordError::TooLong(_))
+        ));
     }
 
     #[test]

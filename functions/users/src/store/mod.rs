@@ -32,14 +32,19 @@ impl ProfileStore {
 
     /// Creates the profile of a new user and records UserRegistered; `ConditionFailed`
     /// when a profile with this id exists.
-    pub async fn create(&self, profile: &Profile, event: &Envelope<UserRegistered>) -> Result<(), StoreError> {
+    pub async fn create(
+        &self,
+        profile: &Profile,
+        event: &Envelope<UserRegistered>,
+    ) -> Result<(), StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(&ProfileRecord::from(profile))?))
             .condition_expression("attribute_not_exists(PK)")
             .build()
             .map_err(|e| StoreError::Other(e.into()))?;
-        self.commit_with(TransactWriteItem::builder().put(put).build(), event).await
+        self.commit_with(TransactWriteItem::builder().put(put).build(), event)
+            .await
     }
 
     /// The profile of `id`, if there is one.
@@ -61,18 +66,27 @@ impl ProfileStore {
 
     /// Saves a changed profile and records UserProfileUpdated; `ConditionFailed` when the
     /// profile no longer exists (deleted meanwhile).
-    pub async fn update(&self, profile: &Profile, event: &Envelope<UserProfileUpdated>) -> Result<(), StoreError> {
+    pub async fn update(
+        &self,
+        profile: &Profile,
+        event: &Envelope<UserProfileUpdated>,
+    ) -> Result<(), StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(&ProfileRecord::from(profile))?))
             .condition_expression("attribute_exists(PK)")
             .build()
             .map_err(|e| StoreError::Other(e.into()))?;
-        self.commit_with(TransactWriteItem::builder().put(put).build(), event).await
+        self.commit_with(TransactWriteItem::builder().put(put).build(), event)
+            .await
     }
 
     /// Deletes the profile and records UserDeleted; `ConditionFailed` when there is none.
-    pub async fn delete(&self, id: &UserId, event: &Envelope<UserDeleted>) -> Result<(), StoreError> {
+    pub async fn delete(
+        &self,
+        id: &UserId,
+        event: &Envelope<UserDeleted>,
+    ) -> Result<(), StoreError> {
         let delete = Delete::builder()
             .table_name(&self.table)
             .key("PK", AttributeValue::S(keys::user_pk(id.as_str())))
@@ -80,11 +94,16 @@ impl ProfileStore {
             .condition_expression("attribute_exists(PK)")
             .build()
             .map_err(|e| StoreError::Other(e.into()))?;
-        self.commit_with(TransactWriteItem::builder().delete(delete).build(), event).await
+        self.commit_with(TransactWriteItem::builder().delete(delete).build(), event)
+            .await
     }
 
     /// One page of profiles, newest registration first.
-    pub async fn list(&self, limit: i32, start: Option<Key>) -> Result<(Vec<Profile>, Option<Key>), StoreError> {
+    pub async fn list(
+        &self,
+        limit: i32,
+        start: Option<Key>,
+    ) -> Result<(Vec<Profile>, Option<Key>), StoreError> {
         let out = self
             .client
             .query()
@@ -113,7 +132,11 @@ impl ProfileStore {
         event: &Envelope<T>,
     ) -> Result<(), StoreError> {
         let result: Result<(), CommitError> = async {
-            Transaction::new(&self.table).write(write).emit(event)?.commit(&self.client).await
+            Transaction::new(&self.table)
+                .write(write)
+                .emit(event)?
+                .commit(&self.client)
+                .await
         }
         .await;
         result.map_err(StoreError::from)

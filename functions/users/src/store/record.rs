@@ -43,12 +43,16 @@ impl TryFrom<ProfileRecord> for Profile {
     type Error = StoreError;
 
     fn try_from(r: ProfileRecord) -> Result<Self, StoreError> {
-        let corrupt = |what: &str| StoreError::Other(anyhow::anyhow!("profile {} has an invalid {what}", r.id));
+        let corrupt = |what: &str| {
+            StoreError::Other(anyhow::anyhow!("profile {} has an invalid {what}", r.id))
+        };
         Ok(Profile {
             email: Email::parse(&r.email).map_err(|_| corrupt("email"))?,
             name: DisplayName::parse(&r.name).map_err(|_| corrupt("name"))?,
-            created_at: shared::time::parse_rfc3339(&r.created_at).ok_or_else(|| corrupt("created_at"))?,
-            updated_at: shared::time::parse_rfc3339(&r.updated_at).ok_or_else(|| corrupt("updated_at"))?,
+            created_at: shared::time::parse_rfc3339(&r.created_at)
+                .ok_or_else(|| corrupt("created_at"))?,
+            updated_at: shared::time::parse_rfc3339(&r.updated_at)
+                .ok_or_else(|| corrupt("updated_at"))?,
             id: UserId::new(r.id),
         })
     }

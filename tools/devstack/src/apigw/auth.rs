@@ -19,7 +19,10 @@ pub struct CognitoAuthorizer {
 }
 
 pub fn issuer(pool_id: &str) -> String {
-    format!("https://cognito-idp.{}.amazonaws.com/{pool_id}", crate::template::intrinsics::REGION)
+    format!(
+        "https://cognito-idp.{}.amazonaws.com/{pool_id}",
+        crate::template::intrinsics::REGION
+    )
 }
 
 /// Why a token was refused (only logged: the caller just gets 401, as from API Gateway).
@@ -61,7 +64,9 @@ impl Verifier {
     #[cfg(test)]
     pub fn insert_key(&self, pool_id: &str, kid: &str, key: DecodingKey) {
         if let Ok(mut k) = self.keys.lock() {
-            k.entry(pool_id.to_owned()).or_default().insert(kid.to_owned(), key);
+            k.entry(pool_id.to_owned())
+                .or_default()
+                .insert(kid.to_owned(), key);
         }
     }
 
@@ -99,7 +104,11 @@ impl Verifier {
     }
 
     /// Verifies the header value (the raw token, or "Bearer <token>") and returns the claims.
-    pub async fn verify(&self, header: Option<&str>, auth: &CognitoAuthorizer) -> Result<Map<String, Value>, AuthError> {
+    pub async fn verify(
+        &self,
+        header: Option<&str>,
+        auth: &CognitoAuthorizer,
+    ) -> Result<Map<String, Value>, AuthError> {
         let raw = header.map(str::trim).filter(|h| !h.is_empty());
         let raw = raw.ok_or_else(|| AuthError::Missing(auth.header.clone()))?;
         // API Gateway's Cognito authorizer takes the raw token; clients following
@@ -108,11 +117,14 @@ impl Verifier {
             Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim(),
             _ => raw,
         };
-        let header = jsonwebtoken::decode_header(token).map_err(|e| AuthError::Malformed(e.to_string()))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| AuthError::Malformed(e.to_string()))?;
         if header.alg != Algorithm::RS256 {
             return Err(AuthError::Invalid(format!("alg {:?}", header.alg)));
         }
-        let kid = header.kid.ok_or_else(|| AuthError::Malformed("no kid".into()))?;
+        let kid = header
+            .kid
+            .ok_or_else(|| AuthError::Malformed("no kid".into()))?;
         // Read iss before verifying only to pick the pool's keys; it is verified below.
         let iss = unverified_issuer(token)?;
         let pool_id = auth
@@ -150,7 +162,8 @@ fn unverified_issuer(token: &str) -> Result<String, AuthError> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .map_err(|e| AuthError::Malformed(e.to_string()))?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| AuthError::Malformed(e.to_string()))?;
+    let v: Value =
+        serde_json::from_slice(&bytes).map_err(|e| AuthError::Malformed(e.to_string()))?;
     v.get("iss")
         .and_then(Value::as_str)
         .map(str::to_owned)
@@ -169,7 +182,10 @@ pub fn render_claims(claims: &Map<String, Value>) -> Map<String, Value> {
                 Value::Number(n) if matches!(k.as_str(), "exp" | "iat" | "auth_time") => n
                     .as_i64()
                     .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
-                    .map_or_else(|| n.to_string(), |t| t.format("%a %b %d %H:%M:%S UTC %Y").to_string()),
+                    .map_or_else(
+                        || n.to_string(),
+                        |t| t.format("%a %b %d %H:%M:%S UTC %Y").to_string(),
+                    ),
                 Value::Number(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
                 Value::Array(a) => a
@@ -200,7 +216,9 @@ mod tests {
 
     fn der(b64: &str) -> Vec<u8> {
         use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.decode(b64.trim()).unwrap()
+        base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .unwrap()
     }
 
     fn authorizer() -> CognitoAuthorizer {
@@ -215,14 +233,23 @@ mod tests {
     fn verifier() -> Verifier {
         // Nothing listens there: every key must come from the cache.
         let v = Verifier::new("http://127.0.0.1:9");
-        v.insert_key("us-east-1_test", "k1", DecodingKey::from_rsa_der(&der(TEST_PUBLIC_DER)));
+        v.insert_key(
+            "us-east-1_test",
+            "k1",
+            DecodingKey::from_rsa_der(&der(TEST_PUBLIC_DER)),
+        );
         v
     }
 
     fn sign(claims: Value) -> String {
         let mut h = Header::new(Algorithm::RS256);
         h.kid = Some("k1".into());
-        jsonwebtoken::encode(&h, &claims, &EncodingKey::from_rsa_der(&der(TEST_PRIVATE_DER))).unwrap()
+        jsonwebtoken::encode(
+            &h,
+            &claims,
+            &EncodingKey::from_rsa_der(&der(TEST_PRIVATE_DER)),
+        )
+        .unwrap()
     }
 
     fn claims(exp_offset: i64) -> Value {
@@ -237,7 +264,10 @@ mod tests {
         let t = sign(claims(300));
         let c = v.verify(Some(&t), &authorizer()).await.unwrap();
         assert_eq!(c["sub"], "u1");
-        let c = v.verify(Some(&format!("Bearer {t}")), &authorizer()).await.unwrap();
+        let c = v
+            .verify(Some(&format!("Bearer {t}")), &authorizer())
+            .await
+            .unwrap();
         assert_eq!(c["email"], "a@example.com");
     }
 
@@ -246,15 +276,24 @@ mod tests {
         let v = verifier();
         let a = authorizer();
         let e = v.verify(Some(&sign(claims(-5))), &a).await.unwrap_err();
-        assert!(matches!(&e, AuthError::Invalid(m) if m.contains("Expired")), "{e:?}");
+        assert!(
+            matches!(&e, AuthError::Invalid(m) if m.contains("Expired")),
+            "{e:?}"
+        );
 
         let mut c = claims(300);
         c["aud"] = json!("other-client");
-        assert!(matches!(v.verify(Some(&sign(c)), &a).await, Err(AuthError::Invalid(_))));
+        assert!(matches!(
+            v.verify(Some(&sign(c)), &a).await,
+            Err(AuthError::Invalid(_))
+        ));
 
         let mut c = claims(300);
         c["iss"] = json!(issuer("us-east-1_other"));
-        assert!(matches!(v.verify(Some(&sign(c)), &a).await, Err(AuthError::Issuer(_))));
+        assert!(matches!(
+            v.verify(Some(&sign(c)), &a).await,
+            Err(AuthError::Issuer(_))
+        ));
 
         let mut c = claims(300);
         c["token_use"] = json!("access");
@@ -273,8 +312,14 @@ mod tests {
         let e = v.verify(Some(&parts.join(".")), &a).await.unwrap_err();
         assert!(matches!(e, AuthError::Invalid(_)), "{e:?}");
 
-        assert!(matches!(v.verify(None, &a).await, Err(AuthError::Missing(_))));
-        assert!(matches!(v.verify(Some("Bearer junk"), &a).await, Err(AuthError::Malformed(_))));
+        assert!(matches!(
+            v.verify(None, &a).await,
+            Err(AuthError::Missing(_))
+        ));
+        assert!(matches!(
+            v.verify(Some("Bearer junk"), &a).await,
+            Err(AuthError::Malformed(_))
+        ));
     }
 
     #[test]

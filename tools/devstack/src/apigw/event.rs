@@ -74,7 +74,10 @@ fn media_type_matches(pattern: &str, content_type: &str) -> bool {
     let pattern = pattern.replace("~1", "/");
     match pattern.split_once('/') {
         Some(("*", "*")) => true,
-        Some((t, "*")) => ct.split('/').next().is_some_and(|x| x.eq_ignore_ascii_case(t)),
+        Some((t, "*")) => ct
+            .split('/')
+            .next()
+            .is_some_and(|x| x.eq_ignore_ascii_case(t)),
         _ => ct.eq_ignore_ascii_case(&pattern),
     }
 }
@@ -114,7 +117,13 @@ pub fn proxy_event(
             }
         }
     }
-    let or_null = |m: Map<String, Value>| if m.is_empty() { Value::Null } else { Value::Object(m) };
+    let or_null = |m: Map<String, Value>| {
+        if m.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(m)
+        }
+    };
 
     let path_params = if target.path_params.is_empty() {
         Value::Null
@@ -127,12 +136,22 @@ pub fn proxy_event(
                 .collect(),
         )
     };
-    let stage_vars = target.stage_variables.filter(|m| !m.is_empty()).map_or(Value::Null, |m| {
-        Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
-    });
+    let stage_vars = target
+        .stage_variables
+        .filter(|m| !m.is_empty())
+        .map_or(Value::Null, |m| {
+            Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
+            )
+        });
 
     let binary = req.header("content-type").is_some_and(|ct| {
-        target.binary_media_types.iter().any(|p| media_type_matches(p, ct))
+        target
+            .binary_media_types
+            .iter()
+            .any(|p| media_type_matches(p, ct))
     });
     let (body, is_b64) = if req.body.is_empty() {
         (Value::Null, false)
@@ -266,7 +285,11 @@ pub fn proxy_response(v: &Value) -> Result<ProxyResponse, String> {
         Some(Value::String(s)) => s.clone().into_bytes(),
         Some(_) => return Err("body is not a string".into()),
     };
-    Ok(ProxyResponse { status, headers, body })
+    Ok(ProxyResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 #[cfg(test)]
@@ -306,16 +329,33 @@ mod tests {
     fn event_has_api_gateway_shape() {
         let params: BTreeMap<String, String> = [("id".to_owned(), "abc".to_owned())].into();
         let claims: Map<String, Value> = [("sub".to_owned(), json!("u1"))].into_iter().collect();
-        let now = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z").unwrap().with_timezone(&Utc);
-        let ev = proxy_event(&sample_request(), &target(&params, &[]), Some(&claims), "req-1", now);
+        let now = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let ev = proxy_event(
+            &sample_request(),
+            &target(&params, &[]),
+            Some(&claims),
+            "req-1",
+            now,
+        );
 
         assert_eq!(ev["resource"], "/v1/users/{id}");
         assert_eq!(ev["path"], "/v1/users/abc");
         assert_eq!(ev["httpMethod"], "GET");
         assert_eq!(ev["headers"]["accept"], "application/json");
-        assert_eq!(ev["multiValueHeaders"]["accept"], json!(["text/html", "application/json"]));
-        assert_eq!(ev["queryStringParameters"], json!({"limit": "10", "tag": "b c", "q": "x+y", "flag": ""}));
-        assert_eq!(ev["multiValueQueryStringParameters"]["tag"], json!(["a", "b c"]));
+        assert_eq!(
+            ev["multiValueHeaders"]["accept"],
+            json!(["text/html", "application/json"])
+        );
+        assert_eq!(
+            ev["queryStringParameters"],
+            json!({"limit": "10", "tag": "b c", "q": "x+y", "flag": ""})
+        );
+        assert_eq!(
+            ev["multiValueQueryStringParameters"]["tag"],
+            json!(["a", "b c"])
+        );
         assert_eq!(ev["pathParameters"], json!({"id": "abc"}));
         assert_eq!(ev["stageVariables"], Value::Null);
         assert_eq!(ev["body"], Value::Null);
@@ -335,10 +375,19 @@ mod tests {
         assert_eq!(rc["domainName"], "127.0.0.1:3000");
 
         // The shape the functions' runtime (aws_lambda_events / lambda_http) parses.
-        let parsed: aws_lambda_events::apigw::ApiGatewayProxyRequest = serde_json::from_value(ev).unwrap();
-        assert_eq!(parsed.path_parameters.get("id").map(String::as_str), Some("abc"));
+        let parsed: aws_lambda_events::apigw::ApiGatewayProxyRequest =
+            serde_json::from_value(ev).unwrap();
         assert_eq!(
-            parsed.request_context.authorizer.fields.get("claims").and_then(|c| c.get("sub")),
+            parsed.path_parameters.get("id").map(String::as_str),
+            Some("abc")
+        );
+        assert_eq!(
+            parsed
+                .request_context
+                .authorizer
+                .fields
+                .get("claims")
+                .and_then(|c| c.get("sub")),
             Some(&json!("u1"))
         );
     }
@@ -360,8 +409,12 @@ mod tests {
 
         req.body = b"{\"a\":1}".to_vec();
         let ev = proxy_event(&req, &target(&params, &[]), None, "r", Utc::now());
-        assert_eq!((ev["body"].as_str(), ev["isBase64Encoded"].as_bool()), (Some("{\"a\":1}"), Some(false)));
-        req.headers.push(("content-type".into(), "image/png".into()));
+        assert_eq!(
+            (ev["body"].as_str(), ev["isBase64Encoded"].as_bool()),
+            (Some("{\"a\":1}"), Some(false))
+        );
+        req.headers
+            .push(("content-type".into(), "image/png".into()));
         let bmt = vec!["image/*".to_owned()];
         let ev = proxy_event(&req, &target(&params, &bmt), None, "r", Utc::now());
         assert_eq!(ev["isBase64Encoded"], true);
@@ -387,9 +440,14 @@ mod tests {
             ]
         );
         assert_eq!(r.body, b"{}");
-        let r = proxy_response(&json!({"statusCode": 200, "body": "AAE=", "isBase64Encoded": true})).unwrap();
+        let r =
+            proxy_response(&json!({"statusCode": 200, "body": "AAE=", "isBase64Encoded": true}))
+                .unwrap();
         assert_eq!(r.body, vec![0, 1]);
-        assert_eq!(proxy_response(&json!({"statusCode": 204})).unwrap().body, Vec::<u8>::new());
+        assert_eq!(
+            proxy_response(&json!({"statusCode": 204})).unwrap().body,
+            Vec::<u8>::new()
+        );
         assert!(proxy_response(&json!({"body": "x"})).is_err());
         assert!(proxy_response(&json!("hello")).is_err());
         assert!(proxy_response(&json!({"statusCode": 200, "body": {"a": 1}})).is_err());

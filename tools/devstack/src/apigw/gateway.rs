@@ -89,15 +89,17 @@ pub fn parse_responses(v: Option<&Value>) -> Result<BTreeMap<String, GatewayResp
             Some(s) => Some(
                 crate::template::intrinsics::scalar_string(s)
                     .and_then(|s| s.parse::<u16>().ok())
-                    .ok_or_else(|| anyhow!("GatewayResponses.{name}.StatusCode {s} is not a status"))?,
+                    .ok_or_else(|| {
+                        anyhow!("GatewayResponses.{name}.StatusCode {s} is not a status")
+                    })?,
             ),
         };
         let mut templates = BTreeMap::new();
         if let Some(Value::Object(t)) = r.get("ResponseTemplates") {
             for (ct, body) in t {
-                let body = body
-                    .as_str()
-                    .ok_or_else(|| anyhow!("GatewayResponses.{name}.ResponseTemplates.{ct} is not a string"))?;
+                let body = body.as_str().ok_or_else(|| {
+                    anyhow!("GatewayResponses.{name}.ResponseTemplates.{ct} is not a string")
+                })?;
                 templates.insert(ct.clone(), body.to_owned());
             }
         }
@@ -105,12 +107,22 @@ pub fn parse_responses(v: Option<&Value>) -> Result<BTreeMap<String, GatewayResp
         if let Some(Value::Object(h)) = r.get("ResponseParameters").and_then(|p| p.get("Headers")) {
             // SAM's shorthand: Headers: {Name: "'value'"}; only static values exist locally.
             for (k, v) in h {
-                if let Some(s) = v.as_str().and_then(|s| s.strip_prefix('\'')?.strip_suffix('\'')) {
+                if let Some(s) = v
+                    .as_str()
+                    .and_then(|s| s.strip_prefix('\'')?.strip_suffix('\''))
+                {
                     headers.push((k.clone(), s.to_owned()));
                 }
             }
         }
-        out.insert(name.clone(), GatewayResponse { status, templates, headers });
+        out.insert(
+            name.clone(),
+            GatewayResponse {
+                status,
+                templates,
+                headers,
+            },
+        );
     }
     Ok(out)
 }
@@ -140,7 +152,11 @@ pub fn render(
     let family = responses.get(kind.family());
     let status = specific
         .and_then(|r| r.status)
-        .or_else(|| family.and_then(|r| r.status).filter(|_| kind == Kind::IntegrationError))
+        .or_else(|| {
+            family
+                .and_then(|r| r.status)
+                .filter(|_| kind == Kind::IntegrationError)
+        })
         .unwrap_or(kind.default_status());
     let template_source = [specific, family]
         .into_iter()
@@ -152,9 +168,13 @@ pub fn render(
                 .get_key_value("application/json")
                 .or_else(|| r.templates.iter().next())
         })
-        .map_or(("application/json", "{\"message\":$context.error.messageString}"), |(k, v)| {
-            (k.as_str(), v.as_str())
-        });
+        .map_or(
+            (
+                "application/json",
+                "{\"message\":$context.error.messageString}",
+            ),
+            |(k, v)| (k.as_str(), v.as_str()),
+        );
     let mut headers = vec![("Content-Type".to_owned(), content_type.to_owned())];
     for r in [family, specific].into_iter().flatten() {
         for (k, v) in &r.headers {
@@ -242,16 +262,32 @@ mod tests {
         assert_eq!((s, b.as_str()), (401, "{\"message\":\"Unauthorized\"}"));
         let (s, h, b) = render(&r, Kind::IntegrationError, &vars());
         assert_eq!((s, b.as_str()), (502, "{\"code\":\"INTERNAL\"}"));
-        assert!(h.contains(&("x-amzn-ErrorType".into(), "InternalServerErrorException".into())));
+        assert!(h.contains(&(
+            "x-amzn-ErrorType".into(),
+            "InternalServerErrorException".into()
+        )));
 
         let (s, _, b) = render(&BTreeMap::new(), Kind::IntegrationError, &vars());
-        assert_eq!((s, b.as_str()), (502, "{\"message\":\"Internal server error\"}"));
+        assert_eq!(
+            (s, b.as_str()),
+            (502, "{\"message\":\"Internal server error\"}")
+        );
         let (s, _, b) = render(&BTreeMap::new(), Kind::MissingAuthenticationToken, &vars());
-        assert_eq!((s, b.as_str()), (403, "{\"message\":\"Missing Authentication Token\"}"));
+        assert_eq!(
+            (s, b.as_str()),
+            (403, "{\"message\":\"Missing Authentication Token\"}")
+        );
     }
 
     #[test]
     fn unknown_context_variables_are_left_alone() {
-        assert_eq!(substitute("$context.nope $context.requestId", Kind::Unauthorized, &vars()), "$context.nope rid");
+        assert_eq!(
+            substitute(
+                "$context.nope $context.requestId",
+                Kind::Unauthorized,
+                &vars()
+            ),
+            "$context.nope rid"
+        );
     }
 }

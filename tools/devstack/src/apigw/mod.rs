@@ -33,7 +33,13 @@ pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
 /// SAM's name for the API it creates for Api events without RestApiId.
 const IMPLICIT_API: &str = "ServerlessRestApi";
 
-const API_SUPPORTED: &[&str] = &["StageName", "Auth", "GatewayResponses", "BinaryMediaTypes", "Variables"];
+const API_SUPPORTED: &[&str] = &[
+    "StageName",
+    "Auth",
+    "GatewayResponses",
+    "BinaryMediaTypes",
+    "Variables",
+];
 const API_IGNORED: &[&str] = &[
     "TracingEnabled",
     "AccessLogSetting",
@@ -97,9 +103,17 @@ pub struct Front {
 
 /// Fails fast on API features the local front cannot honour.
 pub fn check_apis(template: &Template) -> Result<()> {
-    for r in template.resources.iter().filter(|r| r.type_ == SERVERLESS_API) {
+    for r in template
+        .resources
+        .iter()
+        .filter(|r| r.type_ == SERVERLESS_API)
+    {
         let props = template.effective_properties(r);
-        for k in props.as_object().map(|m| m.keys().collect::<Vec<_>>()).unwrap_or_default() {
+        for k in props
+            .as_object()
+            .map(|m| m.keys().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
             if !API_SUPPORTED.contains(&k.as_str()) && !API_IGNORED.contains(&k.as_str()) {
                 bail!(
                     "resource {} (AWS::Serverless::Api): property {k} is not supported by the local cloud",
@@ -131,7 +145,11 @@ fn resource_id(path: &str) -> String {
     format!("{:06x}", h & 0xff_ffff)
 }
 
-fn authorizers(api_id: &str, auth: &Value, ctx: &Context) -> Result<BTreeMap<String, CognitoAuthorizer>> {
+fn authorizers(
+    api_id: &str,
+    auth: &Value,
+    ctx: &Context,
+) -> Result<BTreeMap<String, CognitoAuthorizer>> {
     let mut out = BTreeMap::new();
     let Some(Value::Object(defs)) = auth.get("Authorizers") else {
         return Ok(out);
@@ -142,7 +160,10 @@ fn authorizers(api_id: &str, auth: &Value, ctx: &Context) -> Result<BTreeMap<Str
         }
         let arns: Vec<String> = match def.get("UserPoolArn") {
             Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
             _ => bail!("{api_id}: authorizer {name} has no UserPoolArn"),
         };
         let pool_ids: Vec<String> = arns
@@ -150,14 +171,20 @@ fn authorizers(api_id: &str, auth: &Value, ctx: &Context) -> Result<BTreeMap<Str
             .map(|a| {
                 a.rsplit_once("userpool/")
                     .map(|(_, id)| id.to_owned())
-                    .ok_or_else(|| anyhow!("{api_id}: authorizer {name}: {a} is not a user pool ARN"))
+                    .ok_or_else(|| {
+                        anyhow!("{api_id}: authorizer {name}: {a} is not a user pool ARN")
+                    })
             })
             .collect::<Result<_>>()?;
         let client_ids = ctx
             .resources
             .values()
             .filter(|o| o.type_ == "AWS::Cognito::UserPoolClient")
-            .filter(|o| o.attrs.get("UserPoolId").is_some_and(|p| pool_ids.contains(p)))
+            .filter(|o| {
+                o.attrs
+                    .get("UserPoolId")
+                    .is_some_and(|p| pool_ids.contains(p))
+            })
             .map(|o| o.ref_.clone())
             .collect();
         let header = def
@@ -189,7 +216,11 @@ pub fn build_front(
 ) -> Result<Front> {
     let mut apis = Vec::new();
     let mut api_auth = Vec::new();
-    for r in template.resources.iter().filter(|r| r.type_ == SERVERLESS_API) {
+    for r in template
+        .resources
+        .iter()
+        .filter(|r| r.type_ == SERVERLESS_API)
+    {
         if !is_enabled(ctx, r)? {
             continue;
         }
@@ -197,10 +228,17 @@ pub fn build_front(
             .resolve(&template.effective_properties(r))
             .with_context(|| format!("resource {}", r.logical_id))?;
         let id = &r.logical_id;
-        let api_id = ctx.resources.get(id).map(|o| o.ref_.clone()).unwrap_or_default();
+        let api_id = ctx
+            .resources
+            .get(id)
+            .map(|o| o.ref_.clone())
+            .unwrap_or_default();
         let auth = props.get("Auth").cloned().unwrap_or(Value::Null);
         let authorizers = authorizers(id, &auth, ctx)?;
-        let default = auth.get("DefaultAuthorizer").and_then(Value::as_str).map(str::to_owned);
+        let default = auth
+            .get("DefaultAuthorizer")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         if let Some(d) = &default {
             if d != "AWS_IAM" && !authorizers.contains_key(d) {
                 bail!("{id}: DefaultAuthorizer {d} is not one of its Authorizers");
@@ -209,20 +247,30 @@ pub fn build_front(
         apis.push(ApiConfig {
             logical_id: id.clone(),
             api_id,
-            stage: props.get("StageName").and_then(Value::as_str).unwrap_or("Prod").to_owned(),
+            stage: props
+                .get("StageName")
+                .and_then(Value::as_str)
+                .unwrap_or("Prod")
+                .to_owned(),
             responses: gateway::parse_responses(props.get("GatewayResponses"))
                 .with_context(|| format!("resource {id}"))?,
             binary_media_types: props
                 .get("BinaryMediaTypes")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default(),
             stage_variables: props
                 .get("Variables")
                 .and_then(Value::as_object)
                 .map(|m| {
                     m.iter()
-                        .filter_map(|(k, v)| crate::template::intrinsics::scalar_string(v).map(|s| (k.clone(), s)))
+                        .filter_map(|(k, v)| {
+                            crate::template::intrinsics::scalar_string(v).map(|s| (k.clone(), s))
+                        })
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -249,7 +297,10 @@ pub fn build_front(
                     api_auth.push((BTreeMap::new(), None));
                     apis.len() - 1
                 }
-                None => bail!("{}: RestApiId {api_name} is not an AWS::Serverless::Api of the template", where_()),
+                None => bail!(
+                    "{}: RestApiId {api_name} is not an AWS::Serverless::Api of the template",
+                    where_()
+                ),
             };
             let (authorizers, default) = &api_auth[idx];
             let chosen = match ev.authorizer.as_deref() {
@@ -259,15 +310,19 @@ pub fn build_front(
             };
             let auth = match chosen.as_deref() {
                 None => None,
-                Some("AWS_IAM") => bail!("{}: AWS_IAM authorization is not supported by the local cloud", where_()),
-                Some(name) => Some(
-                    authorizers
-                        .get(name)
-                        .cloned()
-                        .ok_or_else(|| anyhow!("{}: authorizer {name} is not defined on {api_name}", where_()))?,
+                Some("AWS_IAM") => bail!(
+                    "{}: AWS_IAM authorization is not supported by the local cloud",
+                    where_()
                 ),
+                Some(name) => Some(authorizers.get(name).cloned().ok_or_else(|| {
+                    anyhow!(
+                        "{}: authorizer {name} is not defined on {api_name}",
+                        where_()
+                    )
+                })?),
             };
-            let segments = routes::parse_path(&ev.path).map_err(|e| anyhow!("{}: {e}", where_()))?;
+            let segments =
+                routes::parse_path(&ev.path).map_err(|e| anyhow!("{}: {e}", where_()))?;
             if let Some(dup) = routes
                 .iter()
                 .find(|r| r.segments == segments && r.method == ev.method)
@@ -311,7 +366,9 @@ impl Front {
     }
 
     pub fn has_route(&self, method: &str, path: &str) -> bool {
-        self.routes.iter().any(|r| r.method.eq_ignore_ascii_case(method) && r.path == path)
+        self.routes
+            .iter()
+            .any(|r| r.method.eq_ignore_ascii_case(method) && r.path == path)
     }
 }
 
@@ -326,7 +383,9 @@ pub fn serve(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    let app = front.router().into_make_service_with_connect_info::<SocketAddr>();
+    let app = front
+        .router()
+        .into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move {
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -339,11 +398,19 @@ pub fn serve(
     })
 }
 
-fn build_response(status: u16, headers: &[(String, String)], body: Vec<u8>, request_id: &str) -> Response {
+fn build_response(
+    status: u16,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+    request_id: &str,
+) -> Response {
     let mut b = Response::builder().status(status);
     let mut has_ct = false;
     for (k, v) in headers {
-        match (http::HeaderName::try_from(k.as_str()), http::HeaderValue::try_from(v.as_str())) {
+        match (
+            http::HeaderName::try_from(k.as_str()),
+            http::HeaderValue::try_from(v.as_str()),
+        ) {
             (Ok(name), Ok(value)) => {
                 has_ct |= name == http::header::CONTENT_TYPE;
                 b = b.header(name, value);
@@ -395,7 +462,10 @@ async fn handle(
     let method = parts.method.as_str().to_ascii_uppercase();
     let path = parts.uri.path().to_owned();
     let Some((idx, path_params)) = routes::best_match(
-        front.routes.iter().map(|r| (r.segments.as_slice(), r.method.as_str())),
+        front
+            .routes
+            .iter()
+            .map(|r| (r.segments.as_slice(), r.method.as_str())),
         &method,
         &path,
     ) else {
@@ -410,7 +480,12 @@ async fn handle(
     let mut headers: Vec<(String, String)> = parts
         .headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     vars.domain_name = headers
         .iter()
@@ -422,7 +497,14 @@ async fn handle(
         ("X-Forwarded-For", peer.ip().to_string()),
         ("X-Forwarded-Port", peer.port().to_string()),
         ("X-Forwarded-Proto", "http".to_owned()),
-        ("X-Amzn-Trace-Id", format!("Root=1-{:08x}-{}", now.timestamp(), &uuid::Uuid::now_v7().simple().to_string()[..24])),
+        (
+            "X-Amzn-Trace-Id",
+            format!(
+                "Root=1-{:08x}-{}",
+                now.timestamp(),
+                &uuid::Uuid::now_v7().simple().to_string()[..24]
+            ),
+        ),
     ] {
         if !headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(k)) {
             headers.push((k.to_owned(), v));
@@ -465,7 +547,10 @@ async fn handle(
             Ok(r) => return build_response(r.status, &r.headers, r.body, &request_id),
             Err(e) => format!("Malformed Lambda proxy response: {e}"),
         },
-        Err(InvokeError::Function { error_type, error_message }) => {
+        Err(InvokeError::Function {
+            error_type,
+            error_message,
+        }) => {
             format!("function error {error_type}: {error_message}")
         }
         Err(InvokeError::Timeout) => "function timed out".to_owned(),

@@ -12,7 +12,11 @@ pub enum Segment {
 }
 
 pub fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let mut out = Vec::with_capacity(segs.len());
     for (i, s) in segs.iter().enumerate() {
         if let Some(inner) = s.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
@@ -82,7 +86,11 @@ pub fn match_path(segs: &[Segment], path: &str) -> Option<BTreeMap<String, Strin
 }
 
 /// Index of the best route for (method, path) among `routes` = (segments, method).
-pub fn best_match<'a, I>(routes: I, method: &str, path: &str) -> Option<(usize, BTreeMap<String, String>)>
+pub fn best_match<'a, I>(
+    routes: I,
+    method: &str,
+    path: &str,
+) -> Option<(usize, BTreeMap<String, String>)>
 where
     I: IntoIterator<Item = (&'a [Segment], &'a str)>,
 {

@@ -13,7 +13,9 @@ const TEST_PUBLIC_DER: &str = include_str!("testdata/test_rsa_public.b64");
 
 fn der(b64: &str) -> Vec<u8> {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.decode(b64.trim()).unwrap()
+    base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .unwrap()
 }
 
 fn token(groups: &[&str]) -> String {
@@ -22,7 +24,12 @@ fn token(groups: &[&str]) -> String {
                         "iat": now, "exp": now + 600, "email": "a@example.com", "cognito:groups": groups});
     let mut h = Header::new(Algorithm::RS256);
     h.kid = Some("dummy".into());
-    jsonwebtoken::encode(&h, &claims, &EncodingKey::from_rsa_der(&der(TEST_PRIVATE_DER))).unwrap()
+    jsonwebtoken::encode(
+        &h,
+        &claims,
+        &EncodingKey::from_rsa_der(&der(TEST_PRIVATE_DER)),
+    )
+    .unwrap()
 }
 
 /// Echoes the event back as the body; the path segment "boom" times out, "bad" is malformed.
@@ -37,8 +44,10 @@ fn echo() -> Invoker {
             if path.ends_with("/bad") {
                 return Ok(json!({"body": "no status"}));
             }
-            Ok(json!({"statusCode": 200, "headers": {"x-function": function},
-                      "body": ev.to_string(), "isBase64Encoded": false}))
+            Ok(
+                json!({"statusCode": 200, "headers": {"x-function": function},
+                      "body": ev.to_string(), "isBase64Encoded": false}),
+            )
         })
     })
 }
@@ -53,7 +62,11 @@ async fn start() -> (String, watch::Sender<bool>) {
     };
     let plans = plan_all(&t, &ctx, &rt).unwrap();
     let verifier = Verifier::new("http://127.0.0.1:9");
-    verifier.insert_key(POOL_ID, "dummy", DecodingKey::from_rsa_der(&der(TEST_PUBLIC_DER)));
+    verifier.insert_key(
+        POOL_ID,
+        "dummy",
+        DecodingKey::from_rsa_der(&der(TEST_PUBLIC_DER)),
+    );
     let front = build_front(&t, &ctx, &plans, verifier, echo()).unwrap();
     assert_eq!(front.routes.len(), 9);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -65,7 +78,10 @@ async fn start() -> (String, watch::Sender<bool>) {
 
 async fn json_of(r: reqwest::Response) -> (u16, Value, Option<String>) {
     let status = r.status().as_u16();
-    let rid = r.headers().get("x-amzn-requestid").map(|v| v.to_str().unwrap().to_owned());
+    let rid = r
+        .headers()
+        .get("x-amzn-requestid")
+        .map(|v| v.to_str().unwrap().to_owned());
     let body: Value = r.json().await.unwrap();
     (status, body, rid)
 }
@@ -76,8 +92,16 @@ async fn routes_auth_and_gateway_responses() {
     let http = reqwest::Client::new();
 
     // Unknown path and unknown method: the template's MISSING_AUTHENTICATION_TOKEN (404).
-    for (m, p) in [("GET", "/v1/nope"), ("PUT", "/v1/users/me"), ("GET", "/api/v1/users/me")] {
-        let r = http.request(m.parse().unwrap(), format!("{url}{p}")).send().await.unwrap();
+    for (m, p) in [
+        ("GET", "/v1/nope"),
+        ("PUT", "/v1/users/me"),
+        ("GET", "/api/v1/users/me"),
+    ] {
+        let r = http
+            .request(m.parse().unwrap(), format!("{url}{p}"))
+            .send()
+            .await
+            .unwrap();
         let (s, b, rid) = json_of(r).await;
         assert_eq!(s, 404, "{m} {p}");
         assert_eq!(b["error"]["code"], "NOT_FOUND");
@@ -87,7 +111,10 @@ async fn routes_auth_and_gateway_responses() {
     // Protected route without / with a bad token: 401 in the template's shape.
     let r = http.get(format!("{url}/v1/users/me")).send().await.unwrap();
     let (s, b, _) = json_of(r).await;
-    assert_eq!((s, b["error"]["code"].as_str()), (401, Some("UNAUTHORIZED")));
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (401, Some("UNAUTHORIZED"))
+    );
     let r = http
         .get(format!("{url}/v1/users/me"))
         .header("Authorization", "Bearer not.a.jwt")
@@ -97,7 +124,10 @@ async fn routes_auth_and_gateway_responses() {
     assert_eq!(r.status().as_u16(), 401);
 
     // Valid token (raw and Bearer): the function gets the claims as API Gateway renders them.
-    for value in [token(&["admin", "ops"]), format!("Bearer {}", token(&["admin", "ops"]))] {
+    for value in [
+        token(&["admin", "ops"]),
+        format!("Bearer {}", token(&["admin", "ops"])),
+    ] {
         let r = http
             .get(format!("{url}/v1/users/u-42?limit=5"))
             .header("authorization", value)
@@ -115,7 +145,10 @@ async fn routes_auth_and_gateway_responses() {
         assert_eq!(rc["path"], "/api/v1/users/u-42");
         assert_eq!(rc["authorizer"]["claims"]["sub"], "user-1");
         assert_eq!(rc["authorizer"]["claims"]["cognito:groups"], "admin,ops");
-        assert!(rc["authorizer"]["claims"]["exp"].as_str().unwrap().contains(" UTC "));
+        assert!(rc["authorizer"]["claims"]["exp"]
+            .as_str()
+            .unwrap()
+            .contains(" UTC "));
     }
 
     // Public route: no token needed, no authorizer in the event, body passed as a string.
@@ -141,7 +174,11 @@ async fn routes_auth_and_gateway_responses() {
             .await
             .unwrap();
         let (s, b, _) = json_of(r).await;
-        assert_eq!((s, b["error"]["code"].as_str()), (502, Some("INTERNAL")), "{p}");
+        assert_eq!(
+            (s, b["error"]["code"].as_str()),
+            (502, Some("INTERNAL")),
+            "{p}"
+        );
     }
 
     // Over API Gateway's 10 MB payload limit: REQUEST_TOO_LARGE (413).
@@ -152,7 +189,10 @@ async fn routes_auth_and_gateway_responses() {
         .await
         .unwrap();
     let (s, b, _) = json_of(r).await;
-    assert_eq!((s, b["error"]["code"].as_str()), (413, Some("PAYLOAD_TOO_LARGE")));
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (413, Some("PAYLOAD_TOO_LARGE"))
+    );
 
     let _ = stop.send(true);
 }

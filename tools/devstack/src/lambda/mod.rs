@@ -39,7 +39,10 @@ pub struct FunctionSpec {
 #[derive(Debug, Clone)]
 pub enum InvokeError {
     /// The function reported an error through /invocation/{id}/error.
-    Function { error_type: String, error_message: String },
+    Function {
+        error_type: String,
+        error_message: String,
+    },
     /// No response within the function's timeout.
     Timeout,
     /// The process exited while handling the invocation.
@@ -51,7 +54,10 @@ pub enum InvokeError {
 impl fmt::Display for InvokeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            InvokeError::Function { error_type, error_message } => {
+            InvokeError::Function {
+                error_type,
+                error_message,
+            } => {
                 write!(f, "function error {error_type}: {error_message}")
             }
             InvokeError::Timeout => write!(f, "task timed out"),
@@ -143,7 +149,10 @@ impl FunctionHandle {
             .get("AWS_REGION")
             .cloned()
             .unwrap_or_else(|| "us-east-1".to_string());
-        let arn = format!("arn:aws:lambda:{region}:123456789012:function:{}", spec.name);
+        let arn = format!(
+            "arn:aws:lambda:{region}:123456789012:function:{}",
+            spec.name
+        );
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (stopped_tx, stopped_rx) = watch::channel(false);
         let (changed, _) = watch::channel(0);
@@ -180,7 +189,10 @@ impl FunctionHandle {
     }
 
     /// Queues one invocation, waits for /response or /error or the timeout.
-    pub async fn invoke(&self, payload: serde_json::Value) -> Result<serde_json::Value, InvokeError> {
+    pub async fn invoke(
+        &self,
+        payload: serde_json::Value,
+    ) -> Result<serde_json::Value, InvokeError> {
         let inner = &self.inner;
         // One execution environment handles one event at a time.
         let _serial = inner.invoke_lock.lock().await;
@@ -279,7 +291,9 @@ impl FunctionHandle {
             st.queued.take()
         };
         if let Some(q) = queued {
-            let _ = q.outcome.send(Err(InvokeError::Init("function is shut down".into())));
+            let _ = q
+                .outcome
+                .send(Err(InvokeError::Init("function is shut down".into())));
         }
         inner.bump();
         let _ = inner.cmd.send(Cmd::Shutdown);

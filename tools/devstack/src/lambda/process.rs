@@ -51,7 +51,10 @@ pub(super) async fn spawn_generation(inner: &Arc<Inner>) -> anyhow::Result<Gener
     };
     inner.bump();
 
-    let app = router(GenCtx { inner: inner.clone(), generation });
+    let app = router(GenCtx {
+        inner: inner.clone(),
+        generation,
+    });
     let (server_stop, stop_rx) = oneshot::channel::<()>();
     let listener = listener.tap_io(|tcp| {
         // Runtime API calls are small request/response exchanges; Nagle only adds latency.
@@ -78,9 +81,15 @@ pub(super) async fn spawn_generation(inner: &Arc<Inner>) -> anyhow::Result<Gener
     // the resolved environment from the template wins.
     let defaults = [
         ("AWS_LAMBDA_FUNCTION_NAME", spec.name.clone()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", spec.memory_mb.to_string()),
+        (
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            spec.memory_mb.to_string(),
+        ),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", spec.name)),
+        (
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/aws/lambda/{}", spec.name),
+        ),
         ("AWS_LAMBDA_LOG_STREAM_NAME", "local".to_string()),
     ];
     for (k, v) in defaults {
@@ -112,10 +121,22 @@ pub(super) async fn spawn_generation(inner: &Arc<Inner>) -> anyhow::Result<Gener
         pumps.push(tokio::spawn(pump(spec.name.clone(), out, false, None)));
     }
     if let Some(err) = child.stderr.take() {
-        pumps.push(tokio::spawn(pump(spec.name.clone(), err, true, Some(stderr_tail.clone()))));
+        pumps.push(tokio::spawn(pump(
+            spec.name.clone(),
+            err,
+            true,
+            Some(stderr_tail.clone()),
+        )));
     }
     tracing::debug!(function = %spec.name, generation, port, "function process started");
-    Ok(Generation { generation, child, server_stop, pumps, stderr_tail, started: Instant::now() })
+    Ok(Generation {
+        generation,
+        child,
+        server_stop,
+        pumps,
+        stderr_tail,
+        started: Instant::now(),
+    })
 }
 
 /// Copies the function's output line by line with a `[Name]` prefix.
@@ -244,10 +265,14 @@ pub(super) async fn supervise(
         st.shut_down = true;
         st.alive = false;
         if let Some(q) = st.queued.take() {
-            let _ = q.outcome.send(Err(InvokeError::Init("function is shut down".into())));
+            let _ = q
+                .outcome
+                .send(Err(InvokeError::Init("function is shut down".into())));
         }
         if let Some(f) = st.in_flight.take() {
-            let _ = f.outcome.send(Err(InvokeError::Crashed("function is shut down".into())));
+            let _ = f
+                .outcome
+                .send(Err(InvokeError::Crashed("function is shut down".into())));
         }
     }
     inner.bump();

@@ -23,7 +23,10 @@ pub(super) struct GenCtx {
 pub(super) fn router(ctx: GenCtx) -> Router {
     Router::new()
         .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/response",
+            post(response),
+        )
         .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
         .route("/2018-06-01/runtime/init/error", post(init_error))
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -35,7 +38,11 @@ fn accepted() -> Response {
 }
 
 fn runtime_error(status: StatusCode, error_type: &str, message: &str) -> Response {
-    (status, Json(json!({"errorMessage": message, "errorType": error_type}))).into_response()
+    (
+        status,
+        Json(json!({"errorMessage": message, "errorType": error_type})),
+    )
+        .into_response()
 }
 
 fn stale() -> Response {
@@ -48,11 +55,18 @@ fn stale() -> Response {
 }
 
 fn trace_id() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs();
     // The tail of a v7 UUID is random.
     let root = uuid::Uuid::now_v7().simple().to_string();
     let parent = uuid::Uuid::now_v7().simple().to_string();
-    format!("Root=1-{secs:08x}-{};Parent={};Sampled=0", &root[8..], &parent[16..])
+    format!(
+        "Root=1-{secs:08x}-{};Parent={};Sampled=0",
+        &root[8..],
+        &parent[16..]
+    )
 }
 
 async fn next(State(ctx): State<GenCtx>) -> Response {
@@ -130,8 +144,9 @@ async fn response(State(ctx): State<GenCtx>, Path(id): Path<String>, body: Bytes
         serde_json::Value::Null
     } else {
         // Lambda passes non-JSON responses through as they are; a string is the closest.
-        serde_json::from_slice(&body)
-            .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&body).into_owned()))
+        serde_json::from_slice(&body).unwrap_or_else(|_| {
+            serde_json::Value::String(String::from_utf8_lossy(&body).into_owned())
+        })
     };
     let _ = f.outcome.send(Ok(value));
     ctx.inner.bump();
@@ -170,7 +185,10 @@ async fn error(
         return invalid_request_id();
     };
     let (error_type, error_message) = parse_error(&headers, &body);
-    let _ = f.outcome.send(Err(InvokeError::Function { error_type, error_message }));
+    let _ = f.outcome.send(Err(InvokeError::Function {
+        error_type,
+        error_message,
+    }));
     ctx.inner.bump();
     accepted()
 }

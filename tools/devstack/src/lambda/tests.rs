@@ -11,7 +11,10 @@ pub(crate) fn echo_spec(name: &str, timeout: Duration, env: &[(&str, &str)]) -> 
     FunctionSpec {
         name: name.to_string(),
         binary: echo_fixture(),
-        env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         timeout,
         memory_mb: 128,
     }
@@ -26,9 +29,15 @@ async fn echo(timeout: Duration) -> FunctionHandle {
 #[tokio::test]
 async fn invoke_echoes_with_runtime_headers() {
     let f = echo(Duration::from_secs(5)).await;
-    let before = SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let before = SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
     let out = f.invoke(json!({"hello": "world"})).await.expect("invoke");
-    let after = SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let after = SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
     assert_eq!(out["echo"], json!({"hello": "world"}));
     assert_eq!(
         out["functionArn"],
@@ -44,7 +53,10 @@ async fn invoke_echoes_with_runtime_headers() {
     let second = f.invoke(json!({"n": 2})).await.expect("second invoke");
     assert_eq!(second["echo"], json!({"n": 2}));
     assert_ne!(out["requestId"], second["requestId"]);
-    assert_eq!(out["pid"], second["pid"], "the same environment serves both");
+    assert_eq!(
+        out["pid"], second["pid"],
+        "the same environment serves both"
+    );
     f.shutdown().await;
 }
 
@@ -52,14 +64,20 @@ async fn invoke_echoes_with_runtime_headers() {
 async fn function_error_is_reported() {
     let f = echo(Duration::from_secs(5)).await;
     match f.invoke(json!({"fail": "nope"})).await {
-        Err(InvokeError::Function { error_type, error_message }) => {
+        Err(InvokeError::Function {
+            error_type,
+            error_message,
+        }) => {
             assert_eq!(error_type, "TestError");
             assert_eq!(error_message, "nope");
         }
         other => panic!("expected a function error, got {other:?}"),
     }
     // The environment survives a handled error.
-    assert_eq!(f.invoke(json!({"ok": 1})).await.expect("after error")["echo"]["ok"], 1);
+    assert_eq!(
+        f.invoke(json!({"ok": 1})).await.expect("after error")["echo"]["ok"],
+        1
+    );
     f.shutdown().await;
 }
 
@@ -72,10 +90,20 @@ async fn timeout_kills_and_restarts() {
         Err(InvokeError::Timeout) => {}
         other => panic!("expected timeout, got {other:?}"),
     }
-    assert!(started.elapsed() < Duration::from_secs(2), "timeout took {:?}", started.elapsed());
-    let after = f.invoke(json!({"x": 2})).await.expect("invoke after timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "timeout took {:?}",
+        started.elapsed()
+    );
+    let after = f
+        .invoke(json!({"x": 2}))
+        .await
+        .expect("invoke after timeout");
     assert_eq!(after["echo"]["x"], 2);
-    assert_ne!(first["pid"], after["pid"], "a fresh process serves after a timeout");
+    assert_ne!(
+        first["pid"], after["pid"],
+        "a fresh process serves after a timeout"
+    );
     f.shutdown().await;
 }
 
@@ -102,7 +130,9 @@ async fn concurrent_invokes_are_serialized_and_answered() {
     let mut tasks = Vec::new();
     for i in 0..12 {
         let f = f.clone();
-        tasks.push(tokio::spawn(async move { (i, f.invoke(json!({"i": i, "sleep": 0.02})).await) }));
+        tasks.push(tokio::spawn(async move {
+            (i, f.invoke(json!({"i": i, "sleep": 0.02})).await)
+        }));
     }
     let mut pids = std::collections::HashSet::new();
     for t in tasks {
@@ -117,15 +147,22 @@ async fn concurrent_invokes_are_serialized_and_answered() {
 
 #[tokio::test]
 async fn repeated_init_error_fails_invoke_with_init() {
-    let f = FunctionHandle::start(echo_spec("InitFailFunction", Duration::from_secs(3), &[("INIT_FAIL", "1")]))
-        .await
-        .expect("spawning works even if init fails");
+    let f = FunctionHandle::start(echo_spec(
+        "InitFailFunction",
+        Duration::from_secs(3),
+        &[("INIT_FAIL", "1")],
+    ))
+    .await
+    .expect("spawning works even if init fails");
     match f.invoke(json!({})).await {
         Err(InvokeError::Init(msg)) => assert!(msg.contains("bad config"), "{msg}"),
         other => panic!("expected init error, got {other:?}"),
     }
     f.shutdown().await;
-    assert!(matches!(f.invoke(json!({})).await, Err(InvokeError::Init(_))));
+    assert!(matches!(
+        f.invoke(json!({})).await,
+        Err(InvokeError::Init(_))
+    ));
 }
 
 #[tokio::test]

@@ -7,10 +7,11 @@ use crate::template::Outputs;
 use anyhow::{Context as _, Result};
 use aws_sdk_cognitoidentityprovider::types::{
     AccountRecoverySettingType, AdminCreateUserConfigType, AliasAttributeType, AttributeDataType,
-    ExplicitAuthFlowsType, NumberAttributeConstraintsType, PasswordPolicyType, PreventUserExistenceErrorTypes,
-    RecoveryOptionNameType, RecoveryOptionType, SchemaAttributeType, StringAttributeConstraintsType,
-    TimeUnitsType, TokenValidityUnitsType, UserPoolMfaType, UserPoolPolicyType, UsernameAttributeType,
-    UsernameConfigurationType, VerifiedAttributeType,
+    ExplicitAuthFlowsType, NumberAttributeConstraintsType, PasswordPolicyType,
+    PreventUserExistenceErrorTypes, RecoveryOptionNameType, RecoveryOptionType,
+    SchemaAttributeType, StringAttributeConstraintsType, TimeUnitsType, TokenValidityUnitsType,
+    UserPoolMfaType, UserPoolPolicyType, UsernameAttributeType, UsernameConfigurationType,
+    VerifiedAttributeType,
 };
 use serde_json::Value;
 
@@ -27,8 +28,14 @@ pub async fn create_user_pool(id: &str, p: &Value, c: &Clients) -> Result<Output
         .cognito
         .create_user_pool()
         .pool_name(&name)
-        .set_username_attributes(enums::<UsernameAttributeType>(opt_str_list(p, "UsernameAttributes")?))
-        .set_alias_attributes(enums::<AliasAttributeType>(opt_str_list(p, "AliasAttributes")?))
+        .set_username_attributes(enums::<UsernameAttributeType>(opt_str_list(
+            p,
+            "UsernameAttributes",
+        )?))
+        .set_alias_attributes(enums::<AliasAttributeType>(opt_str_list(
+            p,
+            "AliasAttributes",
+        )?))
         .set_auto_verified_attributes(enums::<VerifiedAttributeType>(opt_str_list(
             p,
             "AutoVerifiedAttributes",
@@ -50,7 +57,10 @@ pub async fn create_user_pool(id: &str, p: &Value, c: &Clients) -> Result<Output
                         .set_require_uppercase(opt_bool(pp, "RequireUppercase")?)
                         .set_require_numbers(opt_bool(pp, "RequireNumbers")?)
                         .set_require_symbols(opt_bool(pp, "RequireSymbols")?)
-                        .set_temporary_password_validity_days(opt_i32(pp, "TemporaryPasswordValidityDays")?)
+                        .set_temporary_password_validity_days(opt_i32(
+                            pp,
+                            "TemporaryPasswordValidityDays",
+                        )?)
                         .build(),
                 )
                 .build(),
@@ -59,7 +69,9 @@ pub async fn create_user_pool(id: &str, p: &Value, c: &Clients) -> Result<Output
     for s in opt_list(p, "Schema")? {
         let mut b = SchemaAttributeType::builder()
             .name(req_str(s, "Name")?)
-            .set_attribute_data_type(opt_str(s, "AttributeDataType")?.map(|t| AttributeDataType::from(t.as_str())))
+            .set_attribute_data_type(
+                opt_str(s, "AttributeDataType")?.map(|t| AttributeDataType::from(t.as_str())),
+            )
             .set_required(opt_bool(s, "Required")?)
             .set_mutable(opt_bool(s, "Mutable")?)
             .set_developer_only_attribute(opt_bool(s, "DeveloperOnlyAttribute")?);
@@ -103,9 +115,18 @@ pub async fn create_user_pool(id: &str, p: &Value, c: &Clients) -> Result<Output
                 .build(),
         );
     }
-    let resp = req.send().await.map_err(sdk_err).context("CreateUserPool")?;
-    let pool = resp.user_pool().context("CreateUserPool returned no pool")?;
-    let pool_id = pool.id().context("CreateUserPool returned no id")?.to_owned();
+    let resp = req
+        .send()
+        .await
+        .map_err(sdk_err)
+        .context("CreateUserPool")?;
+    let pool = resp
+        .user_pool()
+        .context("CreateUserPool returned no pool")?;
+    let pool_id = pool
+        .id()
+        .context("CreateUserPool returned no id")?
+        .to_owned();
     let provider = format!("cognito-idp.{REGION}.amazonaws.com/{pool_id}");
     Ok(Outputs::new("AWS::Cognito::UserPool", pool_id.clone())
         .with("Arn", pool.arn().unwrap_or_default())
@@ -121,9 +142,13 @@ pub async fn create_client(id: &str, p: &Value, c: &Clients) -> Result<Outputs> 
         .user_pool_id(req_str(p, "UserPoolId")?)
         .client_name(opt_str(p, "ClientName")?.unwrap_or_else(|| id.to_owned()))
         .set_generate_secret(opt_bool(p, "GenerateSecret")?)
-        .set_explicit_auth_flows(enums::<ExplicitAuthFlowsType>(opt_str_list(p, "ExplicitAuthFlows")?))
+        .set_explicit_auth_flows(enums::<ExplicitAuthFlowsType>(opt_str_list(
+            p,
+            "ExplicitAuthFlows",
+        )?))
         .set_prevent_user_existence_errors(
-            opt_str(p, "PreventUserExistenceErrors")?.map(|s| PreventUserExistenceErrorTypes::from(s.as_str())),
+            opt_str(p, "PreventUserExistenceErrors")?
+                .map(|s| PreventUserExistenceErrorTypes::from(s.as_str())),
         )
         .set_enable_token_revocation(opt_bool(p, "EnableTokenRevocation")?)
         .set_access_token_validity(opt_i32(p, "AccessTokenValidity")?)
@@ -144,9 +169,18 @@ pub async fn create_client(id: &str, p: &Value, c: &Clients) -> Result<Outputs> 
                 .build(),
         );
     }
-    let resp = req.send().await.map_err(sdk_err).context("CreateUserPoolClient")?;
-    let client = resp.user_pool_client().context("CreateUserPoolClient returned no client")?;
-    let client_id = client.client_id().context("CreateUserPoolClient returned no id")?.to_owned();
+    let resp = req
+        .send()
+        .await
+        .map_err(sdk_err)
+        .context("CreateUserPoolClient")?;
+    let client = resp
+        .user_pool_client()
+        .context("CreateUserPoolClient returned no client")?;
+    let client_id = client
+        .client_id()
+        .context("CreateUserPoolClient returned no id")?
+        .to_owned();
     let mut out = Outputs::new("AWS::Cognito::UserPoolClient", client_id.clone())
         .with("ClientId", client_id)
         .with("Name", client.client_name().unwrap_or_default())

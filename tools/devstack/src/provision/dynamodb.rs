@@ -6,9 +6,9 @@ use crate::template::intrinsics::STACK_NAME;
 use crate::template::Outputs;
 use anyhow::{Context as _, Result};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, LocalSecondaryIndex,
-    Projection, ProjectionType, ProvisionedThroughput, ScalarAttributeType, StreamSpecification, StreamViewType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    LocalSecondaryIndex, Projection, ProjectionType, ProvisionedThroughput, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use serde_json::Value;
 
@@ -19,7 +19,9 @@ pub async fn create_table(id: &str, p: &Value, c: &Clients) -> Result<Outputs> {
         req = req.attribute_definitions(
             AttributeDefinition::builder()
                 .attribute_name(req_str(a, "AttributeName")?)
-                .attribute_type(ScalarAttributeType::from(req_str(a, "AttributeType")?.as_str()))
+                .attribute_type(ScalarAttributeType::from(
+                    req_str(a, "AttributeType")?.as_str(),
+                ))
                 .build()?,
         );
     }
@@ -116,7 +118,9 @@ fn projection(v: &Value) -> Result<Projection> {
     let p = v.get("Projection").unwrap_or(&Value::Null);
     Ok(Projection::builder()
         .projection_type(ProjectionType::from(
-            opt_str(p, "ProjectionType")?.unwrap_or_else(|| "ALL".into()).as_str(),
+            opt_str(p, "ProjectionType")?
+                .unwrap_or_else(|| "ALL".into())
+                .as_str(),
         ))
         .set_non_key_attributes(opt_str_list(p, "NonKeyAttributes")?)
         .build())

@@ -38,7 +38,10 @@ pub async fn create_topic(id: &str, p: &Value, c: &Clients) -> Result<Outputs> {
         .await
         .map_err(sdk_err)
         .context("CreateTopic")?;
-    let arn = resp.topic_arn().context("CreateTopic returned no ARN")?.to_owned();
+    let arn = resp
+        .topic_arn()
+        .context("CreateTopic returned no ARN")?
+        .to_owned();
     for s in opt_list(p, "Subscription")? {
         subscribe(&arn, s, c).await?;
     }
@@ -60,10 +63,16 @@ pub async fn create_queue(id: &str, p: &Value, c: &Clients) -> Result<Outputs> {
     let mut attrs: HashMap<QueueAttributeName, String> = HashMap::new();
     for (prop, attr) in [
         ("VisibilityTimeout", QueueAttributeName::VisibilityTimeout),
-        ("MessageRetentionPeriod", QueueAttributeName::MessageRetentionPeriod),
+        (
+            "MessageRetentionPeriod",
+            QueueAttributeName::MessageRetentionPeriod,
+        ),
         ("DelaySeconds", QueueAttributeName::DelaySeconds),
         ("MaximumMessageSize", QueueAttributeName::MaximumMessageSize),
-        ("ReceiveMessageWaitTimeSeconds", QueueAttributeName::ReceiveMessageWaitTimeSeconds),
+        (
+            "ReceiveMessageWaitTimeSeconds",
+            QueueAttributeName::ReceiveMessageWaitTimeSeconds,
+        ),
     ] {
         if let Some(n) = opt_i64(p, prop)? {
             attrs.insert(attr, n.to_string());
@@ -85,7 +94,10 @@ pub async fn create_queue(id: &str, p: &Value, c: &Clients) -> Result<Outputs> {
     }
     for (prop, attr) in [
         ("DeduplicationScope", QueueAttributeName::DeduplicationScope),
-        ("FifoThroughputLimit", QueueAttributeName::FifoThroughputLimit),
+        (
+            "FifoThroughputLimit",
+            QueueAttributeName::FifoThroughputLimit,
+        ),
     ] {
         if let Some(s) = opt_str(p, prop)? {
             attrs.insert(attr, s);
@@ -100,7 +112,10 @@ pub async fn create_queue(id: &str, p: &Value, c: &Clients) -> Result<Outputs> {
         .await
         .map_err(sdk_err)
         .context("CreateQueue")?;
-    let url = resp.queue_url().context("CreateQueue returned no URL")?.to_owned();
+    let url = resp
+        .queue_url()
+        .context("CreateQueue returned no URL")?
+        .to_owned();
     let got = c
         .sqs
         .get_queue_attributes()

@@ -24,7 +24,9 @@ pub struct Clients {
 
 impl Clients {
     pub async fn new(endpoint: &str) -> Clients {
-        let creds = aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "devstack");
+        let creds = aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "devstack",
+        );
         let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(endpoint)
             .region(aws_config::Region::new(REGION))
@@ -99,7 +101,13 @@ const TYPES: &[TypeSupport] = &[
     },
     TypeSupport {
         type_: "AWS::SNS::Topic",
-        supported: &["TopicName", "FifoTopic", "ContentBasedDeduplication", "DisplayName", "Subscription"],
+        supported: &[
+            "TopicName",
+            "FifoTopic",
+            "ContentBasedDeduplication",
+            "DisplayName",
+            "Subscription",
+        ],
         ignored: &[
             "KmsMasterKeyId",
             "Tags",
@@ -126,7 +134,12 @@ const TYPES: &[TypeSupport] = &[
             "DeduplicationScope",
             "FifoThroughputLimit",
         ],
-        ignored: &["SqsManagedSseEnabled", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "Tags"],
+        ignored: &[
+            "SqsManagedSseEnabled",
+            "KmsMasterKeyId",
+            "KmsDataKeyReusePeriodSeconds",
+            "Tags",
+        ],
     },
     TypeSupport {
         type_: "AWS::SNS::Subscription",
@@ -139,7 +152,12 @@ const TYPES: &[TypeSupport] = &[
             "FilterPolicyScope",
             "RedrivePolicy",
         ],
-        ignored: &["Region", "DeliveryPolicy", "SubscriptionRoleArn", "ReplayPolicy"],
+        ignored: &[
+            "Region",
+            "DeliveryPolicy",
+            "SubscriptionRoleArn",
+            "ReplayPolicy",
+        ],
     },
     TypeSupport {
         type_: "AWS::Cognito::UserPool",
@@ -278,7 +296,10 @@ pub fn register_serverless(template: &Template, ctx: &mut Context) -> Result<()>
                     ctx.resources.insert(
                         role,
                         Outputs::new("AWS::IAM::Role", role_name.clone())
-                            .with("Arn", format!("arn:{PARTITION}:iam::{ACCOUNT_ID}:role/{role_name}"))
+                            .with(
+                                "Arn",
+                                format!("arn:{PARTITION}:iam::{ACCOUNT_ID}:role/{role_name}"),
+                            )
                             .with("RoleId", random_id(21)?.to_uppercase()),
                     );
                 }
@@ -333,7 +354,10 @@ pub fn creation_order<'t>(template: &'t Template, ctx: &Context) -> Result<Vec<&
             .position(|r| deps[r.logical_id.as_str()].iter().all(|d| done.contains(d)));
         let Some(pos) = pos else {
             let stuck: Vec<&str> = todo.iter().map(|r| r.logical_id.as_str()).collect();
-            bail!("circular references between resources: {}", stuck.join(", "));
+            bail!(
+                "circular references between resources: {}",
+                stuck.join(", ")
+            );
         };
         let r = todo.remove(pos);
         done.insert(r.logical_id.clone());
@@ -343,7 +367,11 @@ pub fn creation_order<'t>(template: &'t Template, ctx: &Context) -> Result<Vec<&
 }
 
 /// Creates every non-serverless resource in moto and records its outputs in `ctx`.
-pub async fn provision_all(template: &Template, ctx: &mut Context, clients: &Clients) -> Result<()> {
+pub async fn provision_all(
+    template: &Template,
+    ctx: &mut Context,
+    clients: &Clients,
+) -> Result<()> {
     for r in creation_order(template, ctx)? {
         let outputs = provision_one(r, ctx, clients)
             .await
@@ -366,7 +394,9 @@ async fn provision_one(r: &Resource, ctx: &Context, clients: &Clients) -> Result
         "AWS::Cognito::UserPoolClient" => cognito::create_client(id, &props, clients).await,
         "AWS::Cognito::UserPoolGroup" => cognito::create_group(id, &props, clients).await,
         t if NO_OP_TYPES.contains(&t) => Ok(no_op_outputs(id, t, &props)),
-        t => Err(anyhow!("resource {id} has type {t}, which the local cloud cannot run")),
+        t => Err(anyhow!(
+            "resource {id} has type {t}, which the local cloud cannot run"
+        )),
     }
 }
 
@@ -387,7 +417,10 @@ fn no_op_outputs(id: &str, type_: &str, props: &Value) -> Outputs {
         }
         "AWS::IAM::ManagedPolicy" => {
             let name = s("ManagedPolicyName").unwrap_or(generated);
-            Outputs::new(type_, format!("arn:{PARTITION}:iam::{ACCOUNT_ID}:policy/{name}"))
+            Outputs::new(
+                type_,
+                format!("arn:{PARTITION}:iam::{ACCOUNT_ID}:policy/{name}"),
+            )
         }
         "AWS::CloudWatch::Alarm" | "AWS::CloudWatch::CompositeAlarm" => {
             let name = s("AlarmName").unwrap_or(generated);
@@ -431,7 +464,10 @@ mod tests {
     fn unsupported_type_and_property_name_the_resource() {
         let t = Template::parse("Resources:\n  Thing:\n    Type: AWS::EC2::Instance\n").unwrap();
         let e = check_supported(&t).unwrap_err().to_string();
-        assert!(e.contains("Thing") && e.contains("AWS::EC2::Instance"), "{e}");
+        assert!(
+            e.contains("Thing") && e.contains("AWS::EC2::Instance"),
+            "{e}"
+        );
         let t = Template::parse(
             "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {Bogus: 1}\n",
         )

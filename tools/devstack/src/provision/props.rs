@@ -87,5 +87,8 @@ pub fn opt_json_string(v: &Value, key: &str) -> Result<Option<String>> {
 
 /// The display form AWS uses for error chains of SDK errors.
 pub fn sdk_err<E: std::error::Error>(e: E) -> anyhow::Error {
-    anyhow!("{}", aws_smithy_types::error::display::DisplayErrorContext(e))
+    anyhow!(
+        "{}",
+        aws_smithy_types::error::display::DisplayErrorContext(e)
+    )
 }

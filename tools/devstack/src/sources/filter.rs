@@ -19,11 +19,18 @@ impl FilterSet {
         for f in filters {
             match serde_json::from_str::<Value>(f) {
                 Ok(Value::Object(p)) => patterns.push(p),
-                Ok(_) => tracing::error!(%source, pattern = %f, "filter pattern is not a JSON object; ignored"),
-                Err(e) => tracing::error!(%source, pattern = %f, "filter pattern is not JSON ({e}); ignored"),
+                Ok(_) => {
+                    tracing::error!(%source, pattern = %f, "filter pattern is not a JSON object; ignored")
+                }
+                Err(e) => {
+                    tracing::error!(%source, pattern = %f, "filter pattern is not JSON ({e}); ignored")
+                }
             }
         }
-        FilterSet { patterns, configured: !filters.is_empty() }
+        FilterSet {
+            patterns,
+            configured: !filters.is_empty(),
+        }
     }
 
     pub(crate) fn matches(&self, record: &Value) -> bool {
@@ -125,14 +132,16 @@ fn numeric(conds: &[Value], x: f64) -> bool {
     if conds.is_empty() || conds.len() % 2 != 0 {
         return false;
     }
-    conds.chunks(2).all(|c| match (c[0].as_str(), c[1].as_f64()) {
-        (Some("="), Some(n)) => x == n,
-        (Some("<"), Some(n)) => x < n,
-        (Some("<="), Some(n)) => x <= n,
-        (Some(">"), Some(n)) => x > n,
-        (Some(">="), Some(n)) => x >= n,
-        _ => false,
-    })
+    conds
+        .chunks(2)
+        .all(|c| match (c[0].as_str(), c[1].as_f64()) {
+            (Some("="), Some(n)) => x == n,
+            (Some("<"), Some(n)) => x < n,
+            (Some("<="), Some(n)) => x <= n,
+            (Some(">"), Some(n)) => x > n,
+            (Some(">="), Some(n)) => x >= n,
+            _ => false,
+        })
 }
 
 #[cfg(test)]
@@ -141,7 +150,10 @@ mod tests {
     use serde_json::json;
 
     fn set(patterns: &[&str]) -> FilterSet {
-        FilterSet::parse("test", &patterns.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        FilterSet::parse(
+            "test",
+            &patterns.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
     }
 
     fn ddb(event_name: &str, pk: &str) -> Value {
@@ -153,11 +165,16 @@ mod tests {
 
     #[test]
     fn template_outbox_pattern() {
-        let f = set(&[r#"{"eventName": ["INSERT"], "dynamodb": {"Keys": {"PK": {"S": [{"prefix": "OUTBOX#"}]}}}}"#]);
+        let f = set(&[
+            r#"{"eventName": ["INSERT"], "dynamodb": {"Keys": {"PK": {"S": [{"prefix": "OUTBOX#"}]}}}}"#,
+        ]);
         assert!(f.matches(&ddb("INSERT", "OUTBOX#1")));
         assert!(!f.matches(&ddb("MODIFY", "OUTBOX#1")));
         assert!(!f.matches(&ddb("INSERT", "USER#1")));
-        assert!(!f.matches(&json!({"eventName": "INSERT"})), "missing nested field");
+        assert!(
+            !f.matches(&json!({"eventName": "INSERT"})),
+            "missing nested field"
+        );
     }
 
     #[test]
@@ -181,7 +198,10 @@ mod tests {
         assert!(f.matches(&json!({"n": 5.0, "s": "b", "z": null, "t": true})));
         assert!(!f.matches(&json!({"n": "5", "s": "b", "z": null, "t": true})));
         assert!(!f.matches(&json!({"n": 5, "s": "c", "z": null, "t": true})));
-        assert!(!f.matches(&json!({"n": 5, "s": "a", "t": true})), "null is not absence");
+        assert!(
+            !f.matches(&json!({"n": 5, "s": "a", "t": true})),
+            "null is not absence"
+        );
     }
 
     #[test]

@@ -94,7 +94,11 @@ async fn deliver(
             continue;
         };
         if filters.matches(&filter_view(&record)) {
-            batch.push(Received { id, receipt, record });
+            batch.push(Received {
+                id,
+                receipt,
+                record,
+            });
         } else {
             filtered_out.push(receipt);
         }
@@ -134,7 +138,10 @@ async fn deliver(
 /// Parses a `{"batchItemFailures": [{"itemIdentifier": ...}]}` response into the failed
 /// ids. Lambda treats a missing or null list as complete success, and an empty, null or
 /// unknown identifier as failure of the whole batch (the Err case).
-pub(super) fn batch_item_failures(response: &Value, ids: &[&str]) -> Result<HashSet<String>, String> {
+pub(super) fn batch_item_failures(
+    response: &Value,
+    ids: &[&str],
+) -> Result<HashSet<String>, String> {
     let list = match response.get("batchItemFailures") {
         None | Some(Value::Null) => return Ok(HashSet::new()),
         Some(Value::Array(list)) => list,
@@ -165,7 +172,8 @@ fn filter_view(record: &Value) -> Value {
 
 /// One record of the Lambda SQS event, field for field as Lambda builds it.
 pub(super) fn sqs_record(m: &Message, queue_arn: &str, region: &str) -> Value {
-    let b64 = |b: &aws_smithy_types::Blob| base64::engine::general_purpose::STANDARD.encode(b.as_ref());
+    let b64 =
+        |b: &aws_smithy_types::Blob| base64::engine::general_purpose::STANDARD.encode(b.as_ref());
     let attributes: Map<String, Value> = m
         .attributes
         .iter()
@@ -190,7 +198,12 @@ pub(super) fn sqs_record(m: &Message, queue_arn: &str, region: &str) -> Value {
             );
             a.insert(
                 "binaryListValues".into(),
-                json!(v.binary_list_values.iter().flatten().map(b64).collect::<Vec<_>>()),
+                json!(v
+                    .binary_list_values
+                    .iter()
+                    .flatten()
+                    .map(b64)
+                    .collect::<Vec<_>>()),
             );
             a.insert("dataType".into(), Value::String(v.data_type.clone()));
             (name.clone(), Value::Object(a))
@@ -237,7 +250,9 @@ async fn delete(sqs: &aws_sdk_sqs::Client, queue_url: &str, receipts: &[String])
                 tracing::warn!(%queue_url, failed = ?out.failed, "some messages could not be deleted");
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(%queue_url, "DeleteMessageBatch failed: {}", aws_sdk_sqs::error::DisplayErrorContext(&e)),
+            Err(e) => {
+                tracing::warn!(%queue_url, "DeleteMessageBatch failed: {}", aws_sdk_sqs::error::DisplayErrorContext(&e))
+            }
         }
     }
 }
@@ -278,9 +293,19 @@ mod tests {
         let ids = ["a", "b", "c"];
         assert!(batch_item_failures(&Value::Null, &ids).unwrap().is_empty());
         assert!(batch_item_failures(&json!({}), &ids).unwrap().is_empty());
-        assert!(batch_item_failures(&json!({"batchItemFailures": []}), &ids).unwrap().is_empty());
-        assert!(batch_item_failures(&json!({"batchItemFailures": null}), &ids).unwrap().is_empty());
-        let failed = batch_item_failures(&json!({"batchItemFailures": [{"itemIdentifier": "b"}]}), &ids).unwrap();
+        assert!(batch_item_failures(&json!({"batchItemFailures": []}), &ids)
+            .unwrap()
+            .is_empty());
+        assert!(
+            batch_item_failures(&json!({"batchItemFailures": null}), &ids)
+                .unwrap()
+                .is_empty()
+        );
+        let failed = batch_item_failures(
+            &json!({"batchItemFailures": [{"itemIdentifier": "b"}]}),
+            &ids,
+        )
+        .unwrap();
         assert_eq!(failed, HashSet::from(["b".to_string()]));
         for bad in [
             json!({"batchItemFailures": [{"itemIdentifier": ""}]}),

@@ -68,7 +68,10 @@ pub(super) async fn run(
     tracing::debug!(table = %poller.src.table_name, stream = %poller.src.stream_arn, function = %poller.f.name(), "stream poller started");
     let mut errors = Backoff::new();
     while !is_shutdown(&shutdown) {
-        if poller.described.is_none_or(|t| t.elapsed() >= DESCRIBE_EVERY) {
+        if poller
+            .described
+            .is_none_or(|t| t.elapsed() >= DESCRIBE_EVERY)
+        {
             match poller.describe().await {
                 Ok(()) => errors.reset(),
                 Err(e) => {
@@ -194,7 +197,9 @@ impl Poller {
 
     /// Fills the shard's buffer with the next records that pass the filters.
     async fn fetch(&mut self, id: &str) -> Result<(), String> {
-        let Some(shard) = self.shards.get(id) else { return Ok(()) };
+        let Some(shard) = self.shards.get(id) else {
+            return Ok(());
+        };
         if !shard.buffer.is_empty() || shard.closed {
             return Ok(());
         }
@@ -236,7 +241,9 @@ impl Poller {
             .send()
             .await
             .map_err(sdk_err)?;
-        let Some(shard) = self.shards.get_mut(id) else { return Ok(()) };
+        let Some(shard) = self.shards.get_mut(id) else {
+            return Ok(());
+        };
         shard.closed = out.next_shard_iterator.is_none();
         shard.iterator = out.next_shard_iterator;
         for r in out.records.unwrap_or_default() {
@@ -271,7 +278,8 @@ impl Poller {
             if records.is_empty() {
                 continue;
             }
-            let event = json!({"Records": records.iter().map(|p| p.record.clone()).collect::<Vec<_>>()});
+            let event =
+                json!({"Records": records.iter().map(|p| p.record.clone()).collect::<Vec<_>>()});
             let result = self.f.invoke(event).await;
             let (first_failed, function_error) = match result {
                 Ok(response) if self.src.report_batch_item_failures => {
@@ -318,7 +326,9 @@ impl Poller {
         invoke_count: u32,
         error: Option<&InvokeError>,
     ) {
-        let (Some(first), Some(last)) = (records.first(), records.last()) else { return };
+        let (Some(first), Some(last)) = (records.first(), records.last()) else {
+            return;
+        };
         let Some(queue_url) = &self.src.on_failure_queue_url else {
             tracing::error!(
                 stream = %self.src.stream_arn,
@@ -337,7 +347,14 @@ impl Poller {
         )
         .to_string();
         for attempt in 1..=5u32 {
-            match self.sqs.send_message().queue_url(queue_url).message_body(&body).send().await {
+            match self
+                .sqs
+                .send_message()
+                .queue_url(queue_url)
+                .message_body(&body)
+                .send()
+                .await
+            {
                 Ok(_) => {
                     tracing::warn!(
                         stream = %self.src.stream_arn,
@@ -360,7 +377,10 @@ impl Poller {
 
 /// Index of the record to retry from (the lowest reported sequence number), None when the
 /// batch fully succeeded, Err when the response makes the whole batch a failure.
-pub(super) fn first_failed_index(response: &Value, records: &[Pending]) -> Result<Option<usize>, String> {
+pub(super) fn first_failed_index(
+    response: &Value,
+    records: &[Pending],
+) -> Result<Option<usize>, String> {
     let ids: Vec<&str> = records.iter().map(|p| p.seq.as_str()).collect();
     let failed = super::sqs::batch_item_failures(response, &ids)?;
     Ok(records.iter().position(|p| failed.contains(&p.seq)))
@@ -413,14 +433,23 @@ pub(super) fn pending(r: &Record, stream_arn: &str, default_region: &str) -> Pen
     let created = d
         .and_then(|d| d.approximate_creation_date_time.as_ref())
         .map(|t| t.as_secs_f64());
-    let seq = d.and_then(|d| d.sequence_number.clone()).unwrap_or_default();
+    let seq = d
+        .and_then(|d| d.sequence_number.clone())
+        .unwrap_or_default();
     let mut ddb = Map::new();
     if let Some(c) = created {
         // Lambda sends whole epoch seconds here.
-        ddb.insert("ApproximateCreationDateTime".into(), json!(c.floor() as i64));
+        ddb.insert(
+            "ApproximateCreationDateTime".into(),
+            json!(c.floor() as i64),
+        );
     }
     if let Some(d) = d {
-        for (name, image) in [("Keys", &d.keys), ("NewImage", &d.new_image), ("OldImage", &d.old_image)] {
+        for (name, image) in [
+            ("Keys", &d.keys),
+            ("NewImage", &d.new_image),
+            ("OldImage", &d.old_image),
+        ] {
             if let Some(image) = image {
                 ddb.insert(name.into(), attribute_map(image));
             }
@@ -445,16 +474,25 @@ pub(super) fn pending(r: &Record, stream_arn: &str, default_region: &str) -> Pen
     if let Some(u) = &r.user_identity {
         record["userIdentity"] = json!({"type": u.r#type, "principalId": u.principal_id});
     }
-    Pending { record, seq, created }
+    Pending {
+        record,
+        seq,
+        created,
+    }
 }
 
 fn attribute_map(m: &HashMap<String, AttributeValue>) -> Value {
-    Value::Object(m.iter().map(|(k, v)| (k.clone(), attribute_value(v))).collect())
+    Value::Object(
+        m.iter()
+            .map(|(k, v)| (k.clone(), attribute_value(v)))
+            .collect(),
+    )
 }
 
 /// Renders an attribute value in DynamoDB JSON (`{"S": "..."}`), as stream events carry it.
 pub(super) fn attribute_value(v: &AttributeValue) -> Value {
-    let b64 = |b: &aws_smithy_types::Blob| base64::engine::general_purpose::STANDARD.encode(b.as_ref());
+    let b64 =
+        |b: &aws_smithy_types::Blob| base64::engine::general_purpose::STANDARD.encode(b.as_ref());
     match v {
         AttributeValue::S(s) => json!({"S": s}),
         AttributeValue::N(n) => json!({"N": n}),
@@ -479,17 +517,32 @@ mod tests {
     fn attribute_values_render_as_dynamodb_json() {
         let m = HashMap::from([
             ("s".to_string(), AttributeValue::S("x".into())),
-            ("l".to_string(), AttributeValue::L(vec![AttributeValue::N("1".into()), AttributeValue::Null(true)])),
+            (
+                "l".to_string(),
+                AttributeValue::L(vec![
+                    AttributeValue::N("1".into()),
+                    AttributeValue::Null(true),
+                ]),
+            ),
         ]);
         let cases = [
             (AttributeValue::S("a".into()), json!({"S": "a"})),
             (AttributeValue::N("1.5".into()), json!({"N": "1.5"})),
-            (AttributeValue::B(Blob::new(b"hi".to_vec())), json!({"B": "aGk="})),
+            (
+                AttributeValue::B(Blob::new(b"hi".to_vec())),
+                json!({"B": "aGk="}),
+            ),
             (AttributeValue::Bool(true), json!({"BOOL": true})),
             (AttributeValue::Null(true), json!({"NULL": true})),
-            (AttributeValue::Ss(vec!["a".into(), "b".into()]), json!({"SS": ["a", "b"]})),
+            (
+                AttributeValue::Ss(vec!["a".into(), "b".into()]),
+                json!({"SS": ["a", "b"]}),
+            ),
             (AttributeValue::Ns(vec!["1".into()]), json!({"NS": ["1"]})),
-            (AttributeValue::Bs(vec![Blob::new(b"hi".to_vec())]), json!({"BS": ["aGk="]})),
+            (
+                AttributeValue::Bs(vec![Blob::new(b"hi".to_vec())]),
+                json!({"BS": ["aGk="]}),
+            ),
             (
                 AttributeValue::M(m),
                 json!({"M": {"s": {"S": "x"}, "l": {"L": [{"N": "1"}, {"NULL": true}]}}}),
@@ -501,15 +554,24 @@ mod tests {
     }
 
     fn p(seq: &str) -> Pending {
-        Pending { record: json!({}), seq: seq.into(), created: None }
+        Pending {
+            record: json!({}),
+            seq: seq.into(),
+            created: None,
+        }
     }
 
     #[test]
     fn retry_starts_at_the_lowest_reported_sequence_number() {
         let recs = [p("100"), p("101"), p("102")];
-        let resp = json!({"batchItemFailures": [{"itemIdentifier": "102"}, {"itemIdentifier": "101"}]});
+        let resp =
+            json!({"batchItemFailures": [{"itemIdentifier": "102"}, {"itemIdentifier": "101"}]});
         assert_eq!(first_failed_index(&resp, &recs), Ok(Some(1)));
         assert_eq!(first_failed_index(&json!({}), &recs), Ok(None));
-        assert!(first_failed_index(&json!({"batchItemFailures": [{"itemIdentifier": "999"}]}), &recs).is_err());
+        assert!(first_failed_index(
+            &json!({"batchItemFailures": [{"itemIdentifier": "999"}]}),
+            &recs
+        )
+        .is_err());
     }
 }

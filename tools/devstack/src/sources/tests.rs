@@ -46,10 +46,16 @@ fn moto() -> &'static Moto {
             .expect("spawn moto_server");
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(30), "moto_server did not come up");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "moto_server did not come up"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
-        Moto { _guard: guard, url: format!("http://127.0.0.1:{port}") }
+        Moto {
+            _guard: guard,
+            url: format!("http://127.0.0.1:{port}"),
+        }
     })
 }
 
@@ -99,7 +105,11 @@ impl Recorder {
             if b.len() >= n {
                 return b;
             }
-            assert!(started.elapsed() < limit, "expected {n} batches, got {}: {b:#?}", b.len());
+            assert!(
+                started.elapsed() < limit,
+                "expected {n} batches, got {}: {b:#?}",
+                b.len()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -112,7 +122,10 @@ impl Recorder {
         FunctionHandle::start(FunctionSpec {
             name: "EchoFunction".into(),
             binary: crate::lambda::tests::echo_fixture(),
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             timeout: Duration::from_secs(5),
             memory_mb: 128,
         })
@@ -134,7 +147,11 @@ fn records(batch: &Value) -> &Vec<Value> {
 
 // ---------------------------------------------------------------- SQS
 
-async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str, redrive: Option<&str>) -> (String, String) {
+async fn create_queue(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    redrive: Option<&str>,
+) -> (String, String) {
     let mut req = sqs
         .create_queue()
         .attributes(QueueAttributeName::VisibilityTimeout, "30");
@@ -144,7 +161,13 @@ async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str, redrive: Option<&st
             json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}).to_string(),
         );
     }
-    let url = req.queue_name(unique(name)).send().await.expect("create queue").queue_url.unwrap();
+    let url = req
+        .queue_name(unique(name))
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .unwrap();
     let attrs = sqs
         .get_queue_attributes()
         .queue_url(&url)
@@ -200,7 +223,12 @@ async fn sqs_batch_shape_filter_and_partial_failure() {
         r#"{"kind": "keep", "n": 3}"#,
         r#"{"kind": "drop", "n": 4}"#,
     ] {
-        sqs.send_message().queue_url(&url).message_body(body).send().await.unwrap();
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
     }
 
     let rec = Recorder::new("sqs");
@@ -222,9 +250,16 @@ async fn sqs_batch_shape_filter_and_partial_failure() {
     let batches = rec.wait_for_batches(2, Duration::from_secs(15)).await;
     let first = records(&batches[0]);
     let bodies: Vec<&str> = first.iter().map(|r| r["body"].as_str().unwrap()).collect();
-    assert_eq!(bodies.len(), 3, "the filtered-out message is not delivered: {bodies:?}");
+    assert_eq!(
+        bodies.len(),
+        3,
+        "the filtered-out message is not delivered: {bodies:?}"
+    );
     assert!(bodies.iter().all(|b| !b.contains("drop")));
-    let r = first.iter().find(|r| r["body"].as_str().unwrap().contains("\"n\": 1")).unwrap();
+    let r = first
+        .iter()
+        .find(|r| r["body"].as_str().unwrap().contains("\"n\": 1"))
+        .unwrap();
     assert_eq!(r["eventSource"], "aws:sqs");
     assert_eq!(r["eventSourceARN"], arn.as_str());
     assert_eq!(r["awsRegion"], "us-east-1");
@@ -233,7 +268,11 @@ async fn sqs_batch_shape_filter_and_partial_failure() {
     assert_eq!(r["md5OfBody"].as_str().map(str::len), Some(32));
     let a = &r["attributes"];
     assert_eq!(a["ApproximateReceiveCount"], "1");
-    for k in ["SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp"] {
+    for k in [
+        "SentTimestamp",
+        "SenderId",
+        "ApproximateFirstReceiveTimestamp",
+    ] {
         assert!(a[k].is_string(), "attributes.{k} missing: {a}");
     }
     assert_eq!(
@@ -256,14 +295,21 @@ async fn sqs_batch_shape_filter_and_partial_failure() {
     // Everything, including the filtered-out message, ends up deleted.
     let started = Instant::now();
     while queue_depth(&sqs, &url).await != (0, 0) {
-        assert!(started.elapsed() < Duration::from_secs(10), "queue not drained: {:?}", queue_depth(&sqs, &url).await);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "queue not drained: {:?}",
+            queue_depth(&sqs, &url).await
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(rec.batches().len(), 2, "nothing is delivered twice");
 
     stop.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(3), poller).await.expect("poller stops promptly").unwrap();
+    tokio::time::timeout(Duration::from_secs(3), poller)
+        .await
+        .expect("poller stops promptly")
+        .unwrap();
     f.shutdown().await;
 }
 
@@ -272,14 +318,25 @@ async fn sqs_always_failing_message_is_redriven_to_dlq() {
     let sqs = aws_sdk_sqs::Client::new(&sdk_config().await);
     let (dlq_url, dlq_arn) = create_queue(&sqs, "orders-dlq", None).await;
     let (url, arn) = create_queue(&sqs, "orders", Some(&dlq_arn)).await;
-    sqs.send_message().queue_url(&url).message_body("poison fail:always").send().await.unwrap();
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body("poison fail:always")
+        .send()
+        .await
+        .unwrap();
 
     let rec = Recorder::new("sqs-dlq");
     let f = rec.function(false).await;
     let (stop, shutdown) = watch::channel(false);
     let poller = spawn_sqs_poller(
         sqs.clone(),
-        SqsSource { queue_url: url, queue_arn: arn, batch_size: 10, report_batch_item_failures: false, filters: vec![] },
+        SqsSource {
+            queue_url: url,
+            queue_arn: arn,
+            batch_size: 10,
+            report_batch_item_failures: false,
+            filters: vec![],
+        },
         f.clone(),
         shutdown,
     );
@@ -296,15 +353,28 @@ async fn sqs_always_failing_message_is_redriven_to_dlq() {
         if let Some(m) = out.messages.unwrap_or_default().into_iter().next() {
             break m.body.unwrap();
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "message never reached the DLQ");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "message never reached the DLQ"
+        );
     };
     assert_eq!(body, "poison fail:always");
     let batches = rec.batches();
-    assert_eq!(batches.len(), 2, "delivered maxReceiveCount times: {batches:#?}");
-    assert_eq!(records(&batches[1])[0]["attributes"]["ApproximateReceiveCount"], "2");
+    assert_eq!(
+        batches.len(),
+        2,
+        "delivered maxReceiveCount times: {batches:#?}"
+    );
+    assert_eq!(
+        records(&batches[1])[0]["attributes"]["ApproximateReceiveCount"],
+        "2"
+    );
 
     stop.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(3), poller).await.expect("poller stops promptly").unwrap();
+    tokio::time::timeout(Duration::from_secs(3), poller)
+        .await
+        .expect("poller stops promptly")
+        .unwrap();
     f.shutdown().await;
 }
 
@@ -314,7 +384,13 @@ async fn create_table(ddb: &aws_sdk_dynamodb::Client, name: &str) -> String {
     let out = ddb
         .create_table()
         .table_name(name)
-        .key_schema(KeySchemaElement::builder().attribute_name("PK").key_type(KeyType::Hash).build().unwrap())
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("PK")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
         .attribute_definitions(
             AttributeDefinition::builder()
                 .attribute_name("PK")
@@ -336,8 +412,16 @@ async fn create_table(ddb: &aws_sdk_dynamodb::Client, name: &str) -> String {
     out.table_description.unwrap().latest_stream_arn.unwrap()
 }
 
-async fn put(ddb: &aws_sdk_dynamodb::Client, table: &str, pk: &str, extra: &[(&str, AttributeValue)]) {
-    let mut req = ddb.put_item().table_name(table).item("PK", AttributeValue::S(pk.into()));
+async fn put(
+    ddb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: &str,
+    extra: &[(&str, AttributeValue)],
+) {
+    let mut req = ddb
+        .put_item()
+        .table_name(table)
+        .item("PK", AttributeValue::S(pk.into()));
     for (k, v) in extra {
         req = req.item(*k, v.clone());
     }
@@ -383,7 +467,12 @@ fn stream_source(rig: &StreamRig) -> StreamSource {
 fn pks(batch: &Value) -> Vec<String> {
     records(batch)
         .iter()
-        .map(|r| r["dynamodb"]["Keys"]["PK"]["S"].as_str().unwrap().to_string())
+        .map(|r| {
+            r["dynamodb"]["Keys"]["PK"]["S"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect()
 }
 
@@ -391,13 +480,27 @@ fn pks(batch: &Value) -> Vec<String> {
 async fn stream_delivers_filtered_inserts_in_lambda_shape() {
     let rig = stream_rig().await;
     let ddb = &rig.ddb;
-    put(ddb, &rig.table, "OUTBOX#1", &[
-        ("n", AttributeValue::N("5".into())),
-        ("b", AttributeValue::B(aws_smithy_types::Blob::new(b"hi".to_vec()))),
-    ])
+    put(
+        ddb,
+        &rig.table,
+        "OUTBOX#1",
+        &[
+            ("n", AttributeValue::N("5".into())),
+            (
+                "b",
+                AttributeValue::B(aws_smithy_types::Blob::new(b"hi".to_vec())),
+            ),
+        ],
+    )
     .await;
     put(ddb, &rig.table, "USER#1", &[]).await;
-    put(ddb, &rig.table, "OUTBOX#1", &[("n", AttributeValue::N("6".into()))]).await; // MODIFY
+    put(
+        ddb,
+        &rig.table,
+        "OUTBOX#1",
+        &[("n", AttributeValue::N("6".into()))],
+    )
+    .await; // MODIFY
     put(ddb, &rig.table, "OUTBOX#2", &[]).await;
 
     let rec = Recorder::new("stream-shape");
@@ -407,7 +510,13 @@ async fn stream_delivers_filtered_inserts_in_lambda_shape() {
     src.filters = vec![
         r#"{"eventName": ["INSERT"], "dynamodb": {"Keys": {"PK": {"S": [{"prefix": "OUTBOX#"}]}}}}"#.into(),
     ];
-    let poller = spawn_stream_poller(rig.streams.clone(), rig.sqs.clone(), src, f.clone(), shutdown);
+    let poller = spawn_stream_poller(
+        rig.streams.clone(),
+        rig.sqs.clone(),
+        src,
+        f.clone(),
+        shutdown,
+    );
 
     let batches = rec.wait_for_batches(1, Duration::from_secs(15)).await;
     assert_eq!(pks(&batches[0]), ["OUTBOX#1", "OUTBOX#2"], "{batches:#?}");
@@ -419,11 +528,22 @@ async fn stream_delivers_filtered_inserts_in_lambda_shape() {
     assert_eq!(r["eventSourceARN"], rig.stream_arn.as_str());
     assert!(r["eventID"].as_str().is_some_and(|s| !s.is_empty()));
     let d = &r["dynamodb"];
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let created = d["ApproximateCreationDateTime"].as_i64().expect("epoch seconds as an integer");
-    assert!((created - now).abs() < 120, "created {created} vs now {now}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let created = d["ApproximateCreationDateTime"]
+        .as_i64()
+        .expect("epoch seconds as an integer");
+    assert!(
+        (created - now).abs() < 120,
+        "created {created} vs now {now}"
+    );
     assert_eq!(d["Keys"], json!({"PK": {"S": "OUTBOX#1"}}));
-    assert_eq!(d["NewImage"], json!({"PK": {"S": "OUTBOX#1"}, "n": {"N": "5"}, "b": {"B": "aGk="}}));
+    assert_eq!(
+        d["NewImage"],
+        json!({"PK": {"S": "OUTBOX#1"}, "n": {"N": "5"}, "b": {"B": "aGk="}})
+    );
     assert!(d.get("OldImage").is_none());
     assert!(d["SequenceNumber"].is_string());
     assert!(d["SizeBytes"].as_i64().is_some_and(|n| n > 0));
@@ -436,7 +556,10 @@ async fn stream_delivers_filtered_inserts_in_lambda_shape() {
     assert_eq!(pks(&batches[1]), ["OUTBOX#3"]);
 
     stop.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(3), poller).await.expect("poller stops promptly").unwrap();
+    tokio::time::timeout(Duration::from_secs(3), poller)
+        .await
+        .expect("poller stops promptly")
+        .unwrap();
     f.shutdown().await;
 }
 
@@ -444,8 +567,10 @@ async fn stream_delivers_filtered_inserts_in_lambda_shape() {
 async fn stream_partial_failure_retries_from_the_failed_sequence_number() {
     let rig = stream_rig().await;
     for (pk, fail) in [("A", None), ("B", Some("once")), ("C", None)] {
-        let extra: Vec<(&str, AttributeValue)> =
-            fail.map(|f| ("fail", AttributeValue::S(f.into()))).into_iter().collect();
+        let extra: Vec<(&str, AttributeValue)> = fail
+            .map(|f| ("fail", AttributeValue::S(f.into())))
+            .into_iter()
+            .collect();
         put(&rig.ddb, &rig.table, pk, &extra).await;
     }
     let rec = Recorder::new("stream-partial");
@@ -453,26 +578,49 @@ async fn stream_partial_failure_retries_from_the_failed_sequence_number() {
     let (stop, shutdown) = watch::channel(false);
     let mut src = stream_source(&rig);
     src.report_batch_item_failures = true;
-    let poller = spawn_stream_poller(rig.streams.clone(), rig.sqs.clone(), src, f.clone(), shutdown);
+    let poller = spawn_stream_poller(
+        rig.streams.clone(),
+        rig.sqs.clone(),
+        src,
+        f.clone(),
+        shutdown,
+    );
 
     let batches = rec.wait_for_batches(2, Duration::from_secs(15)).await;
     assert_eq!(pks(&batches[0]), ["A", "B", "C"]);
-    assert_eq!(pks(&batches[1]), ["B", "C"], "retried from B's sequence number");
-    assert_eq!(records(&batches[0])[1]["dynamodb"]["SequenceNumber"], records(&batches[1])[0]["dynamodb"]["SequenceNumber"]);
+    assert_eq!(
+        pks(&batches[1]),
+        ["B", "C"],
+        "retried from B's sequence number"
+    );
+    assert_eq!(
+        records(&batches[0])[1]["dynamodb"]["SequenceNumber"],
+        records(&batches[1])[0]["dynamodb"]["SequenceNumber"]
+    );
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(rec.batches().len(), 2, "done after the successful retry");
 
     stop.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(3), poller).await.expect("poller stops promptly").unwrap();
+    tokio::time::timeout(Duration::from_secs(3), poller)
+        .await
+        .expect("poller stops promptly")
+        .unwrap();
     f.shutdown().await;
 }
 
 async fn wait_for_message(sqs: &aws_sdk_sqs::Client, url: &str, limit: Duration) -> Value {
     let started = Instant::now();
     loop {
-        let out = sqs.receive_message().queue_url(url).wait_time_seconds(1).send().await.unwrap();
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
         if let Some(m) = out.messages.unwrap_or_default().into_iter().next() {
-            return serde_json::from_str(m.body.as_deref().unwrap()).expect("on-failure record is JSON");
+            return serde_json::from_str(m.body.as_deref().unwrap())
+                .expect("on-failure record is JSON");
         }
         assert!(started.elapsed() < limit, "nothing arrived on {url}");
     }
@@ -482,7 +630,13 @@ async fn wait_for_message(sqs: &aws_sdk_sqs::Client, url: &str, limit: Duration)
 async fn stream_exhausted_retries_go_to_the_on_failure_queue() {
     let rig = stream_rig().await;
     let (failures_url, _) = create_queue(&rig.sqs, "outbox-failures", None).await;
-    put(&rig.ddb, &rig.table, "POISON", &[("fail", AttributeValue::S("always".into()))]).await;
+    put(
+        &rig.ddb,
+        &rig.table,
+        "POISON",
+        &[("fail", AttributeValue::S("always".into()))],
+    )
+    .await;
     put(&rig.ddb, &rig.table, "OK1", &[]).await;
 
     let rec = Recorder::new("stream-exhausted");
@@ -491,14 +645,26 @@ async fn stream_exhausted_retries_go_to_the_on_failure_queue() {
     let mut src = stream_source(&rig);
     src.maximum_retry_attempts = Some(1);
     src.on_failure_queue_url = Some(failures_url.clone());
-    let poller = spawn_stream_poller(rig.streams.clone(), rig.sqs.clone(), src, f.clone(), shutdown);
+    let poller = spawn_stream_poller(
+        rig.streams.clone(),
+        rig.sqs.clone(),
+        src,
+        f.clone(),
+        shutdown,
+    );
 
     let info = wait_for_message(&rig.sqs, &failures_url, Duration::from_secs(15)).await;
     let batches = rec.batches();
     assert_eq!(batches.len(), 2, "one try and one retry: {batches:#?}");
     assert!(batches.iter().all(|b| pks(b) == ["POISON", "OK1"]));
-    let seqs: Vec<&Value> = records(&batches[0]).iter().map(|r| &r["dynamodb"]["SequenceNumber"]).collect();
-    assert_eq!(info["requestContext"]["condition"], "RetryAttemptsExhausted");
+    let seqs: Vec<&Value> = records(&batches[0])
+        .iter()
+        .map(|r| &r["dynamodb"]["SequenceNumber"])
+        .collect();
+    assert_eq!(
+        info["requestContext"]["condition"],
+        "RetryAttemptsExhausted"
+    );
     assert_eq!(info["requestContext"]["approximateInvokeCount"], 2);
     assert_eq!(info["requestContext"]["functionArn"], f.arn());
     assert_eq!(info["responseContext"]["functionError"], "Unhandled");
@@ -508,7 +674,9 @@ async fn stream_exhausted_retries_go_to_the_on_failure_queue() {
     assert_eq!(&b["startSequenceNumber"], seqs[0]);
     assert_eq!(&b["endSequenceNumber"], seqs[1]);
     assert_eq!(b["streamArn"], rig.stream_arn.as_str());
-    assert!(b["shardId"].as_str().is_some_and(|s| s.starts_with("shardId-")));
+    assert!(b["shardId"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("shardId-")));
     assert!(b["approximateArrivalOfFirstRecord"].is_string());
 
     // The shard moves on past the poison batch.
@@ -517,7 +685,10 @@ async fn stream_exhausted_retries_go_to_the_on_failure_queue() {
     assert_eq!(pks(&batches[2]), ["OK2"]);
 
     stop.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(3), poller).await.expect("poller stops promptly").unwrap();
+    tokio::time::timeout(Duration::from_secs(3), poller)
+        .await
+        .expect("poller stops promptly")
+        .unwrap();
     f.shutdown().await;
 }
 
@@ -526,7 +697,13 @@ async fn stream_bisect_isolates_the_failing_record() {
     let rig = stream_rig().await;
     let (failures_url, _) = create_queue(&rig.sqs, "outbox-failures", None).await;
     put(&rig.ddb, &rig.table, "OK1", &[]).await;
-    put(&rig.ddb, &rig.table, "POISON", &[("fail", AttributeValue::S("always".into()))]).await;
+    put(
+        &rig.ddb,
+        &rig.table,
+        "POISON",
+        &[("fail", AttributeValue::S("always".into()))],
+    )
+    .await;
 
     let rec = Recorder::new("stream-bisect");
     let f = rec.function(false).await;
@@ -535,14 +712,26 @@ async fn stream_bisect_isolates_the_failing_record() {
     src.maximum_retry_attempts = Some(1);
     src.bisect_on_error = true;
     src.on_failure_queue_url = Some(failures_url.clone());
-    let poller = spawn_stream_poller(rig.streams.clone(), rig.sqs.clone(), src, f.clone(), shutdown);
+    let poller = spawn_stream_poller(
+        rig.streams.clone(),
+        rig.sqs.clone(),
+        src,
+        f.clone(),
+        shutdown,
+    );
 
     let info = wait_for_message(&rig.sqs, &failures_url, Duration::from_secs(15)).await;
     let delivered: Vec<Vec<String>> = rec.batches().iter().map(pks).collect();
-    assert_eq!(delivered, [vec!["OK1", "POISON"], vec!["OK1"], vec!["POISON"]]);
+    assert_eq!(
+        delivered,
+        [vec!["OK1", "POISON"], vec!["OK1"], vec!["POISON"]]
+    );
     assert_eq!(info["DDBStreamBatchInfo"]["batchSize"], 1);
 
     stop.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(3), poller).await.expect("poller stops promptly").unwrap();
+    tokio::time::timeout(Duration::from_secs(3), poller)
+        .await
+        .expect("poller stops promptly")
+        .unwrap();
     f.shutdown().await;
 }

@@ -63,7 +63,11 @@ impl Context {
         Context {
             params,
             conditions: template.conditions.clone(),
-            declared: template.resources.iter().map(|r| r.logical_id.clone()).collect(),
+            declared: template
+                .resources
+                .iter()
+                .map(|r| r.logical_id.clone())
+                .collect(),
             resources: BTreeMap::new(),
         }
     }
@@ -124,7 +128,10 @@ impl Context {
             }
             "Fn::Sub" => self.sub(arg).map(|s| Some(Value::String(s))),
             "Fn::Join" => {
-                let Some([delim, list]) = arg.as_array().map(Vec::as_slice).and_then(|s| <&[Value; 2]>::try_from(s).ok())
+                let Some([delim, list]) = arg
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .and_then(|s| <&[Value; 2]>::try_from(s).ok())
                 else {
                     bail!("Fn::Join takes [delimiter, [values]]");
                 };
@@ -135,12 +142,17 @@ impl Context {
                 };
                 let parts = items
                     .iter()
-                    .map(|i| scalar_string(i).ok_or_else(|| anyhow!("Fn::Join: {i} is not a string")))
+                    .map(|i| {
+                        scalar_string(i).ok_or_else(|| anyhow!("Fn::Join: {i} is not a string"))
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 Ok(Some(Value::String(parts.join(&delim))))
             }
             "Fn::Select" => {
-                let Some([idx, list]) = arg.as_array().map(Vec::as_slice).and_then(|s| <&[Value; 2]>::try_from(s).ok())
+                let Some([idx, list]) = arg
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .and_then(|s| <&[Value; 2]>::try_from(s).ok())
                 else {
                     bail!("Fn::Select takes [index, [values]]");
                 };
@@ -156,34 +168,51 @@ impl Context {
                 Ok(Some(item.clone()))
             }
             "Fn::Split" => {
-                let Some([delim, s]) = arg.as_array().map(Vec::as_slice).and_then(|s| <&[Value; 2]>::try_from(s).ok())
+                let Some([delim, s]) = arg
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .and_then(|s| <&[Value; 2]>::try_from(s).ok())
                 else {
                     bail!("Fn::Split takes [delimiter, string]");
                 };
                 let delim = self.resolve_string(delim, "Fn::Split delimiter")?;
                 let s = self.resolve_string(s, "Fn::Split source")?;
                 Ok(Some(Value::Array(
-                    s.split(delim.as_str()).map(|p| Value::String(p.to_owned())).collect(),
+                    s.split(delim.as_str())
+                        .map(|p| Value::String(p.to_owned()))
+                        .collect(),
                 )))
             }
             "Fn::If" => {
-                let Some([cond, yes, no]) = arg.as_array().map(Vec::as_slice).and_then(|s| <&[Value; 3]>::try_from(s).ok())
+                let Some([cond, yes, no]) = arg
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .and_then(|s| <&[Value; 3]>::try_from(s).ok())
                 else {
                     bail!("Fn::If takes [condition, value if true, value if false]");
                 };
                 let Value::String(cond) = cond else {
                     bail!("Fn::If: {cond} is not a condition name");
                 };
-                let chosen = if self.condition(cond.as_str())? { yes } else { no };
+                let chosen = if self.condition(cond.as_str())? {
+                    yes
+                } else {
+                    no
+                };
                 self.resolve_opt(chosen)
             }
             "Fn::Base64" => {
                 use base64::Engine as _;
                 let s = self.resolve_string(arg, "Fn::Base64")?;
-                Ok(Some(Value::String(base64::engine::general_purpose::STANDARD.encode(s))))
+                Ok(Some(Value::String(
+                    base64::engine::general_purpose::STANDARD.encode(s),
+                )))
             }
             "Fn::GetAZs" => Ok(Some(Value::Array(
-                ["a", "b", "c"].iter().map(|z| Value::String(format!("{REGION}{z}"))).collect(),
+                ["a", "b", "c"]
+                    .iter()
+                    .map(|z| Value::String(format!("{REGION}{z}")))
+                    .collect(),
             ))),
             other => bail!("intrinsic function {other} is not supported by the local cloud"),
         }
@@ -238,7 +267,10 @@ impl Context {
                 };
                 let mut vars = BTreeMap::new();
                 for (k, v) in m {
-                    vars.insert(k.clone(), self.resolve_string(v, &format!("Fn::Sub variable {k}"))?);
+                    vars.insert(
+                        k.clone(),
+                        self.resolve_string(v, &format!("Fn::Sub variable {k}"))?,
+                    );
                 }
                 (s.as_str(), vars)
             }
@@ -257,7 +289,8 @@ impl Context {
                     } else {
                         let v = self.ref_value(name)?;
                         out.push_str(
-                            &scalar_string(&v).ok_or_else(|| anyhow!("Fn::Sub: ${{{name}}} is a list"))?,
+                            &scalar_string(&v)
+                                .ok_or_else(|| anyhow!("Fn::Sub: ${{{name}}} is a list"))?,
                         );
                     }
                 }
@@ -279,13 +312,19 @@ impl Context {
         if depth > 32 {
             bail!("conditions nest too deep (a cycle?)");
         }
-        let Some((k, arg)) = v.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next()) else {
+        let Some((k, arg)) = v
+            .as_object()
+            .filter(|m| m.len() == 1)
+            .and_then(|m| m.iter().next())
+        else {
             bail!("{v} is not a condition function");
         };
         let list = || arg.as_array().ok_or_else(|| anyhow!("{k} takes a list"));
         match k.as_str() {
             "Condition" => {
-                let name = arg.as_str().ok_or_else(|| anyhow!("Condition {arg} is not a name"))?;
+                let name = arg
+                    .as_str()
+                    .ok_or_else(|| anyhow!("Condition {arg} is not a name"))?;
                 let def = self
                     .conditions
                     .get(name)
@@ -413,7 +452,9 @@ pub fn references(v: &Value, out: &mut BTreeSet<String>) {
                 if let Some(arg) = m.get("Fn::Sub") {
                     let (text, vars) = match arg {
                         Value::String(s) => (s.as_str(), None),
-                        Value::Array(a) if a.len() == 2 => (a[0].as_str().unwrap_or(""), a[1].as_object()),
+                        Value::Array(a) if a.len() == 2 => {
+                            (a[0].as_str().unwrap_or(""), a[1].as_object())
+                        }
                         _ => ("", None),
                     };
                     if let Some(vars) = vars {
@@ -464,9 +505,15 @@ pub fn resolve_parameters(
     }
     let mut out = BTreeMap::new();
     for (name, def) in &template.parameters {
-        let local = LOCAL_OVERRIDES.iter().find(|(k, _)| k == name).map(|(_, v)| (*v).to_owned());
+        let local = LOCAL_OVERRIDES
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| (*v).to_owned());
         let default = def.get("Default").and_then(scalar_string_or_list);
-        let no_echo = def.get("NoEcho").and_then(scalar_string).is_some_and(|s| s == "true");
+        let no_echo = def
+            .get("NoEcho")
+            .and_then(scalar_string)
+            .is_some_and(|s| s == "true");
         let value = match (overrides.get(name), local, default) {
             (Some(v), _, _) => v.clone(),
             (None, Some(v), _) => v,
@@ -479,7 +526,12 @@ pub fn resolve_parameters(
         validate_parameter(name, def, &value)?;
         let type_ = def.get("Type").and_then(Value::as_str).unwrap_or("String");
         let v = if type_ == "CommaDelimitedList" || type_.starts_with("List<") {
-            Value::Array(value.split(',').map(|s| Value::String(s.trim().to_owned())).collect())
+            Value::Array(
+                value
+                    .split(',')
+                    .map(|s| Value::String(s.trim().to_owned()))
+                    .collect(),
+            )
         } else {
             Value::String(value)
         };
@@ -490,7 +542,12 @@ pub fn resolve_parameters(
 
 fn scalar_string_or_list(v: &Value) -> Option<String> {
     match v {
-        Value::Array(a) => Some(a.iter().filter_map(scalar_string).collect::<Vec<_>>().join(",")),
+        Value::Array(a) => Some(
+            a.iter()
+                .filter_map(scalar_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
         other => scalar_string(other),
     }
 }
@@ -503,12 +560,20 @@ fn validate_parameter(name: &str, def: &Value, value: &str) -> Result<()> {
         }
     }
     let len = value.chars().count();
-    if let Some(min) = def.get("MinLength").and_then(scalar_string).and_then(|s| s.parse::<usize>().ok()) {
+    if let Some(min) = def
+        .get("MinLength")
+        .and_then(scalar_string)
+        .and_then(|s| s.parse::<usize>().ok())
+    {
         if len < min {
             bail!("parameter {name} must be at least {min} characters long");
         }
     }
-    if let Some(max) = def.get("MaxLength").and_then(scalar_string).and_then(|s| s.parse::<usize>().ok()) {
+    if let Some(max) = def
+        .get("MaxLength")
+        .and_then(scalar_string)
+        .and_then(|s| s.parse::<usize>().ok())
+    {
         if len > max {
             bail!("parameter {name} must be at most {max} characters long");
         }
@@ -517,7 +582,11 @@ fn validate_parameter(name: &str, def: &Value, value: &str) -> Result<()> {
         let n: f64 = value
             .parse()
             .map_err(|_| anyhow!("parameter {name}={value} is not a number"))?;
-        let bound = |k: &str| def.get(k).and_then(scalar_string).and_then(|s| s.parse::<f64>().ok());
+        let bound = |k: &str| {
+            def.get(k)
+                .and_then(scalar_string)
+                .and_then(|s| s.parse::<f64>().ok())
+        };
         if bound("MinValue").is_some_and(|m| n < m) || bound("MaxValue").is_some_and(|m| n > m) {
             bail!("parameter {name}={value} is outside its MinValue/MaxValue");
         }
@@ -568,8 +637,10 @@ mod tests {
             "T".into(),
             Outputs::new("AWS::DynamoDB::Table", "tname").with("Arn", "arn:t"),
         );
-        c.conditions.insert("IsPv".into(), json!({"Fn::Equals": [{"Ref": "P"}, "pv"]}));
-        c.conditions.insert("NotPv".into(), json!({"Fn::Not": [{"Condition": "IsPv"}]}));
+        c.conditions
+            .insert("IsPv".into(), json!({"Fn::Equals": [{"Ref": "P"}, "pv"]}));
+        c.conditions
+            .insert("NotPv".into(), json!({"Fn::Not": [{"Condition": "IsPv"}]}));
         c
     }
 
@@ -578,24 +649,43 @@ mod tests {
         let c = ctx();
         assert_eq!(c.resolve(&json!({"Ref": "T"})).unwrap(), json!("tname"));
         assert_eq!(c.resolve(&json!({"Ref": "P"})).unwrap(), json!("pv"));
-        assert_eq!(c.resolve(&json!({"Ref": "AWS::Region"})).unwrap(), json!("us-east-1"));
-        assert_eq!(c.resolve(&json!({"Fn::GetAtt": ["T", "Arn"]})).unwrap(), json!("arn:t"));
-        assert_eq!(c.resolve(&json!({"Fn::GetAtt": "T.Arn"})).unwrap(), json!("arn:t"));
+        assert_eq!(
+            c.resolve(&json!({"Ref": "AWS::Region"})).unwrap(),
+            json!("us-east-1")
+        );
+        assert_eq!(
+            c.resolve(&json!({"Fn::GetAtt": ["T", "Arn"]})).unwrap(),
+            json!("arn:t")
+        );
+        assert_eq!(
+            c.resolve(&json!({"Fn::GetAtt": "T.Arn"})).unwrap(),
+            json!("arn:t")
+        );
         assert_eq!(
             c.resolve(&json!({"Fn::Sub": "${T.Arn}/index/GSI1 ${T} ${P} ${!Literal} arn:${AWS::Partition}:x:${AWS::Region}:${AWS::AccountId} ${AWS::URLSuffix}"}))
                 .unwrap(),
             json!("arn:t/index/GSI1 tname pv ${Literal} arn:aws:x:us-east-1:123456789012 amazonaws.com")
         );
         assert_eq!(
-            c.resolve(&json!({"Fn::Sub": ["${x}-${T}", {"x": {"Ref": "P"}}]})).unwrap(),
+            c.resolve(&json!({"Fn::Sub": ["${x}-${T}", {"x": {"Ref": "P"}}]}))
+                .unwrap(),
             json!("pv-tname")
         );
         assert_eq!(
-            c.resolve(&json!({"Fn::Join": ["-", ["a", {"Ref": "P"}, 3]]})).unwrap(),
+            c.resolve(&json!({"Fn::Join": ["-", ["a", {"Ref": "P"}, 3]]}))
+                .unwrap(),
             json!("a-pv-3")
         );
-        assert_eq!(c.resolve(&json!({"Fn::Join": [",", {"Ref": "L"}]})).unwrap(), json!("a,b"));
-        assert_eq!(c.resolve(&json!({"Fn::Select": [1, {"Ref": "L"}]})).unwrap(), json!("b"));
+        assert_eq!(
+            c.resolve(&json!({"Fn::Join": [",", {"Ref": "L"}]}))
+                .unwrap(),
+            json!("a,b")
+        );
+        assert_eq!(
+            c.resolve(&json!({"Fn::Select": [1, {"Ref": "L"}]}))
+                .unwrap(),
+            json!("b")
+        );
     }
 
     #[test]
@@ -613,13 +703,19 @@ mod tests {
     #[test]
     fn errors_name_the_problem() {
         let c = ctx();
-        let e = c.resolve(&json!({"Fn::GetAtt": ["T", "Nope"]})).unwrap_err().to_string();
+        let e = c
+            .resolve(&json!({"Fn::GetAtt": ["T", "Nope"]}))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("Nope") && e.contains("Arn"), "{e}");
         let e = c.resolve(&json!({"Ref": "Later"})).unwrap_err().to_string();
         assert!(e.contains("not created"), "{e}");
         let e = c.resolve(&json!({"Ref": "Ghost"})).unwrap_err().to_string();
         assert!(e.contains("neither"), "{e}");
-        let e = c.resolve(&json!({"Fn::ImportValue": "x"})).unwrap_err().to_string();
+        let e = c
+            .resolve(&json!({"Fn::ImportValue": "x"}))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("Fn::ImportValue"), "{e}");
     }
 

@@ -213,7 +213,8 @@ fn tagged_to_json(t: &TaggedValue) -> Result<Value> {
             out.insert("Fn::GetAtt".into(), parts);
         }
         "Sub" | "Join" | "If" | "Select" | "Split" | "Equals" | "Not" | "And" | "Or"
-        | "FindInMap" | "Base64" | "GetAZs" | "ImportValue" | "Cidr" | "Length" | "ToJsonString" => {
+        | "FindInMap" | "Base64" | "GetAZs" | "ImportValue" | "Cidr" | "Length"
+        | "ToJsonString" => {
             out.insert(format!("Fn::{name}"), inner);
         }
         other => bail!("unknown YAML tag !{other}"),
@@ -273,7 +274,8 @@ Resources:
 
     #[test]
     fn globals_merge_maps_and_replace_scalars() {
-        let g = json!({"Timeout": 10, "Environment": {"Variables": {"RUST_LOG": "info", "A": "g"}}});
+        let g =
+            json!({"Timeout": 10, "Environment": {"Variables": {"RUST_LOG": "info", "A": "g"}}});
         let l = json!({"Timeout": 3, "Environment": {"Variables": {"A": "l"}}});
         assert_eq!(
             merge_globals(&g, &l),
