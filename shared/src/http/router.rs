@@ -65,7 +65,7 @@ impl<S: Send + Sync + 'static> Router<S> {
     /// Finds the route, runs it, renders any error. Never fails: every outcome is a response.
     pub async fn dispatch(&self, state: Arc<S>, req: Request) -> Response<Body> {
         let path = req.raw_http_path().to_owned();
-        let mut found: Option<(&Route<S>, Vec<(String, String)>)> = None;
+        let mut found: Option<(&Route<S>, PathParams)> = None;
         for route in &self.routes {
             if let Some(params) = match_template(route.template, &path) {
                 // As in API Gateway, a literal segment beats a {param}: /users/me over /users/{id}.
@@ -90,8 +90,11 @@ impl<S: Send + Sync + 'static> Router<S> {
     }
 }
 
+/// Path parameters by name, in template order.
+type PathParams = Vec<(String, String)>;
+
 /// Matches `/v1/users/{id}` against `/v1/users/42`, returning the path parameters.
-fn match_template(template: &str, path: &str) -> Option<Vec<(String, String)>> {
+fn match_template(template: &str, path: &str) -> Option<PathParams> {
     let mut params = Vec::new();
     let mut t = template.trim_matches('/').split('/');
     let mut p = path

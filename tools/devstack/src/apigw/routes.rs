@@ -94,7 +94,9 @@ pub fn best_match<'a, I>(
 where
     I: IntoIterator<Item = (&'a [Segment], &'a str)>,
 {
-    let mut best: Option<(usize, BTreeMap<String, String>, Vec<u8>, bool)> = None;
+    // (route index, path parameters, specificity rank, exact method match)
+    type Candidate = (usize, BTreeMap<String, String>, Vec<u8>, bool);
+    let mut best: Option<Candidate> = None;
     for (i, (segs, m)) in routes.into_iter().enumerate() {
         let exact = m.eq_ignore_ascii_case(method);
         if !exact && m != "ANY" {

@@ -239,16 +239,13 @@ impl FunctionHandle {
                         None
                     }
                 };
-                match stuck_generation {
-                    Some(generation) => {
-                        inner.kill(generation);
-                        return Err(InvokeError::Init(format!(
-                            "the function did not ask for an invocation within {}s",
-                            pickup_limit.as_secs()
-                        )));
-                    }
-                    // Picked up at the last moment: wait for it like any other.
-                    None => {}
+                // None: picked up at the last moment; wait for it like any other.
+                if let Some(generation) = stuck_generation {
+                    inner.kill(generation);
+                    return Err(InvokeError::Init(format!(
+                        "the function did not ask for an invocation within {}s",
+                        pickup_limit.as_secs()
+                    )));
                 }
             }
         }
@@ -274,9 +271,7 @@ impl FunctionHandle {
                         Err(InvokeError::Timeout)
                     }
                     // The response won the race with the timer.
-                    None => outcome_rx
-                        .try_recv()
-                        .unwrap_or_else(|_| Err(InvokeError::Timeout)),
+                    None => outcome_rx.try_recv().unwrap_or(Err(InvokeError::Timeout)),
                 }
             }
         }

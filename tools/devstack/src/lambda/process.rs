@@ -333,7 +333,7 @@ async fn settle(inner: &Inner, gen: Generation, ended: &Ended) -> bool {
         (None, Ended::Exited(status)) => {
             let mut m = format!("Runtime exited with error: {status}");
             if !tail.is_empty() {
-                m.push_str("\n");
+                m.push('\n');
                 m.push_str(&tail.join("\n"));
             }
             m
