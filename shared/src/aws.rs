@@ -5,16 +5,28 @@
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_smithy_http_client::Builder;
 use std::time::Duration;
 
 /// Loads the SDK config from the Lambda environment with explicit timeouts and a bounded
 /// standard retry, so a slow dependency turns into a 503 well inside the function timeout.
 pub async fn load_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client())
         .timeout_config(timeouts())
         .retry_config(retries())
         .load()
         .await
+}
+
+/// The HTTPS client every SDK client uses: hyper + rustls on ring (see Cargo.toml for
+/// why not the SDK's default aws-lc build).
+pub fn http_client() -> SharedHttpClient {
+    Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 fn timeouts() -> TimeoutConfig {

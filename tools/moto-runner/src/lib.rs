@@ -238,6 +238,7 @@ pub fn shared_endpoint() -> &'static str {
 /// default), without reading the process environment.
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(shared::aws::http_client())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .test_credentials()

@@ -76,10 +76,15 @@ async fn next(State(ctx): State<GenCtx>) -> Response {
     loop {
         {
             let mut st = ctx.inner.lock();
-            if st.generation != ctx.generation || !st.alive || st.shut_down {
+            // Only a process that is already gone is answered: lambda_runtime reads any
+            // answer to /next as an invocation, so a live one told "stale" would panic on
+            // the missing request id. A process being shut down waits here, as on Lambda,
+            // until it is killed; the answer then only lets the server stop.
+            if st.generation != ctx.generation || !st.alive {
                 return stale();
             }
-            if let Some(q) = st.queued.take() {
+            let queued = if st.shut_down { None } else { st.queued.take() };
+            if let Some(q) = queued {
                 let timeout = ctx.inner.spec.timeout;
                 let deadline_ms = SystemTime::now()
                     .duration_since(UNIX_EPOCH)

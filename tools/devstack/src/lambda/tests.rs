@@ -181,6 +181,29 @@ async fn shutdown_fails_in_flight_invocation() {
 }
 
 #[tokio::test]
+async fn shutdown_never_answers_a_live_process_next() {
+    // lambda_runtime panics on any answer to /next that is not an invocation, so a
+    // stopping devstack must leave the long-poll pending until the process is killed.
+    let errors = std::env::temp_dir().join(format!("next-errors-{}", uuid::Uuid::now_v7()));
+    let errors_path = errors.to_string_lossy().into_owned();
+    let f = FunctionHandle::start(echo_spec(
+        "EchoFunction",
+        Duration::from_secs(5),
+        &[("NEXT_ERROR_FILE", &errors_path)],
+    ))
+    .await
+    .expect("start echo function");
+    f.invoke(json!({})).await.expect("warm-up");
+    // Let the process get back into its /next long-poll.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    f.shutdown().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let seen = std::fs::read_to_string(&errors).unwrap_or_default();
+    let _ = std::fs::remove_file(&errors);
+    assert_eq!(seen, "", "the process was answered while alive");
+}
+
+#[tokio::test]
 async fn missing_binary_fails_start() {
     let mut spec = echo_spec("Missing", Duration::from_secs(1), &[]);
     spec.binary = PathBuf::from("/nonexistent/bootstrap");

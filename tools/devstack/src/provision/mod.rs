@@ -24,15 +24,7 @@ pub struct Clients {
 
 impl Clients {
     pub async fn new(endpoint: &str) -> Clients {
-        let creds = aws_sdk_dynamodb::config::Credentials::new(
-            "testing", "testing", None, None, "devstack",
-        );
-        let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(endpoint)
-            .region(aws_config::Region::new(REGION))
-            .credentials_provider(creds)
-            .load()
-            .await;
+        let cfg = moto_runner::sdk_config(endpoint).await;
         Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(&cfg),
             streams: aws_sdk_dynamodbstreams::Client::new(&cfg),

@@ -65,14 +65,7 @@ fn unique(name: &str) -> String {
 }
 
 async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&moto().url)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await
+    moto_runner::sdk_config(&moto().url).await
 }
 
 /// The echo function with a record file; removed on drop.
