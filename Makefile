@@ -24,7 +24,7 @@ venv: $(VENV_STAMP)
 $(VENV_STAMP): requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-dev.txt
 	@touch $@
 
 build:

@@ -85,7 +85,16 @@ pub async fn ensure_venv(root: &Path) -> Result<PathBuf> {
         req_file.display()
     );
     let status = Command::new(&python)
-        .args(["-m", "pip", "install", "--disable-pip-version-check", "-r"])
+        // --no-compile: byte-compiling every file of botocore and friends up front costs
+        // minutes on a small machine; Python compiles what it imports on demand.
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "-r",
+        ])
         .arg(&req_file)
         .status()
         .await
