@@ -13,12 +13,35 @@ use std::time::Duration;
 /// Loads the SDK config from the Lambda environment with explicit timeouts and a bounded
 /// standard retry, so a slow dependency turns into a 503 well inside the function timeout.
 pub async fn load_config() -> SdkConfig {
+    let local = crate::config::Env::from_process()
+        .optional(LOCAL_TIMEOUT_VAR)
+        .and_then(|secs| secs.parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let (timeouts, retries) = match local {
+        Some(limit) => (local_timeouts(limit), retries().with_max_attempts(1)),
+        None => (timeouts(), retries()),
+    };
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client())
-        .timeout_config(timeouts())
-        .retry_config(retries())
+        .timeout_config(timeouts)
+        .retry_config(retries)
         .load()
         .await
+}
+
+/// Set by the local cloud only: one attempt per SDK call, bounded by this many seconds
+/// (the function's timeout). moto ignores ClientRequestToken, so a retried
+/// TransactWriteItems that had in fact committed would fail its own conditions; on AWS
+/// the token makes such a retry safe, and the production timeouts above apply.
+pub const LOCAL_TIMEOUT_VAR: &str = "CRABCART_LOCAL_SDK_TIMEOUT_SECS";
+
+fn local_timeouts(limit: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .read_timeout(limit)
+        .operation_attempt_timeout(limit)
+        .operation_timeout(limit)
+        .build()
 }
 
 /// The HTTPS client every SDK client uses: hyper + rustls on ring (see Cargo.toml for

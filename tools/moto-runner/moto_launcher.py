@@ -8,6 +8,10 @@ succeed, which real DynamoDB never allows. Only requests whose X-Amz-Target star
 "DynamoDB_" take the lock: DynamoDB Streams ("DynamoDBStreams_...") and SQS (whose long
 polls block for up to 20 s) must not queue behind it.
 
+It also builds the apps of the services crabcart uses before it binds its port. moto
+otherwise imports a service on its first request while holding the dispatcher's global
+lock, so every request of every service would wait seconds behind that import.
+
 Usage: python moto_launcher.py <port> [<parent pid>]
 The devstack picks the port. With a parent pid the server exits when that process is
 gone, so a devstack killed with SIGKILL does not leave moto running.
@@ -29,6 +33,11 @@ from moto.moto_server.werkzeug_app import (
 )
 
 DYNAMODB_LOCK = threading.Lock()
+
+# moto's backend names (moto/backend_index.py) of the AWS APIs the template uses, but
+# SQS: with its app built up front, the devstack's SQS poller tests saw visibility
+# changes lost (not understood yet; a lazily built SQS app behaves), and it imports fast.
+SERVICES = ("cognitoidp", "dynamodb", "dynamodbstreams", "sns")
 
 
 def serialize_dynamodb(inner):
@@ -89,6 +98,8 @@ def main():
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
 
     app = DomainDispatcherApplication(create_backend_app)
+    for service in SERVICES:
+        app.app_instances[service] = create_backend_app(service)
     run_simple(
         "127.0.0.1",
         port,

@@ -179,6 +179,10 @@ impl MotoServer {
             .arg(LAUNCHER)
             .arg(port.to_string())
             .arg(std::process::id().to_string())
+            // The venv is installed without byte-compiling (pip --no-compile): let the
+            // first start cache what moto imports, or every start (and CI, where this is
+            // often set) compiles hundreds of modules again, which takes half a minute.
+            .env_remove("PYTHONDONTWRITEBYTECODE")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
