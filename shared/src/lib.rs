@@ -1,7 +1,7 @@
 //! Common plumbing for every crabcart service, written once so that handlers read like
 //! the business rule: errors and their HTTP shape, request parsing, the caller, config,
 //! AWS clients, telemetry, the event envelope, the transactional outbox, the SQS batch
-//! consumer and pagination cursors.
+//! consumer, pagination cursors and money.
 
 pub mod auth;
 pub mod aws;
@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod money;
 pub mod outbox;
 pub mod pagination;
 pub mod store;
@@ -20,3 +21,4 @@ pub mod time;
 pub use auth::Caller;
 pub use error::{ApiError, FieldError};
 pub use events::{Envelope, Event};
+pub use money::{Currency, Money};

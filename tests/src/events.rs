@@ -107,3 +107,39 @@ impl EventTap {
         envelopes
     }
 }
+
+/// Publishes an event envelope to the topic `topic_logical_id` of the template as its
+/// producing service's outbox publisher would: the envelope as the message, its type in
+/// the `event_type` attribute that subscription filter policies match.
+pub async fn publish(stack: &crate::Stack, topic_logical_id: &str, envelope: &Value) {
+    let aws = moto_runner::sdk_config(&stack.moto_url).await;
+    let event_type = envelope["type"].as_str().expect("an envelope with a type");
+    aws_sdk_sns::Client::new(&aws)
+        .publish()
+        .topic_arn(stack.resource_ref(topic_logical_id))
+        .message(envelope.to_string())
+        .message_attributes(
+            "event_type",
+            aws_sdk_sns::types::MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(event_type)
+                .build()
+                .expect("event_type attribute"),
+        )
+        .send()
+        .await
+        .expect("publish to the topic");
+}
+
+/// A new envelope of `event_type` from `source` about `correlation_id`.
+pub fn envelope(source: &str, event_type: &str, correlation_id: &str, data: Value) -> Value {
+    serde_json::json!({
+        "id": uuid::Uuid::now_v7().to_string(),
+        "type": event_type,
+        "version": 1,
+        "source": source,
+        "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "correlation_id": correlation_id,
+        "data": data,
+    })
+}

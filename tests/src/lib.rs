@@ -7,7 +7,7 @@ mod events;
 mod tokens;
 
 pub use devstack::Stack;
-pub use events::EventTap;
+pub use events::{envelope, publish, EventTap};
 pub use tokens::forge_id_token;
 
 use reqwest::{Method, StatusCode};

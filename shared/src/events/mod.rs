@@ -1,6 +1,8 @@
 //! The event envelope and every event payload type of crabcart, defined once here.
 //! docs/events.md is the catalog of these types.
 
+pub mod orders;
+pub mod products;
 pub mod users;
 
 use chrono::{DateTime, Utc};

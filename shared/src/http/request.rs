@@ -43,6 +43,24 @@ impl ApiRequest {
         Caller::from_claims(claims)
     }
 
+    /// The `sub` of a bearer token sent to a public route, NOT verified (public routes have
+    /// no authorizer). Only for binding pagination cursors to the client on public
+    /// listings, where a forged subject gains nothing; never for authorization.
+    pub fn unverified_bearer_subject(&self) -> Option<String> {
+        use base64::Engine as _;
+        let header = self.header("authorization")?.trim();
+        let token = match header.split_once(' ') {
+            Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim(),
+            _ => header,
+        };
+        let payload = token.split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()?;
+        let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        claims.get("sub")?.as_str().map(str::to_owned)
+    }
+
     /// A path parameter of the matched route template (`{id}`); 400 when absent or empty.
     pub fn path_param(&self, name: &str) -> Result<&str, ApiError> {
         self.params

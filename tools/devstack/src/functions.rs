@@ -480,7 +480,10 @@ mod tests {
             .iter()
             .find(|p| p.logical_id == "UsersOutboxPublisherFunction")
             .unwrap();
-        assert_eq!(publisher.spec.env["TOPIC_ARN"], "arn:topic");
+        assert_eq!(
+            publisher.spec.env["TOPIC_ARN"],
+            "arn:aws:sns:us-east-1:123456789012:UsersTopic"
+        );
         assert_eq!(publisher.streams.len(), 1);
         let s = &publisher.streams[0];
         assert_eq!(s.table_name, "crabcart-UsersTable");
@@ -488,7 +491,10 @@ mod tests {
         assert_eq!(s.starting_position, "TRIM_HORIZON");
         assert_eq!(s.maximum_retry_attempts, Some(10));
         assert!(s.bisect_on_error && s.report_batch_item_failures);
-        assert_eq!(s.on_failure_queue_url.as_deref(), Some("http://q/failures"));
+        assert_eq!(
+            s.on_failure_queue_url.as_deref(),
+            Some("http://q/UsersOutboxFailuresQueue")
+        );
         assert_eq!(s.filters.len(), 1);
         assert!(s.filters[0].contains("OUTBOX#"));
     }

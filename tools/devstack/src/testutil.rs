@@ -23,18 +23,28 @@ pub fn fake_ctx(t: &Template) -> Context {
     let mut ctx = Context::new(t, params);
     register_serverless(t, &mut ctx).unwrap();
     let r = &mut ctx.resources;
-    r.insert(
-        "UsersTable".into(),
-        Outputs::new("AWS::DynamoDB::Table", "crabcart-UsersTable")
-            .with(
-                "Arn",
-                "arn:aws:dynamodb:us-east-1:123456789012:table/crabcart-UsersTable",
+    // Every table, topic and queue as a fake named after its logical id.
+    for res in &t.resources {
+        let id = res.logical_id.as_str();
+        let outputs = match res.type_.as_str() {
+            "AWS::DynamoDB::Table" => {
+                let arn = format!("arn:aws:dynamodb:us-east-1:123456789012:table/crabcart-{id}");
+                Outputs::new("AWS::DynamoDB::Table", format!("crabcart-{id}"))
+                    .with("Arn", arn.clone())
+                    .with("StreamArn", format!("{arn}/stream/x"))
+            }
+            "AWS::SNS::Topic" => Outputs::new(
+                "AWS::SNS::Topic",
+                format!("arn:aws:sns:us-east-1:123456789012:{id}"),
             )
-            .with(
-                "StreamArn",
-                "arn:aws:dynamodb:us-east-1:123456789012:table/crabcart-UsersTable/stream/x",
-            ),
-    );
+            .with("TopicName", id),
+            "AWS::SQS::Queue" => Outputs::new("AWS::SQS::Queue", format!("http://q/{id}"))
+                .with("Arn", format!("arn:aws:sqs:us-east-1:123456789012:{id}"))
+                .with("QueueName", id),
+            _ => continue,
+        };
+        r.insert(id.into(), outputs);
+    }
     r.insert(
         "UserPool".into(),
         Outputs::new("AWS::Cognito::UserPool", POOL_ID).with(
@@ -49,16 +59,6 @@ pub fn fake_ctx(t: &Template) -> Context {
     r.insert(
         "AdminGroup".into(),
         Outputs::new("AWS::Cognito::UserPoolGroup", "admin").with("UserPoolId", POOL_ID),
-    );
-    r.insert(
-        "UsersTopic".into(),
-        Outputs::new("AWS::SNS::Topic", "arn:topic").with("TopicName", "t"),
-    );
-    r.insert(
-        "UsersOutboxFailuresQueue".into(),
-        Outputs::new("AWS::SQS::Queue", "http://q/failures")
-            .with("Arn", "arn:aws:sqs:us-east-1:123456789012:failures")
-            .with("QueueName", "failures"),
     );
     r.insert(
         "ApiAccessLogGroup".into(),

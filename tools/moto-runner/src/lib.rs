@@ -2,6 +2,8 @@
 //! server process (with the DynamoDB request lock of `moto_launcher.py`). The devstack
 //! runs one; adapter tests share one per test binary through [`shared_endpoint`].
 
+pub mod fixtures;
+
 use anyhow::{anyhow, bail, Context as _, Result};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

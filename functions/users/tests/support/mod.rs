@@ -1,182 +1,22 @@
 //! Fixtures for the adapter tests: a users table and a user pool on the shared moto,
-//! built from template.yaml so that the adapters are tested against what the stack
-//! deploys, not against a hand-copied imitation that drifts from it.
+//! built from template.yaml (see moto_runner::fixtures).
 
 // Each test binary includes this module and uses only its half of it.
 #![allow(dead_code)]
 
 use aws_sdk_cognitoidentityprovider as cognito;
-use aws_sdk_dynamodb as dynamodb;
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use std::path::Path;
 
-/// A name no other test of this moto uses.
-pub fn unique_name(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
+pub use moto_runner::fixtures::{unique_name, Template};
+
+/// Creates a table like the template's `UsersTable` and returns its name.
+pub async fn create_users_table(client: &aws_sdk_dynamodb::Client) -> String {
+    moto_runner::fixtures::create_table(client, "UsersTable").await
 }
 
 /// The shared moto's SDK config; starts moto on the first call of the test binary.
 pub async fn aws() -> aws_config::SdkConfig {
     moto_runner::sdk_config(moto_runner::shared_endpoint()).await
-}
-
-/// The parsed template.yaml of the workspace.
-pub struct Template(serde_yaml::Value);
-
-impl Template {
-    /// Reads the template next to the workspace's Cargo.toml.
-    pub fn load() -> Self {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-        Self(
-            serde_yaml::from_str(&text)
-                .unwrap_or_else(|e| panic!("parsing {}: {e}", path.display())),
-        )
-    }
-
-    /// The `Properties` of resource `logical_id`, which must be of type `resource_type`.
-    fn properties<T: DeserializeOwned>(&self, logical_id: &str, resource_type: &str) -> T {
-        let resource = &self.0["Resources"][logical_id];
-        assert_eq!(
-            resource["Type"].as_str(),
-            Some(resource_type),
-            "template.yaml: resource {logical_id} is not a {resource_type}"
-        );
-        serde_yaml::from_value(resource["Properties"].clone())
-            .unwrap_or_else(|e| panic!("template.yaml: properties of {logical_id}: {e}"))
-    }
-
-    /// The `Properties` of every resource of `resource_type`.
-    fn all_properties<T: DeserializeOwned>(&self, resource_type: &str) -> Vec<T> {
-        let resources = self.0["Resources"]
-            .as_mapping()
-            .expect("template.yaml has Resources");
-        resources
-            .values()
-            .filter(|r| r["Type"].as_str() == Some(resource_type))
-            .map(|r| serde_yaml::from_value(r["Properties"].clone()).expect("resource properties"))
-            .collect()
-    }
-}
-
-// ------------------------------------------------------------------ users table
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TableProperties {
-    attribute_definitions: Vec<AttributeDefinition>,
-    key_schema: Vec<KeyElement>,
-    #[serde(default)]
-    global_secondary_indexes: Vec<GlobalSecondaryIndex>,
-    #[serde(default)]
-    local_secondary_indexes: Option<serde_yaml::Value>,
-    stream_specification: Option<StreamSpecification>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AttributeDefinition {
-    attribute_name: String,
-    attribute_type: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct KeyElement {
-    attribute_name: String,
-    key_type: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GlobalSecondaryIndex {
-    index_name: String,
-    key_schema: Vec<KeyElement>,
-    projection: Projection,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Projection {
-    projection_type: String,
-    #[serde(default)]
-    non_key_attributes: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct StreamSpecification {
-    stream_view_type: String,
-}
-
-fn key_schema(elements: &[KeyElement]) -> Vec<dynamodb::types::KeySchemaElement> {
-    elements
-        .iter()
-        .map(|k| {
-            dynamodb::types::KeySchemaElement::builder()
-                .attribute_name(&k.attribute_name)
-                .key_type(k.key_type.as_str().into())
-                .build()
-                .expect("key schema element")
-        })
-        .collect()
-}
-
-/// Creates a table with the key schema, indexes and stream of the template's
-/// `UsersTable` (on demand, as there) under a fresh name, and returns the name.
-pub async fn create_users_table(client: &dynamodb::Client) -> String {
-    let props: TableProperties = Template::load().properties("UsersTable", "AWS::DynamoDB::Table");
-    // A local index would change what the adapter can query; fail loudly rather than
-    // test against a table without it.
-    assert!(
-        props.local_secondary_indexes.is_none(),
-        "support: build LocalSecondaryIndexes too"
-    );
-    let name = unique_name("users");
-    let mut request = client
-        .create_table()
-        .table_name(&name)
-        .billing_mode(dynamodb::types::BillingMode::PayPerRequest)
-        .set_key_schema(Some(key_schema(&props.key_schema)));
-    for a in &props.attribute_definitions {
-        request = request.attribute_definitions(
-            dynamodb::types::AttributeDefinition::builder()
-                .attribute_name(&a.attribute_name)
-                .attribute_type(a.attribute_type.as_str().into())
-                .build()
-                .expect("attribute definition"),
-        );
-    }
-    for gsi in &props.global_secondary_indexes {
-        let projection = dynamodb::types::Projection::builder()
-            .projection_type(gsi.projection.projection_type.as_str().into())
-            .set_non_key_attributes(
-                (!gsi.projection.non_key_attributes.is_empty())
-                    .then(|| gsi.projection.non_key_attributes.clone()),
-            )
-            .build();
-        request = request.global_secondary_indexes(
-            dynamodb::types::GlobalSecondaryIndex::builder()
-                .index_name(&gsi.index_name)
-                .set_key_schema(Some(key_schema(&gsi.key_schema)))
-                .projection(projection)
-                .build()
-                .expect("global secondary index"),
-        );
-    }
-    if let Some(stream) = &props.stream_specification {
-        request = request.stream_specification(
-            dynamodb::types::StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(stream.stream_view_type.as_str().into())
-                .build()
-                .expect("stream specification"),
-        );
-    }
-    request.send().await.expect("create the users table");
-    name
 }
 
 // ------------------------------------------------------------------- user pool

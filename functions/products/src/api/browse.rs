@@ -1,0 +1,81 @@
+//! Public routes: GET /v1/products and GET /v1/products/{id}.
+
+use super::views::{product_ok, ProductView};
+use crate::domain::{Category, ProductId};
+use crate::error::ProductsError;
+use crate::store::Listing;
+use crate::App;
+use lambda_http::http::StatusCode;
+use shared::http::{json, ApiRequest, ApiResult};
+use shared::pagination::{CursorScope, Limit, Page};
+use shared::FieldError;
+use std::sync::Arc;
+
+const MAX_QUERY_CHARS: usize = 100;
+
+/// GET /v1/products?category=&q=&limit=&cursor=
+pub async fn list_products(app: Arc<App>, req: ApiRequest) -> ApiResult {
+    let limit = Limit::parse(req.query("limit").as_deref())?;
+    let listing = listing(&req).map_err(ProductsError::Invalid)?;
+    // A public route has no authorizer; the cursor is bound to whoever the bearer token
+    // (if any) says the client is, so one client's cursor is refused from another.
+    let subject = req.unverified_bearer_subject();
+    let scope = CursorScope::new(subject.as_deref(), &req.query_fingerprint());
+    let start = app.cursors.decode(req.query("cursor").as_deref(), &scope)?;
+    let (products, last_key) = app
+        .catalog
+        .list(&listing, limit.get(), start)
+        .await
+        .map_err(ProductsError::from)?;
+    let page = Page {
+        items: products.iter().map(ProductView::from).collect(),
+        next_cursor: app.cursors.encode(last_key.as_ref(), &scope)?,
+    };
+    json(StatusCode::OK, &page)
+}
+
+fn listing(req: &ApiRequest) -> Result<Listing, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let category = match req.query("category") {
+        Some(raw) => match Category::parse(&raw, "category") {
+            Ok(c) => Some(c),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+        None => None,
+    };
+    let name_contains = match req.query("q").map(|q| q.trim().to_lowercase()) {
+        Some(q) if q.is_empty() => None,
+        Some(q) if q.chars().count() > MAX_QUERY_CHARS => {
+            errors.push(FieldError::new(
+                "q",
+                format!("must be at most {MAX_QUERY_CHARS} characters"),
+            ));
+            None
+        }
+        other => other,
+    };
+    if errors.is_empty() {
+        Ok(Listing {
+            category,
+            name_contains,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// GET /v1/products/{id}
+pub async fn get_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
+    let id = ProductId::parse(req.path_param("id")?).ok_or(ProductsError::NotFound)?;
+    let product = app
+        .catalog
+        .get(&id)
+        .await
+        .map_err(ProductsError::from)?
+        .filter(|p| p.is_active())
+        .ok_or(ProductsError::NotFound)?;
+    product_ok(&product)
+}

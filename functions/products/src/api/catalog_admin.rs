@@ -1,0 +1,281 @@
+//! Admin catalog routes: POST /v1/products, PUT / PATCH / DELETE /v1/products/{id}.
+
+use super::views::{product_created, product_ok};
+use crate::domain::{
+    CatalogChanges, CatalogFields, Category, Description, IfMatch, Price, Product, ProductId,
+    ProductName, StockLevel,
+};
+use crate::error::ProductsError;
+use crate::{App, SERVICE};
+use serde::Deserialize;
+use shared::events::products::{ProductCreated, ProductDeleted, ProductUpdated};
+use shared::http::{no_content, ApiRequest, ApiResult};
+use shared::store::StoreError;
+use shared::{Envelope, FieldError};
+use std::sync::Arc;
+
+/// Read-modify-write attempts of an edit without If-Match before giving up on a product
+/// that keeps changing.
+const MAX_EDIT_ATTEMPTS: usize = 3;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriceBody {
+    amount: i64,
+    currency: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewProduct {
+    name: String,
+    #[serde(default)]
+    description: String,
+    category: String,
+    price: PriceBody,
+    stock: i64,
+}
+
+/// PUT body: every catalog field. `stock` is accepted by the parser only to explain
+/// where stock is changed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProductReplacement {
+    name: String,
+    #[serde(default)]
+    description: String,
+    category: String,
+    price: PriceBody,
+    stock: Option<serde_json::Value>,
+}
+
+/// PATCH body: some catalog fields.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProductPatch {
+    name: Option<String>,
+    description: Option<String>,
+    category: Option<String>,
+    price: Option<PriceBody>,
+    stock: Option<serde_json::Value>,
+}
+
+/// Collects field errors so one response names every bad field.
+#[derive(Default)]
+struct Fields(Vec<FieldError>);
+
+impl Fields {
+    fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        result.map_err(|e| self.0.push(e)).ok()
+    }
+
+    fn check_price(&mut self, price: &PriceBody) -> Option<Price> {
+        Price::parse(price.amount, &price.currency)
+            .map_err(|e| self.0.extend(e))
+            .ok()
+    }
+
+    fn refuse_stock(&mut self, stock: &Option<serde_json::Value>) {
+        if stock.is_some() {
+            self.0.push(FieldError::new(
+                "stock",
+                "stock is not writable here; use POST /v1/products/{id}/stock",
+            ));
+        }
+    }
+
+    fn finish<T>(self, value: Option<T>) -> Result<T, ProductsError> {
+        match value {
+            Some(v) if self.0.is_empty() => Ok(v),
+            _ => Err(ProductsError::Invalid(self.0)),
+        }
+    }
+}
+
+fn catalog_fields(
+    fields: &mut Fields,
+    name: &str,
+    description: &str,
+    category: &str,
+    price: &PriceBody,
+) -> Option<CatalogFields> {
+    let name = fields.check(ProductName::parse(name));
+    let description = fields.check(Description::parse(description));
+    let category = fields.check(Category::parse(category, "category"));
+    let price = fields.check_price(price);
+    Some(CatalogFields {
+        name: name?,
+        description: description?,
+        category: category?,
+        price: price?,
+    })
+}
+
+/// POST /v1/products
+pub async fn create_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
+    req.caller()?.require_admin()?;
+    let body: NewProduct = req.json()?;
+    let mut fields = Fields::default();
+    let catalog = catalog_fields(
+        &mut fields,
+        &body.name,
+        &body.description,
+        &body.category,
+        &body.price,
+    );
+    let stock = fields.check(StockLevel::initial(body.stock).map_err(|_| {
+        FieldError::new(
+            "stock",
+            format!("must be an integer from 0 to {}", crate::domain::MAX_STOCK),
+        )
+    }));
+    let (catalog, stock) = fields.finish(catalog.zip(stock))?;
+    let product = Product::create(ProductId::generate(), catalog, stock, shared::time::now());
+    let event = Envelope::new(
+        SERVICE,
+        product.id.as_str(),
+        ProductCreated(product.snapshot()),
+    );
+    app.catalog
+        .create(&product, &event)
+        .await
+        .map_err(ProductsError::from)?;
+    tracing::info!(product_id = product.id.as_str(), "product created");
+    product_created(&product)
+}
+
+/// PUT /v1/products/{id}
+pub async fn replace_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
+    req.caller()?.require_admin()?;
+    let body: ProductReplacement = req.json()?;
+    let mut fields = Fields::default();
+    fields.refuse_stock(&body.stock);
+    let catalog = catalog_fields(
+        &mut fields,
+        &body.name,
+        &body.description,
+        &body.category,
+        &body.price,
+    );
+    let changes = CatalogChanges::from(fields.finish(catalog)?);
+    edit(&app, &req, changes).await
+}
+
+/// PATCH /v1/products/{id}
+pub async fn patch_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
+    req.caller()?.require_admin()?;
+    let body: ProductPatch = req.json()?;
+    let mut fields = Fields::default();
+    fields.refuse_stock(&body.stock);
+    let changes = CatalogChanges {
+        name: body
+            .name
+            .as_deref()
+            .and_then(|n| fields.check(ProductName::parse(n))),
+        description: body
+            .description
+            .as_deref()
+            .and_then(|d| fields.check(Description::parse(d))),
+        category: body
+            .category
+            .as_deref()
+            .and_then(|c| fields.check(Category::parse(c, "category"))),
+        price: body.price.as_ref().and_then(|p| fields.check_price(p)),
+    };
+    if fields.0.is_empty() && changes.is_empty() {
+        return Err(ProductsError::invalid(FieldError::new(
+            "",
+            "nothing to update: give at least one of name, description, category, price",
+        ))
+        .into());
+    }
+    let changes = fields.finish(Some(changes))?;
+    edit(&app, &req, changes).await
+}
+
+/// Applies catalog changes under optimistic concurrency: with If-Match, a stale version is
+/// a 412; without it, a concurrent edit is re-read and the changes applied on top.
+async fn edit(app: &App, req: &ApiRequest, changes: CatalogChanges) -> ApiResult {
+    let id = ProductId::parse(req.path_param("id")?).ok_or(ProductsError::NotFound)?;
+    let if_match = if_match(req)?;
+    for _ in 0..MAX_EDIT_ATTEMPTS {
+        let current = active_product(app, &id).await?;
+        if if_match
+            .as_ref()
+            .is_some_and(|m| !m.matches(current.version))
+        {
+            return Err(ProductsError::VersionMismatch.into());
+        }
+        let edited = current.edit(changes.clone(), shared::time::now());
+        let event = Envelope::new(
+            SERVICE,
+            edited.id.as_str(),
+            ProductUpdated(edited.snapshot()),
+        );
+        match app
+            .catalog
+            .save_catalog(&edited, current.version, &event)
+            .await
+        {
+            Ok(()) => return product_ok(&edited),
+            // Changed or archived since the read: the next read tells which.
+            Err(StoreError::ConditionFailed) => continue,
+            Err(other) => return Err(ProductsError::from(other).into()),
+        }
+    }
+    Err(shared::ApiError::Conflict(
+        "the product is being changed concurrently; try again".to_owned(),
+    ))
+}
+
+/// DELETE /v1/products/{id}: archives the product.
+pub async fn delete_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
+    req.caller()?.require_admin()?;
+    let id = ProductId::parse(req.path_param("id")?).ok_or(ProductsError::NotFound)?;
+    let if_match = if_match(&req)?;
+    for _ in 0..MAX_EDIT_ATTEMPTS {
+        let current = active_product(&app, &id).await?;
+        if if_match
+            .as_ref()
+            .is_some_and(|m| !m.matches(current.version))
+        {
+            return Err(ProductsError::VersionMismatch.into());
+        }
+        let archived = current.archive(shared::time::now());
+        let event = Envelope::new(
+            SERVICE,
+            archived.id.as_str(),
+            ProductDeleted(archived.snapshot()),
+        );
+        match app
+            .catalog
+            .archive(&archived, current.version, &event)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(product_id = id.as_str(), "product archived");
+                return no_content();
+            }
+            Err(StoreError::ConditionFailed) => continue,
+            Err(other) => return Err(ProductsError::from(other).into()),
+        }
+    }
+    Err(shared::ApiError::Conflict(
+        "the product is being changed concurrently; try again".to_owned(),
+    ))
+}
+
+fn if_match(req: &ApiRequest) -> Result<Option<IfMatch>, ProductsError> {
+    req.header("if-match")
+        .map(IfMatch::parse)
+        .transpose()
+        .map_err(ProductsError::invalid)
+}
+
+async fn active_product(app: &App, id: &ProductId) -> Result<Product, ProductsError> {
+    app.catalog
+        .get(id)
+        .await?
+        .filter(Product::is_active)
+        .ok_or(ProductsError::NotFound)
+}

@@ -1,0 +1,72 @@
+//! What the products API answers with.
+
+use crate::domain::{Product, StockLevel};
+use lambda_http::http::header::ETAG;
+use lambda_http::http::{HeaderValue, StatusCode};
+use serde::Serialize;
+use shared::http::{created, json, ApiResult};
+use shared::{ApiError, Money};
+
+/// Stock as clients see it.
+#[derive(Debug, Serialize)]
+pub struct StockView {
+    available: u32,
+    reserved: u32,
+}
+
+impl From<StockLevel> for StockView {
+    fn from(s: StockLevel) -> Self {
+        Self {
+            available: s.available,
+            reserved: s.reserved,
+        }
+    }
+}
+
+/// A product as clients see it.
+#[derive(Debug, Serialize)]
+pub struct ProductView {
+    id: String,
+    name: String,
+    description: String,
+    category: String,
+    price: Money,
+    stock: StockView,
+    version: u64,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<&Product> for ProductView {
+    fn from(p: &Product) -> Self {
+        Self {
+            id: p.id.as_str().to_owned(),
+            name: p.name.as_str().to_owned(),
+            description: p.description.as_str().to_owned(),
+            category: p.category.as_str().to_owned(),
+            price: p.price.money(),
+            stock: p.stock.into(),
+            version: p.version.get(),
+            created_at: shared::time::rfc3339(&p.created_at),
+            updated_at: shared::time::rfc3339(&p.updated_at),
+        }
+    }
+}
+
+/// 200 with the product and its ETag.
+pub fn product_ok(p: &Product) -> ApiResult {
+    with_etag(json(StatusCode::OK, &ProductView::from(p))?, p)
+}
+
+/// 201 with Location, ETag and the product.
+pub fn product_created(p: &Product) -> ApiResult {
+    let location = format!("/v1/products/{}", p.id.as_str());
+    with_etag(created(&location, &ProductView::from(p))?, p)
+}
+
+fn with_etag(mut response: lambda_http::Response<lambda_http::Body>, p: &Product) -> ApiResult {
+    let etag =
+        HeaderValue::from_str(&p.version.etag()).map_err(|e| ApiError::Internal(e.into()))?;
+    response.headers_mut().insert(ETAG, etag);
+    Ok(response)
+}

@@ -1,0 +1,47 @@
+//! The products service's errors and their one mapping to HTTP.
+
+use crate::domain::StockError;
+use shared::store::StoreError;
+use shared::{ApiError, FieldError};
+
+/// Everything a products route can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ProductsError {
+    /// Fields that break their rules.
+    #[error("invalid request")]
+    Invalid(Vec<FieldError>),
+    /// No such product, or an archived one.
+    #[error("product not found")]
+    NotFound,
+    /// `If-Match` names another version than the current one.
+    #[error("product version mismatch")]
+    VersionMismatch,
+    /// A stock adjustment that would leave too little or too much stock.
+    #[error(transparent)]
+    Stock(#[from] StockError),
+    /// DynamoDB failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ProductsError {
+    /// One invalid field.
+    pub fn invalid(field: FieldError) -> Self {
+        Self::Invalid(vec![field])
+    }
+}
+
+impl From<ProductsError> for ApiError {
+    fn from(err: ProductsError) -> Self {
+        match err {
+            ProductsError::Invalid(details) => ApiError::Validation(details),
+            ProductsError::NotFound => ApiError::NotFound("product not found".to_owned()),
+            ProductsError::VersionMismatch => ApiError::PreconditionFailed(
+                "the product has changed since it was read; GET it again for its current ETag"
+                    .to_owned(),
+            ),
+            ProductsError::Stock(e) => ApiError::Conflict(e.to_string()),
+            ProductsError::Store(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! OrderPlaced -> StockReserved, or StockReservationFailed with every shortage.
+
+use super::{store_failure, Worker, MAX_ATTEMPTS};
+use crate::domain::{decide_reservation, ReservationDecision, ReservationRequest};
+use crate::store::Outcome;
+use crate::SERVICE;
+use shared::consumer::ConsumeError;
+use shared::events::orders::OrderPlaced;
+use shared::events::products::{StockReservationFailed, StockReserved};
+use shared::Envelope;
+
+/// Reserves every line of a placed order in one transaction, or reports why it cannot.
+pub async fn reserve_order(
+    worker: &Worker,
+    event_id: &str,
+    placed: OrderPlaced,
+) -> Result<(), ConsumeError> {
+    let request = ReservationRequest::new(
+        &placed.order_id,
+        placed.lines.into_iter().map(|l| (l.product_id, l.quantity)),
+    )
+    .map_err(ConsumeError::Poison)?;
+    let order_id = request.order_id().to_owned();
+    for _ in 0..MAX_ATTEMPTS {
+        let reserved = Envelope::new(
+            SERVICE,
+            &order_id,
+            StockReserved {
+                order_id: order_id.clone(),
+                lines: request.lines().to_vec(),
+            },
+        );
+        let outcome = worker
+            .reservations
+            .reserve(&request, event_id, &reserved)
+            .await
+            .map_err(store_failure)?;
+        match outcome {
+            Outcome::Done => {
+                tracing::info!(%order_id, "stock reserved");
+                return Ok(());
+            }
+            Outcome::Duplicate => return Ok(()),
+            Outcome::AlreadySettled => {
+                tracing::info!(%order_id, "order already reserved or released; nothing to reserve");
+                return Ok(());
+            }
+            Outcome::Short | Outcome::Raced => {}
+        }
+        // Some line did not fit: find out which, from current stock.
+        let ids: Vec<&str> = request
+            .lines()
+            .iter()
+            .map(|l| l.product_id.as_str())
+            .collect();
+        let levels = worker
+            .catalog
+            .stock_levels(&ids)
+            .await
+            .map_err(store_failure)?;
+        match decide_reservation(&request, |id| levels.get(id).copied()) {
+            ReservationDecision::Refuse(shortages) => {
+                let failed = Envelope::new(
+                    SERVICE,
+                    &order_id,
+                    StockReservationFailed {
+                        order_id: order_id.clone(),
+                        shortages,
+                    },
+                );
+                worker
+                    .reservations
+                    .record_refusal(event_id, &failed)
+                    .await
+                    .map_err(store_failure)?;
+                tracing::info!(%order_id, "stock reservation refused");
+                return Ok(());
+            }
+            // Stock came back between the transaction and the read: try again.
+            ReservationDecision::Reserve(_) => continue,
+        }
+    }
+    Err(ConsumeError::Transient(anyhow::anyhow!(
+        "order {order_id}: stock kept changing during {MAX_ATTEMPTS} reservation attempts"
+    )))
+}

@@ -1,0 +1,112 @@
+//! The products functions against what is declared outside them: the routes of
+//! template.yaml, and the sample events in events/products-* (for `cargo lambda invoke
+//! --data-file`), which must parse as the events Lambda delivers.
+
+use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
+use aws_lambda_events::event::sqs::SqsEvent;
+use shared::events::orders::OrderPlaced;
+use shared::Envelope;
+use serde::Deserialize;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FunctionProperties {
+    events: HashMap<String, FunctionEvent>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FunctionEvent {
+    #[serde(rename = "Type")]
+    kind: String,
+    properties: ApiEventProperties,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ApiEventProperties {
+    path: Option<String>,
+    method: Option<String>,
+}
+
+#[test]
+fn the_route_table_is_exactly_the_templates_api_events() {
+    let props: FunctionProperties = moto_runner::fixtures::Template::load()
+        .properties("ProductsApiFunction", "AWS::Serverless::Function");
+    let declared: BTreeSet<(String, String)> = props
+        .events
+        .into_values()
+        .filter(|e| e.kind == "Api")
+        .map(|e| {
+            let p = e.properties;
+            (p.method.unwrap_or_default().to_uppercase(), p.path.unwrap_or_default())
+        })
+        .collect();
+    let served: BTreeSet<(String, String)> = products::api::router()
+        .routes()
+        .into_iter()
+        .map(|(m, t)| (m.to_string(), t.to_owned()))
+        .collect();
+    assert_eq!(served, declared);
+}
+
+fn samples(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events").join(dir);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no samples in {}", dir.display());
+    files
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn products_api_samples_are_rest_proxy_events_for_its_routes() {
+    let routes = products::api::router().routes();
+    for path in samples("products-api") {
+        let name = path.display().to_string();
+        let event: ApiGatewayProxyRequest =
+            serde_json::from_str(&read(&path)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let resource = event.resource.clone().unwrap_or_default();
+        assert!(
+            routes
+                .iter()
+                .any(|(m, t)| *m == event.http_method && *t == resource),
+            "{name}: {} {resource} is not a products-api route",
+            event.http_method
+        );
+        let claims = event.request_context.authorizer.fields.get("claims");
+        if event.http_method == "GET" {
+            assert!(claims.is_none(), "{name}: browsing is public");
+        } else {
+            let groups = claims.and_then(|c| c["cognito:groups"].as_str());
+            assert_eq!(groups, Some("admin"), "{name}: catalog writes are for admins");
+        }
+    }
+}
+
+#[test]
+fn products_worker_samples_are_sqs_batches_of_order_events() {
+    for path in samples("products-worker") {
+        let name = path.display().to_string();
+        let event: SqsEvent =
+            serde_json::from_str(&read(&path)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!event.records.is_empty(), "{name}");
+        for record in event.records {
+            let body = record.body.unwrap_or_else(|| panic!("{name}: no body"));
+            let envelope = Envelope::parse(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let placed = envelope
+                .decode::<OrderPlaced>()
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!placed.lines.is_empty(), "{name}");
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Events of the orders service, which owns the order lifecycle (DESIGN.md section 3).
+
+use super::Event;
+use crate::money::Money;
+use serde::{Deserialize, Serialize};
+
+/// One line of a placed order, priced from the orders service's catalog projection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    /// Product id.
+    pub product_id: String,
+    /// Units, 1..=100.
+    pub quantity: u32,
+    /// Price of one unit when the order was placed.
+    pub unit_price: Money,
+}
+
+/// An order was accepted and waits for its stock reservation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderPlaced {
+    /// The order.
+    pub order_id: String,
+    /// Who placed it (Cognito `sub`).
+    pub user_id: String,
+    /// 1 to 50 lines, one per product.
+    pub lines: Vec<OrderLine>,
+    /// Sum of the lines.
+    pub total: Money,
+}
+
+impl Event for OrderPlaced {
+    const TYPE: &'static str = "OrderPlaced";
+}
+
+/// An order ended as REJECTED; any stock it holds must be released.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderRejected {
+    /// The order.
+    pub order_id: String,
+    /// Who placed it.
+    pub user_id: String,
+    /// `out_of_stock` or `payment_declined`.
+    pub reason: String,
+}
+
+impl Event for OrderRejected {
+    const TYPE: &'static str = "OrderRejected";
+}
+
+/// An order ended as CANCELLED; its stock is released and, with `refund`, its payment
+/// refunded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderCancelled {
+    /// The order.
+    pub order_id: String,
+    /// Who placed it.
+    pub user_id: String,
+    /// True when a succeeded payment must be refunded.
+    #[serde(default)]
+    pub refund: bool,
+}
+
+impl Event for OrderCancelled {
+    const TYPE: &'static str = "OrderCancelled";
+}

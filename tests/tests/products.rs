@@ -1,0 +1,499 @@
+//! The products journeys through the local cloud: the catalog API with real Cognito
+//! tokens, and the reservations of the order saga driven by order events published to
+//! the orders topic, as the orders service will publish them.
+
+use e2e::{envelope, publish, EventTap, TestApp, User};
+use reqwest::header::{ETAG, IF_MATCH, LOCATION};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// How long the saga may take to answer a batch of order events locally.
+const SAGA_TIMEOUT: Duration = Duration::from_secs(90);
+
+fn unique_category(prefix: &str) -> String {
+    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+fn product_body(name: &str, category: &str, stock: i64) -> Value {
+    json!({
+        "name": name,
+        "description": "A fine thing.",
+        "category": category,
+        "price": {"amount": 1999, "currency": "EUR"},
+        "stock": stock,
+    })
+}
+
+async fn create(app: &TestApp, admin: &User, name: &str, category: &str, stock: i64) -> Value {
+    let reply = app
+        .call(
+            Method::POST,
+            "/v1/products",
+            Some(&admin.id_token),
+            Some(product_body(name, category, stock)),
+        )
+        .await;
+    reply.expect(201);
+    reply.body.clone()
+}
+
+async fn get(app: &TestApp, id: &str) -> e2e::Reply {
+    app.call(Method::GET, &format!("/v1/products/{id}"), None, None)
+        .await
+}
+
+#[tokio::test]
+async fn admins_manage_the_catalog_and_everyone_browses_it() {
+    let app = TestApp::shared();
+    let admin = app.admin().await;
+    let category = unique_category("crud");
+
+    let created = app
+        .call(
+            Method::POST,
+            "/v1/products",
+            Some(&admin.id_token),
+            Some(product_body("  Walnut Desk ", &category, 7)),
+        )
+        .await;
+    created.expect(201);
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    assert_eq!(created.headers[LOCATION], format!("/v1/products/{id}").as_str());
+    assert_eq!(created.headers[ETAG], "\"1\"");
+    assert_eq!(created.body["name"], "Walnut Desk");
+    assert_eq!(created.body["price"], json!({"amount": 1999, "currency": "EUR"}));
+    assert_eq!(created.body["stock"], json!({"available": 7, "reserved": 0}));
+    assert_eq!(created.body["version"], 1);
+
+    // Public read, with the ETag.
+    let read = get(&app, &id).await;
+    read.expect(200);
+    assert_eq!(read.headers[ETAG], "\"1\"");
+    assert_eq!(read.body, created.body);
+
+    // PUT with the current ETag; the stock is not writable there.
+    let mut replacement = product_body("Walnut Desk XL", &category, 0);
+    replacement.as_object_mut().unwrap().remove("stock");
+    let put = app
+        .send(
+            app.request(Method::PUT, &format!("/v1/products/{id}"))
+                .bearer_auth(&admin.id_token)
+                .header(IF_MATCH, "\"1\"")
+                .json(&replacement),
+        )
+        .await;
+    put.expect(200);
+    assert_eq!(put.headers[ETAG], "\"2\"");
+    assert_eq!(put.body["name"], "Walnut Desk XL");
+    assert_eq!(put.body["stock"]["available"], 7);
+
+    // A stale If-Match is refused and changes nothing.
+    let stale = app
+        .send(
+            app.request(Method::PATCH, &format!("/v1/products/{id}"))
+                .bearer_auth(&admin.id_token)
+                .header(IF_MATCH, "\"1\"")
+                .json(&json!({"name": "Lost update"})),
+        )
+        .await;
+    stale.expect(412);
+    assert_eq!(get(&app, &id).await.body["name"], "Walnut Desk XL");
+
+    // PATCH without If-Match applies on top of the current version.
+    let patch = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/products/{id}"),
+            Some(&admin.id_token),
+            Some(json!({"price": {"amount": 2500, "currency": "EUR"}})),
+        )
+        .await;
+    patch.expect(200);
+    assert_eq!(patch.body["price"]["amount"], 2500);
+    assert_eq!(patch.body["version"], 3);
+    for body in [json!({"stock": 99}), json!({}), json!({"price": {"amount": 0, "currency": "EUR"}})] {
+        app.call(
+            Method::PATCH,
+            &format!("/v1/products/{id}"),
+            Some(&admin.id_token),
+            Some(body),
+        )
+        .await
+        .expect(400);
+    }
+
+    // Stock corrections.
+    let stock_path = format!("/v1/products/{id}/stock");
+    let up = app
+        .call(Method::POST, &stock_path, Some(&admin.id_token), Some(json!({"delta": 3})))
+        .await;
+    up.expect(200);
+    assert_eq!(up.body, json!({"available": 10, "reserved": 0}));
+    app.call(Method::POST, &stock_path, Some(&admin.id_token), Some(json!({"delta": -11})))
+        .await
+        .expect(409);
+    app.call(Method::POST, &stock_path, Some(&admin.id_token), Some(json!({"delta": 0})))
+        .await
+        .expect(400);
+    assert_eq!(get(&app, &id).await.body["stock"]["available"], 10);
+
+    // Archive: gone from reads, listings and writes.
+    app.call(Method::DELETE, &format!("/v1/products/{id}"), Some(&admin.id_token), None)
+        .await
+        .expect(204);
+    get(&app, &id).await.expect(404);
+    app.call(Method::DELETE, &format!("/v1/products/{id}"), Some(&admin.id_token), None)
+        .await
+        .expect(404);
+    app.call(Method::POST, &stock_path, Some(&admin.id_token), Some(json!({"delta": 1})))
+        .await
+        .expect(404);
+    let listed = app
+        .call(Method::GET, &format!("/v1/products?category={category}"), None, None)
+        .await;
+    listed.expect(200);
+    assert_eq!(listed.body["items"], json!([]));
+
+    get(&app, &uuid::Uuid::now_v7().to_string()).await.expect(404);
+    get(&app, "not-a-product-id").await.expect(404);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_every_field_named() {
+    let app = TestApp::shared();
+    let admin = app.admin().await;
+    let bad = app
+        .call(
+            Method::POST,
+            "/v1/products",
+            Some(&admin.id_token),
+            Some(json!({
+                "name": "",
+                "description": "x".repeat(4001),
+                "category": "Not A Slug",
+                "price": {"amount": 10_000_001, "currency": "usd"},
+                "stock": 1_000_001,
+            })),
+        )
+        .await;
+    bad.expect(400);
+    let mut fields = bad.error_fields();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["category", "description", "name", "price.amount", "price.currency", "stock"]
+    );
+    let unknown = app
+        .call(
+            Method::POST,
+            "/v1/products",
+            Some(&admin.id_token),
+            Some(json!({"name": "x", "category": "a", "price": {"amount": 1, "currency": "EUR"}, "stock": 1, "version": 9})),
+        )
+        .await;
+    unknown.expect(400);
+    assert_eq!(unknown.error_fields(), ["version"]);
+    app.call(Method::GET, "/v1/products?limit=0", None, None)
+        .await
+        .expect(400);
+    app.call(Method::GET, "/v1/products?category=Bad_Slug", None, None)
+        .await
+        .expect(400);
+}
+
+#[tokio::test]
+async fn only_admins_may_change_the_catalog() {
+    let app = TestApp::shared();
+    let admin = app.admin().await;
+    let user = app.new_user().await;
+    let product = create(&app, &admin, "Guarded", &unique_category("auth"), 1).await;
+    let id = product["id"].as_str().unwrap();
+    let writes = [
+        (Method::POST, "/v1/products".to_owned(), Some(product_body("x", "a", 1))),
+        (Method::PUT, format!("/v1/products/{id}"), Some(json!({"name": "x", "category": "a", "price": {"amount": 1, "currency": "EUR"}}))),
+        (Method::PATCH, format!("/v1/products/{id}"), Some(json!({"name": "x"}))),
+        (Method::DELETE, format!("/v1/products/{id}"), None),
+        (Method::POST, format!("/v1/products/{id}/stock"), Some(json!({"delta": 1}))),
+    ];
+    for (method, path, body) in writes {
+        app.call(method.clone(), &path, Some(&user.id_token), body.clone())
+            .await
+            .expect(403);
+        app.call(method, &path, None, body).await.expect(401);
+    }
+    let after = get(&app, id).await;
+    after.expect(200);
+    assert_eq!(after.body["name"], "Guarded");
+    assert_eq!(after.body["version"], 1);
+}
+
+#[tokio::test]
+async fn a_45_product_category_pages_without_duplicates_or_gaps() {
+    let app = TestApp::shared();
+    let admin = app.admin().await;
+    let category = unique_category("paging");
+    let mut created = HashSet::new();
+    for i in 0..45 {
+        let p = create(&app, &admin, &format!("Item {i:02}"), &category, 1).await;
+        created.insert(p["id"].as_str().unwrap().to_owned());
+    }
+    let user = app.new_user().await;
+    let mut seen = Vec::new();
+    let mut sizes = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut first_cursor = None;
+    loop {
+        let mut path = format!("/v1/products?category={category}&limit=20");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page = app.call(Method::GET, &path, Some(&user.id_token), None).await;
+        page.expect(200);
+        let items = page.body["items"].as_array().unwrap();
+        sizes.push(items.len());
+        seen.extend(items.iter().map(|p| p["id"].as_str().unwrap().to_owned()));
+        match page.body["next_cursor"].as_str() {
+            Some(c) => {
+                first_cursor.get_or_insert_with(|| c.to_owned());
+                cursor = Some(c.to_owned());
+            }
+            None => break,
+        }
+    }
+    assert_eq!(sizes, [20, 20, 5]);
+    assert_eq!(seen.len(), 45);
+    assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), created);
+    let names: Vec<String> = seen.iter().map(|_| String::new()).collect();
+    assert_eq!(names.len(), 45);
+
+    // A cursor is bound to its query and to its client.
+    let c = first_cursor.expect("a second page");
+    let other_query = format!("/v1/products?category={category}&q=item&limit=20&cursor={c}");
+    app.call(Method::GET, &other_query, Some(&user.id_token), None)
+        .await
+        .expect(400);
+    let same_query = format!("/v1/products?category={category}&limit=20&cursor={c}");
+    let other_user = app.new_user().await;
+    app.call(Method::GET, &same_query, Some(&other_user.id_token), None)
+        .await
+        .expect(400);
+    app.call(Method::GET, &same_query, None, None).await.expect(400);
+    app.call(Method::GET, &same_query, Some(&user.id_token), None)
+        .await
+        .expect(200);
+
+    // Search within the category, case-insensitively.
+    let found = app
+        .call(Method::GET, &format!("/v1/products?category={category}&q=ITEM%204"), None, None)
+        .await;
+    found.expect(200);
+    let names: Vec<&str> = found.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Item 04", "Item 40", "Item 41", "Item 42", "Item 43", "Item 44"]);
+}
+
+#[tokio::test]
+async fn catalog_changes_are_published_for_the_price_projection() {
+    let app = TestApp::shared();
+    let admin = app.admin().await;
+    let tap = EventTap::subscribe(
+        app.stack,
+        "ProductsTopic",
+        &["ProductCreated", "ProductUpdated", "ProductDeleted"],
+    )
+    .await;
+    let product = create(&app, &admin, "Published", &unique_category("events"), 1).await;
+    let id = product["id"].as_str().unwrap().to_owned();
+    app.call(
+        Method::PATCH,
+        &format!("/v1/products/{id}"),
+        Some(&admin.id_token),
+        Some(json!({"price": {"amount": 1500, "currency": "EUR"}})),
+    )
+    .await
+    .expect(200);
+    app.call(Method::DELETE, &format!("/v1/products/{id}"), Some(&admin.id_token), None)
+        .await
+        .expect(204);
+    let mine = |events: &[Value]| -> Vec<Value> {
+        events
+            .iter()
+            .filter(|e| e["data"]["product_id"] == json!(id))
+            .cloned()
+            .collect()
+    };
+    let events = tap
+        .receive_until(SAGA_TIMEOUT, |received| mine(received).len() >= 3)
+        .await;
+    let events = mine(&events);
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["ProductCreated", "ProductUpdated", "ProductDeleted"]);
+    assert_eq!(events[1]["data"]["price"]["amount"], 1500);
+    assert_eq!(events[1]["data"]["version"], 2);
+    assert_eq!(events[2]["data"]["status"], "ARCHIVED");
+}
+
+fn order_placed(order_id: &str, product_id: &str, quantity: u32) -> Value {
+    envelope(
+        "orders",
+        "OrderPlaced",
+        order_id,
+        json!({
+            "order_id": order_id,
+            "user_id": "e2e-user",
+            "lines": [{"product_id": product_id, "quantity": quantity,
+                       "unit_price": {"amount": 1999, "currency": "EUR"}}],
+            "total": {"amount": 1999 * u64::from(quantity), "currency": "EUR"},
+        }),
+    )
+}
+
+fn order_cancelled(order_id: &str) -> Value {
+    envelope(
+        "orders",
+        "OrderCancelled",
+        order_id,
+        json!({"order_id": order_id, "user_id": "e2e-user", "refund": false}),
+    )
+}
+
+async fn stock_of(app: &TestApp, id: &str) -> Value {
+    let reply = get(app, id).await;
+    reply.expect(200);
+    reply.body["stock"].clone()
+}
+
+#[tokio::test]
+async fn forty_concurrent_orders_for_ten_units_never_oversell() {
+    let app = TestApp::shared();
+    let admin = app.admin().await;
+    let tap = EventTap::subscribe(
+        app.stack,
+        "ProductsTopic",
+        &["StockReserved", "StockReservationFailed"],
+    )
+    .await;
+    for round in 0..5 {
+        let product = create(&app, &admin, &format!("Scarce {round}"), &unique_category("race"), 10).await;
+        let id = product["id"].as_str().unwrap().to_owned();
+        let orders: Vec<String> = (0..40)
+            .map(|i| format!("race-{round}-{i}-{}", uuid::Uuid::new_v4().simple()))
+            .collect();
+        let publishes = orders.iter().map(|o| {
+            let event = order_placed(o, &id, 1);
+            async move { publish(app.stack, "OrdersTopic", &event).await }
+        });
+        futures_join_all(publishes).await;
+        let ours: HashSet<&str> = orders.iter().map(String::as_str).collect();
+        let outcomes = |events: &[Value]| -> Vec<Value> {
+            events
+                .iter()
+                .filter(|e| e["correlation_id"].as_str().is_some_and(|c| ours.contains(c)))
+                .cloned()
+                .collect()
+        };
+        let events = tap
+            .receive_until(SAGA_TIMEOUT, |received| outcomes(received).len() >= 40)
+            .await;
+        let events = outcomes(&events);
+        let count = |t: &str| events.iter().filter(|e| e["type"] == t).count();
+        assert_eq!(
+            (count("StockReserved"), count("StockReservationFailed")),
+            (10, 30),
+            "round {round}"
+        );
+        let answered: HashSet<&str> = events
+            .iter()
+            .map(|e| e["correlation_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(answered.len(), 40, "round {round}: every order answered once");
+        assert_eq!(stock_of(&app, &id).await, json!({"available": 0, "reserved": 10}));
+    }
+}
+
+#[tokio::test]
+async fn duplicated_and_reordered_order_events_conserve_stock() {
+    let app = TestApp::shared();
+    let admin = app.admin().await;
+    let tap = EventTap::subscribe(
+        app.stack,
+        "ProductsTopic",
+        &["StockReserved", "StockReservationFailed", "StockReleased"],
+    )
+    .await;
+    let product = create(&app, &admin, "Conserved", &unique_category("reorder"), 5).await;
+    let id = product["id"].as_str().unwrap().to_owned();
+    let stock_path = format!("/v1/products/{id}/stock");
+    app.call(Method::POST, &stock_path, Some(&admin.id_token), Some(json!({"delta": 2})))
+        .await
+        .expect(200);
+
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let (early, twice) = (format!("early-{suffix}"), format!("twice-{suffix}"));
+    // Cancelled before placed.
+    publish(app.stack, "OrdersTopic", &order_cancelled(&early)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    publish(app.stack, "OrdersTopic", &order_placed(&early, &id, 2)).await;
+    // Placed twice (the same event delivered again), then cancelled twice.
+    let placed = order_placed(&twice, &id, 3);
+    publish(app.stack, "OrdersTopic", &placed).await;
+    publish(app.stack, "OrdersTopic", &placed).await;
+    let ours = |events: &[Value]| -> Vec<Value> {
+        events
+            .iter()
+            .filter(|e| e["correlation_id"] == json!(twice) || e["correlation_id"] == json!(early))
+            .cloned()
+            .collect()
+    };
+    let reserved = tap
+        .receive_until(SAGA_TIMEOUT, |r| !ours(r).is_empty())
+        .await;
+    assert_eq!(stock_of(&app, &id).await, json!({"available": 4, "reserved": 3}));
+    let cancel = order_cancelled(&twice);
+    publish(app.stack, "OrdersTopic", &cancel).await;
+    publish(app.stack, "OrdersTopic", &cancel).await;
+    publish(app.stack, "OrdersTopic", &order_cancelled(&twice)).await;
+    let mut events = ours(&reserved);
+    events.extend(ours(
+        &tap.receive_until(SAGA_TIMEOUT, |r| ours(r).iter().any(|e| e["type"] == "StockReleased"))
+            .await,
+    ));
+    // Anything late would show up in this window.
+    events.extend(ours(&tap.receive_for(Duration::from_secs(5)).await));
+    let summary: Vec<(String, String)> = events
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap().to_owned(), e["correlation_id"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        summary,
+        [("StockReserved".to_owned(), twice.clone()), ("StockReleased".to_owned(), twice.clone())]
+    );
+    // 5 created + 2 adjusted, all back on the shelf.
+    assert_eq!(stock_of(&app, &id).await, json!({"available": 7, "reserved": 0}));
+}
+
+/// Runs futures concurrently on the current task (40 SNS publishes at once).
+async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
+    let handles: Vec<_> = futures.collect();
+    let mut set = Vec::new();
+    for f in handles {
+        set.push(f);
+    }
+    // Poll them together: a JoinSet would need 'static futures.
+    let mut pinned: Vec<_> = set.into_iter().map(Box::pin).collect();
+    std::future::poll_fn(|cx| {
+        pinned.retain_mut(|f| f.as_mut().poll(cx).is_pending());
+        if pinned.is_empty() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+}
