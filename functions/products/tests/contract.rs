@@ -4,9 +4,9 @@
 
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
+use serde::Deserialize;
 use shared::events::orders::OrderPlaced;
 use shared::Envelope;
-use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -41,7 +41,10 @@ fn the_route_table_is_exactly_the_templates_api_events() {
         .filter(|e| e.kind == "Api")
         .map(|e| {
             let p = e.properties;
-            (p.method.unwrap_or_default().to_uppercase(), p.path.unwrap_or_default())
+            (
+                p.method.unwrap_or_default().to_uppercase(),
+                p.path.unwrap_or_default(),
+            )
         })
         .collect();
     let served: BTreeSet<(String, String)> = products::api::router()
@@ -53,7 +56,9 @@ fn the_route_table_is_exactly_the_templates_api_events() {
 }
 
 fn samples(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events").join(dir);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events")
+        .join(dir);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
@@ -88,7 +93,11 @@ fn products_api_samples_are_rest_proxy_events_for_its_routes() {
             assert!(claims.is_none(), "{name}: browsing is public");
         } else {
             let groups = claims.and_then(|c| c["cognito:groups"].as_str());
-            assert_eq!(groups, Some("admin"), "{name}: catalog writes are for admins");
+            assert_eq!(
+                groups,
+                Some("admin"),
+                "{name}: catalog writes are for admins"
+            );
         }
     }
 }

@@ -20,6 +20,7 @@ pub async fn release_order(
             .get(order_id)
             .await
             .map_err(store_failure)?;
+        let was_held = current.as_ref().is_some_and(|r| !r.released);
         let outcome = match current {
             Some(r) if r.released => {
                 tracing::info!(%order_id, "reservation already released");
@@ -47,8 +48,12 @@ pub async fn release_order(
                 .map_err(store_failure)?,
         };
         match outcome {
-            Outcome::Done => {
+            Outcome::Done if was_held => {
                 tracing::info!(%order_id, "reservation released");
+                return Ok(());
+            }
+            Outcome::Done => {
+                tracing::info!(%order_id, "nothing reserved yet; a late placement will reserve nothing");
                 return Ok(());
             }
             Outcome::Duplicate | Outcome::AlreadySettled | Outcome::Short => return Ok(()),

@@ -68,7 +68,7 @@ async fn start() -> (String, watch::Sender<bool>) {
         DecodingKey::from_rsa_der(&der(TEST_PUBLIC_DER)),
     );
     let front = build_front(&t, &ctx, &plans, verifier, echo()).unwrap();
-    assert_eq!(front.routes.len(), 9);
+    assert_eq!(front.routes.len(), 16);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = watch::channel(false);
