@@ -380,7 +380,7 @@ async fn a_45_product_category_pages_without_duplicates_or_gaps() {
         .collect();
     assert_eq!(
         names,
-        ["Item 04", "Item 40", "Item 41", "Item 42", "Item 43", "Item 44"]
+        ["Item 40", "Item 41", "Item 42", "Item 43", "Item 44"]
     );
 }
 
@@ -492,13 +492,17 @@ async fn forty_concurrent_orders_for_ten_units_never_oversell() {
         });
         futures_join_all(publishes).await;
         let ours: HashSet<&str> = orders.iter().map(String::as_str).collect();
+        // Delivery is at least once (a retried outbox batch publishes again); consumers
+        // dedupe on the envelope id, and so does this count.
         let outcomes = |events: &[Value]| -> Vec<Value> {
+            let mut seen = HashSet::new();
             events
                 .iter()
                 .filter(|e| {
                     e["correlation_id"]
                         .as_str()
                         .is_some_and(|c| ours.contains(c))
+                        && seen.insert(e["id"].to_string())
                 })
                 .cloned()
                 .collect()
