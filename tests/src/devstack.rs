@@ -73,14 +73,7 @@ impl Stack {
         eprintln!("devstack function logs: {}", log_path.display());
         let mut child = Command::new(&devstack)
             .current_dir(&root)
-            .args([
-                "--api-port",
-                "0",
-                "--moto-port",
-                "0",
-                "--no-seed-catalog",
-                "--exit-on-stdin-eof",
-            ])
+            .args(["--api-port", "0", "--moto-port", "0", "--exit-on-stdin-eof"])
             .arg("--bin-dir")
             .arg(&bin_dir)
             .arg("--state-file")

@@ -213,6 +213,27 @@ async fn admins_manage_the_catalog_and_everyone_browses_it() {
     get(&app, "not-a-product-id").await.expect(404);
 }
 
+/// `make dev` should have something to browse: the devstack creates its sample catalog
+/// through the products API.
+#[tokio::test]
+async fn the_devstack_seeds_a_browsable_sample_catalog() {
+    let app = TestApp::shared();
+    let toys = app
+        .call(Method::GET, "/v1/products?category=toys", None, None)
+        .await;
+    toys.expect(200);
+    let names: Vec<&str> = toys.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Borrow Checker Board Game", "Ferris Plush"]);
+    let plush = &toys.body["items"][1];
+    assert_eq!(plush["price"], json!({"amount": 2499, "currency": "EUR"}));
+    assert_eq!(plush["stock"], json!({"available": 25, "reserved": 0}));
+}
+
 #[tokio::test]
 async fn bad_input_is_refused_with_every_field_named() {
     let app = TestApp::shared();

@@ -4,9 +4,15 @@ Runs the same WSGI app as `moto_server` (DomainDispatcherApplication(create_back
 under werkzeug's threaded server) with one addition: DynamoDB API requests are
 serialized behind one lock. moto's backends keep no per-request lock, so two concurrent
 conditional writes (or a transaction and a write) can interleave inside moto and both
-succeed, which real DynamoDB never allows. Only requests whose X-Amz-Target starts with
-"DynamoDB_" take the lock: DynamoDB Streams ("DynamoDBStreams_...") and SQS (whose long
-polls block for up to 20 s) must not queue behind it.
+succeed, which real DynamoDB never allows. DynamoDB and DynamoDB Streams requests take
+the lock (a stream reader must not see a transaction half-applied); SQS, whose long polls
+block for up to 20 s, must not queue behind it.
+
+moto rolls a cancelled TransactWriteItems back by putting a deep copy of each table in
+place of the live one, stream shard included. Stream readers hold the live shard through
+their iterators, so they would read the cancelled transaction's writes as if committed
+and then never see another record of that table. Here a table snapshot shares its stream
+shard, and a cancelled transaction's stream records are cut off it.
 
 It also builds the apps of the services crabcart uses before it binds its port. moto
 otherwise imports a service on its first request while holding the dispatcher's global
@@ -26,6 +32,8 @@ import time
 
 from werkzeug.serving import run_simple
 
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import StreamShard
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -40,10 +48,34 @@ DYNAMODB_LOCK = threading.Lock()
 SERVICES = ("cognitoidp", "dynamodb", "dynamodbstreams", "sns")
 
 
+def keep_stream_shards_through_rollbacks():
+    StreamShard.__deepcopy__ = lambda self, _memo: self
+    moto_transact_write_items = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        # Runs under DYNAMODB_LOCK, so every record past these lengths is this call's.
+        lengths = {
+            name: len(table.stream_shard.items)
+            for name, table in self.tables.items()
+            if table.stream_shard is not None
+        }
+        try:
+            return moto_transact_write_items(self, transact_items)
+        except Exception:
+            for name, length in lengths.items():
+                table = self.tables.get(name)
+                if table is not None and table.stream_shard is not None:
+                    del table.stream_shard.items[length:]
+                    table.stream_shard.table = table
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
 def serialize_dynamodb(inner):
     def app(environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if not target.startswith("DynamoDB_"):
+        if not target.startswith(("DynamoDB_", "DynamoDBStreams_")):
             return inner(environ, start_response)
         with DYNAMODB_LOCK:
             captured = []
@@ -97,6 +129,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
 
+    keep_stream_shards_through_rollbacks()
     app = DomainDispatcherApplication(create_backend_app)
     for service in SERVICES:
         app.app_instances[service] = create_backend_app(service)

@@ -1,6 +1,8 @@
 //! The event envelope and every event payload type of crabcart, defined once here.
 //! docs/events.md is the catalog of these types.
 
+#[cfg(test)]
+mod catalog;
 pub mod orders;
 pub mod products;
 pub mod users;

@@ -307,12 +307,24 @@ async fn startup(
         password.clone(),
         &ctx.resources,
     );
-    if let Some(client) = &state.user_pool_client_id {
-        if let Err(e) = seed::check_admin_login(&clients, client, &password).await {
-            tracing::warn!("the seeded admin cannot log in: {e:#}");
+    let token = match &state.user_pool_client_id {
+        Some(client) => seed::admin_id_token(&clients, client, &password)
+            .await
+            .map_err(|e| tracing::warn!("the seeded admin cannot log in: {e:#}"))
+            .ok(),
+        None => None,
+    };
+    let catalog = match (args.seed_catalog, has_products, token) {
+        (false, _, _) => "skipped (--no-seed-catalog)".to_owned(),
+        (true, false, _) => "skipped: the template has no POST /v1/products route".to_owned(),
+        (true, true, None) => "skipped: the admin could not log in".to_owned(),
+        (true, true, Some(token)) => {
+            let count = seed::seed_catalog(&state.api_url, &token)
+                .await
+                .context("seeding the sample catalog")?;
+            format!("{count} products")
         }
-    }
-    let catalog = seed::seed_catalog(args.seed_catalog, has_products);
+    };
     tracing::info!("sample catalog {catalog}");
 
     if let Some(path) = &args.state_file {
@@ -323,6 +335,6 @@ async fn startup(
         .iter()
         .map(|p| (p.logical_id.clone(), p.spec.binary.display().to_string()))
         .collect();
-    summary::print(&state, template, &fns, catalog);
+    summary::print(&state, template, &fns, &catalog);
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Seed data: the admin user (and the sample catalog once the template has products).
+//! Seed data: the admin user and the sample catalog.
 
 use crate::provision::props::sdk_err;
 use crate::provision::Clients;
@@ -147,8 +147,8 @@ async fn create_in_cognito(clients: &Clients, pool_id: &str, password: &str) -> 
     Ok(())
 }
 
-/// Logs in as the admin once, so a broken seed is reported at startup, not by the first test.
-pub async fn check_admin_login(clients: &Clients, client_id: &str, password: &str) -> Result<()> {
+/// Logs in as the admin: its ID token, for the API calls of the seed.
+pub async fn admin_id_token(clients: &Clients, client_id: &str, password: &str) -> Result<String> {
     let out = clients
         .cognito
         .initiate_auth()
@@ -162,7 +162,7 @@ pub async fn check_admin_login(clients: &Clients, client_id: &str, password: &st
         .context("InitiateAuth as the seeded admin")?;
     out.authentication_result()
         .and_then(|a| a.id_token())
-        .map(|_| ())
+        .map(str::to_owned)
         .ok_or_else(|| {
             anyhow!(
                 "InitiateAuth as the seeded admin returned no ID token (challenge {:?})",
@@ -171,12 +171,29 @@ pub async fn check_admin_login(clients: &Clients, client_id: &str, password: &st
         })
 }
 
-/// The sample catalog goes in through the products API (as an admin), so it needs that
-/// route; until the template has it there is nothing to seed.
-pub fn seed_catalog(enabled: bool, has_products_route: bool) -> &'static str {
-    match (enabled, has_products_route) {
-        (false, _) => "skipped (--no-seed-catalog)",
-        (true, false) => "skipped: the template has no POST /v1/products route",
-        (true, true) => "skipped: the devstack has no sample catalog for the products API yet",
+/// The products a fresh devstack sells, in the body shape of POST /v1/products.
+const SAMPLE_CATALOG: &str = include_str!("../data/sample-catalog.json");
+
+/// Creates the sample catalog through POST /v1/products as the admin, so the products
+/// service validates it, stores it and emits ProductCreated like for any product.
+/// Returns how many products it created.
+pub async fn seed_catalog(api_url: &str, id_token: &str) -> Result<usize> {
+    let products: Vec<serde_json::Value> =
+        serde_json::from_str(SAMPLE_CATALOG).context("data/sample-catalog.json")?;
+    let http = reqwest::Client::new();
+    for product in &products {
+        let resp = http
+            .post(format!("{api_url}/v1/products"))
+            .bearer_auth(id_token)
+            .json(product)
+            .send()
+            .await
+            .context("POST /v1/products")?;
+        let status = resp.status();
+        if !status.is_success() {
+            let body = resp.text().await.unwrap_or_default();
+            anyhow::bail!("POST /v1/products for the sample catalog answered {status}: {body}");
+        }
     }
+    Ok(products.len())
 }
