@@ -293,12 +293,12 @@ async fn provisions_the_template_in_moto_and_verifies_its_tokens() {
     moto.stop().await;
 }
 
-/// moto rolls a cancelled transaction back by swapping in a copy of the table; the
-/// launcher keeps the stream shard through that, so a stream reader neither sees the
-/// cancelled writes nor loses sight of the ones after it.
+/// The launcher undoes a cancelled transaction item by item (moto swapped in a copy of
+/// the table, stream shard included): the items it wrote are as they were, and a stream
+/// reader neither sees the cancelled writes nor loses sight of the ones after it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_transaction_leaves_the_stream_as_it_was() {
-    use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+    use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
     use aws_sdk_dynamodbstreams::types::ShardIteratorType;
 
     let mut moto = MotoServer::start(&venv_python(), 0).await.unwrap();
@@ -349,9 +349,28 @@ async fn a_cancelled_transaction_leaves_the_stream_as_it_was() {
             .unwrap();
         TransactWriteItem::builder().put(put).build()
     };
+    clients
+        .dynamodb
+        .put_item()
+        .table_name(&table)
+        .item("PK", AttributeValue::S("EXISTING".into()))
+        .item("SK", AttributeValue::S("X".into()))
+        .item("n", AttributeValue::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    let bump = Update::builder()
+        .table_name(&table)
+        .key("PK", AttributeValue::S("EXISTING".into()))
+        .key("SK", AttributeValue::S("X".into()))
+        .update_expression("SET n = n + :one")
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .build()
+        .unwrap();
     let cancelled = clients
         .dynamodb
         .transact_write_items()
+        .transact_items(TransactWriteItem::builder().update(bump).build())
         .transact_items(put("CANCELLED", None))
         .transact_items(put("MISSING", Some("attribute_exists(PK)")))
         .send()
@@ -359,6 +378,25 @@ async fn a_cancelled_transaction_leaves_the_stream_as_it_was() {
     assert!(
         cancelled.is_err(),
         "the condition must cancel the transaction"
+    );
+    let item = |pk: &str| {
+        let ddb = clients.dynamodb.clone();
+        let (table, pk) = (table.clone(), pk.to_owned());
+        async move {
+            ddb.get_item()
+                .table_name(table)
+                .key("PK", AttributeValue::S(pk))
+                .key("SK", AttributeValue::S("X".into()))
+                .send()
+                .await
+                .unwrap()
+                .item
+        }
+    };
+    assert_eq!(item("CANCELLED").await, None);
+    assert_eq!(
+        item("EXISTING").await.and_then(|i| i.get("n").cloned()),
+        Some(AttributeValue::N("1".into()))
     );
     clients
         .dynamodb
@@ -385,6 +423,6 @@ async fn a_cancelled_transaction_leaves_the_stream_as_it_was() {
             _ => None,
         })
         .collect();
-    assert_eq!(keys, ["COMMITTED"]);
+    assert_eq!(keys, ["EXISTING", "COMMITTED"]);
     moto.stop().await;
 }
