@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod pagination;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod time;
 
 pub use auth::Caller;

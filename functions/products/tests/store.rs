@@ -331,34 +331,48 @@ async fn stock_adjustments_stay_in_range_and_skip_archived_products() {
 async fn an_order_is_reserved_once_however_often_it_is_delivered() {
     let t = TestTable::new().await;
     let (a, b) = (
-        t.add("A", "kitchen", 5).await,
-        t.add("B", "kitchen", 5).await,
+        t.add("A", "kitchen", 100).await,
+        t.add("B", "kitchen", 100).await,
     );
-    let order = placed("order-once", &[(&a, 2), (&b, 3), (&a, 1)]);
     let worker = t.worker();
-    // In one batch and across batches.
-    assert!(deliver(&worker, &[&order, &order]).await.is_empty());
-    assert!(deliver(&worker, &[&order]).await.is_empty());
-    assert_eq!(
-        t.stock(&a).await,
-        StockLevel {
-            available: 2,
-            reserved: 3
+    // Order n is delivered n times (1 to 5): up to two copies in one batch, the rest in
+    // batches of their own.
+    for copies in 1..=5usize {
+        let order = placed(
+            &format!("order-once-{copies}"),
+            &[(&a, 2), (&b, 3), (&a, 1)],
+        );
+        let in_one_batch = copies.min(2);
+        assert!(deliver(&worker, &vec![&order; in_one_batch][..])
+            .await
+            .is_empty());
+        for _ in in_one_batch..copies {
+            assert!(deliver(&worker, &[&order]).await.is_empty());
         }
-    );
-    assert_eq!(
-        t.stock(&b).await,
-        StockLevel {
-            available: 2,
-            reserved: 3
-        }
-    );
+    }
+    let each_reserved_once = StockLevel {
+        available: 100 - 5 * 3,
+        reserved: 5 * 3,
+    };
+    assert_eq!(t.stock(&a).await, each_reserved_once);
+    assert_eq!(t.stock(&b).await, each_reserved_once);
     let reserved = t.events_of("StockReserved").await;
-    assert_eq!(reserved.len(), 1);
-    assert_eq!(reserved[0].correlation_id, "order-once");
+    let mut orders: Vec<&str> = reserved.iter().map(|e| e.correlation_id.as_str()).collect();
+    orders.sort_unstable();
     assert_eq!(
-        reserved[0].data["lines"].as_array().unwrap().len(),
-        2,
+        orders,
+        [
+            "order-once-1",
+            "order-once-2",
+            "order-once-3",
+            "order-once-4",
+            "order-once-5"
+        ]
+    );
+    assert!(
+        reserved
+            .iter()
+            .all(|e| e.data["lines"].as_array().map(Vec::len) == Some(2)),
         "lines merged per product"
     );
 }

@@ -9,23 +9,7 @@ pub struct DisplayName(String);
 impl DisplayName {
     /// Trims and checks the name.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(FieldError::new("name", "must not be empty"));
-        }
-        if value.chars().count() > MAX_CHARS {
-            return Err(FieldError::new(
-                "name",
-                format!("must be at most {MAX_CHARS} characters"),
-            ));
-        }
-        if value.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                "name",
-                "must not contain control characters",
-            ));
-        }
-        Ok(Self(value.to_owned()))
+        shared::text::single_line("name", raw, MAX_CHARS).map(Self)
     }
 
     /// The name.
