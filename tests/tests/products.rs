@@ -12,6 +12,11 @@ use std::time::Duration;
 /// How long the saga may take to answer a batch of order events locally.
 const SAGA_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// The saga journeys flood the one local moto (40 orders at once), and the API journeys'
+/// calls have the function's 10 s timeout: the two kinds take turns rather than make
+/// each other time out. Saga journeys hold it exclusively.
+static MOTO_LOAD: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
 fn unique_category(prefix: &str) -> String {
     format!(
         "{prefix}-{}",
@@ -49,6 +54,7 @@ async fn get(app: &TestApp, id: &str) -> e2e::Reply {
 
 #[tokio::test]
 async fn admins_manage_the_catalog_and_everyone_browses_it() {
+    let _turn = MOTO_LOAD.read().await;
     let app = TestApp::shared();
     let admin = app.admin().await;
     let category = unique_category("crud");
@@ -217,6 +223,7 @@ async fn admins_manage_the_catalog_and_everyone_browses_it() {
 /// through the products API.
 #[tokio::test]
 async fn the_devstack_seeds_a_browsable_sample_catalog() {
+    let _turn = MOTO_LOAD.read().await;
     let app = TestApp::shared();
     let toys = app
         .call(Method::GET, "/v1/products?category=toys", None, None)
@@ -236,6 +243,7 @@ async fn the_devstack_seeds_a_browsable_sample_catalog() {
 
 #[tokio::test]
 async fn bad_input_is_refused_with_every_field_named() {
+    let _turn = MOTO_LOAD.read().await;
     let app = TestApp::shared();
     let admin = app.admin().await;
     let bad = app
@@ -286,6 +294,7 @@ async fn bad_input_is_refused_with_every_field_named() {
 
 #[tokio::test]
 async fn only_admins_may_change_the_catalog() {
+    let _turn = MOTO_LOAD.read().await;
     let app = TestApp::shared();
     let admin = app.admin().await;
     let user = app.new_user().await;
@@ -328,6 +337,7 @@ async fn only_admins_may_change_the_catalog() {
 
 #[tokio::test]
 async fn a_45_product_category_pages_without_duplicates_or_gaps() {
+    let _turn = MOTO_LOAD.read().await;
     let app = TestApp::shared();
     let admin = app.admin().await;
     let category = unique_category("paging");
@@ -407,6 +417,7 @@ async fn a_45_product_category_pages_without_duplicates_or_gaps() {
 
 #[tokio::test]
 async fn catalog_changes_are_published_for_the_price_projection() {
+    let _turn = MOTO_LOAD.read().await;
     let app = TestApp::shared();
     let admin = app.admin().await;
     let tap = EventTap::subscribe(
@@ -486,6 +497,7 @@ async fn stock_of(app: &TestApp, id: &str) -> Value {
 
 #[tokio::test]
 async fn forty_concurrent_orders_for_ten_units_never_oversell() {
+    let _turn = MOTO_LOAD.write().await;
     let app = TestApp::shared();
     let admin = app.admin().await;
     let tap = EventTap::subscribe(
@@ -556,6 +568,7 @@ async fn forty_concurrent_orders_for_ten_units_never_oversell() {
 
 #[tokio::test]
 async fn duplicated_and_reordered_order_events_conserve_stock() {
+    let _turn = MOTO_LOAD.write().await;
     let app = TestApp::shared();
     let admin = app.admin().await;
     let tap = EventTap::subscribe(
