@@ -3,32 +3,14 @@
 
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::dynamodb::Event;
+use moto_runner::fixtures::sample_events;
 use outbox_publisher::record::outbox_message;
-use std::path::{Path, PathBuf};
-
-fn samples(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../events")
-        .join(dir);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no samples in {}", dir.display());
-    files
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 #[test]
 fn outbox_publisher_samples_are_stream_events_with_publishable_outbox_inserts() {
-    for path in samples("outbox-publisher") {
-        let event: Event = serde_json::from_str(&read(&path))
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for (path, text) in sample_events("outbox-publisher") {
+        let event: Event =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(!event.records.is_empty(), "{}", path.display());
         for record in &event.records {
             assert!(record.change.approximate_creation_date_time.timestamp() > 0);
@@ -43,10 +25,10 @@ fn outbox_publisher_samples_are_stream_events_with_publishable_outbox_inserts() 
 
 #[test]
 fn users_api_samples_are_rest_proxy_events_with_json_bodies() {
-    for path in samples("users-api") {
+    for (path, text) in sample_events("users-api") {
         let name = path.display().to_string();
         let event: ApiGatewayProxyRequest =
-            serde_json::from_str(&read(&path)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let path_ = event
             .path
             .as_deref()

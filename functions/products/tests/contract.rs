@@ -4,11 +4,11 @@
 
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
+use moto_runner::fixtures::sample_events;
 use serde::Deserialize;
 use shared::events::orders::OrderPlaced;
 use shared::Envelope;
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -55,31 +55,13 @@ fn the_route_table_is_exactly_the_templates_api_events() {
     assert_eq!(served, declared);
 }
 
-fn samples(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../events")
-        .join(dir);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no samples in {}", dir.display());
-    files
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 #[test]
 fn products_api_samples_are_rest_proxy_events_for_its_routes() {
     let routes = products::api::router().routes();
-    for path in samples("products-api") {
+    for (path, text) in sample_events("products-api") {
         let name = path.display().to_string();
         let event: ApiGatewayProxyRequest =
-            serde_json::from_str(&read(&path)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let resource = event.resource.clone().unwrap_or_default();
         assert!(
             routes
@@ -104,10 +86,9 @@ fn products_api_samples_are_rest_proxy_events_for_its_routes() {
 
 #[test]
 fn products_worker_samples_are_sqs_batches_of_order_events() {
-    for path in samples("products-worker") {
+    for (path, text) in sample_events("products-worker") {
         let name = path.display().to_string();
-        let event: SqsEvent =
-            serde_json::from_str(&read(&path)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let event: SqsEvent = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!event.records.is_empty(), "{name}");
         for record in event.records {
             let body = record.body.unwrap_or_else(|| panic!("{name}: no body"));

@@ -5,6 +5,31 @@ use aws_sdk_dynamodb as dynamodb;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+/// The sample events of one function under events/ (for `cargo lambda invoke
+/// --data-file`), as (path, JSON text) in file-name order; panics when there are none.
+pub fn sample_events(function: &str) -> Vec<(std::path::PathBuf, String)> {
+    let dir = crate::workspace_root().join("events").join(function);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| {
+            entry
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .path()
+        })
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no samples in {}", dir.display());
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (path, text)
+        })
+        .collect()
+}
+
 /// A name no other test of this moto uses.
 pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
