@@ -2,7 +2,10 @@
 //! from the real structs and serialised by serde, so the catalog cannot drift from the
 //! wire. `UPDATE_EVENTS_DOC=1 cargo test -p crabcart-shared` rewrites it after a change.
 
-use super::orders::{OrderCancelled, OrderLine, OrderPlaced, OrderRejected};
+use super::orders::{
+    OrderCancelled, OrderConfirmed, OrderLine, OrderPlaced, OrderRejected, PaymentRequested,
+};
+use super::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
 use super::products::{
     ProductCreated, ProductDeleted, ProductSnapshot, ProductUpdated, Shortage, StockLine,
     StockReleased, StockReservationFailed, StockReserved,
@@ -70,6 +73,7 @@ fn stock_lines() -> Vec<StockLine> {
 }
 
 const ORDER: &str = "01JD3QB0A1B2C3D4E5F6G7H8J9";
+const PAYMENT: &str = "01JD3QC9X8W7V6T5S4R3Q2P1N0";
 const USER: &str = "5f0c8a3e-2b1d-4c6e-9a7f-3d2e1c0b9a8f";
 
 fn every_event() -> Vec<Entry> {
@@ -141,10 +145,27 @@ fn every_event() -> Vec<Entry> {
         ),
         entry(
             "orders",
+            PaymentRequested {
+                order_id: ORDER.into(),
+                user_id: USER.into(),
+                amount: eur(4998),
+                payment_method: "pm_card_visa".into(),
+            },
+        ),
+        entry(
+            "orders",
+            OrderConfirmed {
+                order_id: ORDER.into(),
+                user_id: USER.into(),
+                total: eur(4998),
+            },
+        ),
+        entry(
+            "orders",
             OrderRejected {
                 order_id: ORDER.into(),
                 user_id: USER.into(),
-                reason: "out of stock".into(),
+                reason: "out_of_stock".into(),
             },
         ),
         entry(
@@ -152,7 +173,34 @@ fn every_event() -> Vec<Entry> {
             OrderCancelled {
                 order_id: ORDER.into(),
                 user_id: USER.into(),
-                refund: false,
+                refund: true,
+            },
+        ),
+        entry(
+            "payments",
+            PaymentSucceeded {
+                order_id: ORDER.into(),
+                user_id: USER.into(),
+                payment_id: PAYMENT.into(),
+                amount: eur(4998),
+            },
+        ),
+        entry(
+            "payments",
+            PaymentFailed {
+                order_id: ORDER.into(),
+                user_id: USER.into(),
+                payment_id: PAYMENT.into(),
+                reason: "card_declined".into(),
+            },
+        ),
+        entry(
+            "payments",
+            PaymentRefunded {
+                order_id: ORDER.into(),
+                user_id: USER.into(),
+                payment_id: PAYMENT.into(),
+                amount: eur(4998),
             },
         ),
     ]

@@ -4,6 +4,7 @@
 #[cfg(test)]
 mod catalog;
 pub mod orders;
+pub mod payments;
 pub mod products;
 pub mod users;
 

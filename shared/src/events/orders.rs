@@ -32,6 +32,38 @@ impl Event for OrderPlaced {
     const TYPE: &'static str = "OrderPlaced";
 }
 
+/// Stock is reserved: the order's total is to be charged, once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentRequested {
+    /// The order; payments charges at most once per order id.
+    pub order_id: String,
+    /// Who placed it.
+    pub user_id: String,
+    /// The order's total.
+    pub amount: Money,
+    /// The payment method token the order was placed with (e.g. `pm_card_visa`).
+    pub payment_method: String,
+}
+
+impl Event for PaymentRequested {
+    const TYPE: &'static str = "PaymentRequested";
+}
+
+/// An order was paid and is CONFIRMED.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderConfirmed {
+    /// The order.
+    pub order_id: String,
+    /// Who placed it.
+    pub user_id: String,
+    /// What was charged.
+    pub total: Money,
+}
+
+impl Event for OrderConfirmed {
+    const TYPE: &'static str = "OrderConfirmed";
+}
+
 /// An order ended as REJECTED; any stock it holds must be released.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderRejected {
@@ -39,7 +71,7 @@ pub struct OrderRejected {
     pub order_id: String,
     /// Who placed it.
     pub user_id: String,
-    /// `out_of_stock` or `payment_declined`.
+    /// `out_of_stock` or `payment_declined`, as in the order's `status_reason`.
     pub reason: String,
 }
 
