@@ -2,6 +2,7 @@
 //! tokens, and the reservations of the order saga driven by order events published to
 //! the orders topic, as the orders service will publish them.
 
+use e2e::catalog::{create_product, join_all, product_body, unique_category};
 use e2e::{envelope, publish, EventTap, TestApp, User};
 use reqwest::header::{ETAG, IF_MATCH, LOCATION};
 use reqwest::Method;
@@ -17,34 +18,8 @@ const SAGA_TIMEOUT: Duration = Duration::from_secs(90);
 /// each other time out. Saga journeys hold it exclusively.
 static MOTO_LOAD: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
-fn unique_category(prefix: &str) -> String {
-    format!(
-        "{prefix}-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..12]
-    )
-}
-
-fn product_body(name: &str, category: &str, stock: i64) -> Value {
-    json!({
-        "name": name,
-        "description": "A fine thing.",
-        "category": category,
-        "price": {"amount": 1999, "currency": "EUR"},
-        "stock": stock,
-    })
-}
-
 async fn create(app: &TestApp, admin: &User, name: &str, category: &str, stock: i64) -> Value {
-    let reply = app
-        .call(
-            Method::POST,
-            "/v1/products",
-            Some(&admin.id_token),
-            Some(product_body(name, category, stock)),
-        )
-        .await;
-    reply.expect(201);
-    reply.body.clone()
+    create_product(app, admin, product_body(name, category, stock)).await
 }
 
 async fn get(app: &TestApp, id: &str) -> e2e::Reply {
@@ -523,7 +498,7 @@ async fn forty_concurrent_orders_for_ten_units_never_oversell() {
             let event = order_placed(o, &id, 1);
             async move { publish(app.stack, "OrdersTopic", &event).await }
         });
-        futures_join_all(publishes).await;
+        join_all(publishes).await;
         let ours: HashSet<&str> = orders.iter().map(String::as_str).collect();
         // Delivery is at least once (a retried outbox batch publishes again); consumers
         // dedupe on the envelope id, and so does this count.
@@ -648,18 +623,4 @@ async fn duplicated_and_reordered_order_events_conserve_stock() {
         stock_of(&app, &id).await,
         json!({"available": 7, "reserved": 0})
     );
-}
-
-/// Runs futures concurrently on the current task (a JoinSet would need 'static futures).
-async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
-    let mut pending: Vec<_> = futures.map(Box::pin).collect();
-    std::future::poll_fn(|cx| {
-        pending.retain_mut(|f| f.as_mut().poll(cx).is_pending());
-        if pending.is_empty() {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
 }
