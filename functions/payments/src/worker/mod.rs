@@ -1,0 +1,69 @@
+//! payments-worker: the payments side of the order saga. Charges an order when its
+//! payment is requested, refunds it when the order is cancelled. Every step is
+//! idempotent on the event id, safe under reordering, and charges or refunds an order at
+//! most once however often its events arrive.
+
+mod charge;
+mod refund;
+
+use crate::provider::PaymentProvider;
+use crate::store::PaymentStore;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_sdk_dynamodb::Client;
+use lambda_runtime::LambdaEvent;
+use shared::consumer::{consume_batch, ConsumeError};
+use shared::events::orders::{OrderCancelled, PaymentRequested};
+use shared::store::StoreError;
+use shared::Envelope;
+
+/// Reads and writes of one event before handing it back to SQS: another delivery of the
+/// same order can move its payment between our read and our write.
+const MAX_ATTEMPTS: usize = 3;
+
+/// What the worker works with, built once per execution environment.
+pub struct Worker<P> {
+    payments: PaymentStore,
+    provider: P,
+}
+
+impl<P: PaymentProvider> Worker<P> {
+    /// A worker over the payments table, charging through `provider` (in production the
+    /// simulator behind [`crate::provider::ResilientProvider`]).
+    pub fn new(client: Client, table: String, provider: P) -> Self {
+        Self {
+            payments: PaymentStore::new(client, table),
+            provider,
+        }
+    }
+
+    /// Handles one SQS batch, reporting the messages to retry.
+    pub async fn handle_batch(
+        &self,
+        event: LambdaEvent<SqsEvent>,
+    ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+        Ok(consume_batch(event.payload, |envelope| self.handle_event(envelope)).await)
+    }
+
+    async fn handle_event(&self, envelope: Envelope) -> Result<(), ConsumeError> {
+        let poison = |e: shared::events::DecodeError| ConsumeError::Poison(e.to_string());
+        if envelope.is::<PaymentRequested>() {
+            let requested = envelope.decode::<PaymentRequested>().map_err(poison)?;
+            charge::charge_order(self, &envelope.id, &requested).await
+        } else if envelope.is::<OrderCancelled>() {
+            let cancelled = envelope.decode::<OrderCancelled>().map_err(poison)?;
+            refund::refund_order(self, &envelope.id, &cancelled).await
+        } else {
+            // The subscription's filter policy lets only the two types through; anything
+            // else is a misconfiguration, and retrying it would not help.
+            tracing::warn!(event_type = %envelope.event_type, "ignoring an event this worker does not handle");
+            Ok(())
+        }
+    }
+}
+
+fn store_failure(err: StoreError) -> ConsumeError {
+    match err {
+        StoreError::Unavailable(e) => ConsumeError::Transient(e),
+        other => ConsumeError::Other(other.into()),
+    }
+}
