@@ -1,0 +1,9 @@
+//! The orders service: checkout priced from its own projection of the catalog,
+//! idempotent order placement, and the order saga it owns (DESIGN.md section 3).
+
+pub mod domain;
+
+/// The `source` of this service's events.
+pub const SERVICE: &str = "orders";
+/// The consumer name in this service's processed-event markers.
+pub const CONSUMER: &str = "orders-worker";
