@@ -2,6 +2,7 @@
 //! idempotent order placement, and the order saga it owns (DESIGN.md section 3).
 
 pub mod domain;
+pub mod store;
 
 /// The `source` of this service's events.
 pub const SERVICE: &str = "orders";
