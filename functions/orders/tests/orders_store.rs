@@ -5,14 +5,20 @@
 
 mod support;
 
-use orders::domain::{OrderStatus, ProductId};
+use orders::domain::{Order, OrderStatus, ProductId, RejectionReason};
 use orders::store::OrderListing;
+use shared::events::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
+use shared::events::products::{
+    ProductCreated, ProductDeleted, ProductUpdated, Shortage, StockLine, StockReservationFailed,
+    StockReserved,
+};
 use shared::idempotency::{Claimed, Fingerprint, IdempotencyKey, IdempotencyStore};
 use shared::store::StoreError;
+use shared::Envelope;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
-use support::{answer, eur, snapshot, TestTable};
+use support::{answer, deliver, eur, snapshot, TestTable};
 
 fn key(k: &str) -> IdempotencyKey {
     IdempotencyKey::from_header(Some(k)).unwrap()
@@ -282,4 +288,291 @@ async fn listings_are_newest_first_per_owner_overall_and_per_status() {
         .await
         .unwrap();
     assert_eq!(in_cancelled, vec![cancelled]);
+}
+
+// ------------------------------------------------------------------ the worker
+
+fn stock_reserved(order: &Order) -> Envelope<StockReserved> {
+    Envelope::new(
+        "products",
+        order.id.as_str(),
+        StockReserved {
+            order_id: order.id.as_str().to_owned(),
+            lines: order
+                .lines
+                .iter()
+                .map(|l| StockLine {
+                    product_id: l.product_id.as_str().to_owned(),
+                    quantity: l.quantity,
+                })
+                .collect(),
+        },
+    )
+}
+
+fn stock_reservation_failed(order: &Order) -> Envelope<StockReservationFailed> {
+    Envelope::new(
+        "products",
+        order.id.as_str(),
+        StockReservationFailed {
+            order_id: order.id.as_str().to_owned(),
+            shortages: vec![Shortage {
+                product_id: order.lines[0].product_id.as_str().to_owned(),
+                requested: order.lines[0].quantity,
+                available: 0,
+            }],
+        },
+    )
+}
+
+fn payment_succeeded(order: &Order) -> Envelope<PaymentSucceeded> {
+    Envelope::new(
+        "payments",
+        order.id.as_str(),
+        PaymentSucceeded {
+            order_id: order.id.as_str().to_owned(),
+            user_id: order.user_id.clone(),
+            payment_id: shared::ids::new_id(),
+            amount: order.total,
+        },
+    )
+}
+
+fn payment_failed(order: &Order) -> Envelope<PaymentFailed> {
+    Envelope::new(
+        "payments",
+        order.id.as_str(),
+        PaymentFailed {
+            order_id: order.id.as_str().to_owned(),
+            user_id: order.user_id.clone(),
+            payment_id: shared::ids::new_id(),
+            reason: "card_declined".to_owned(),
+        },
+    )
+}
+
+fn payment_refunded(order: &Order) -> Envelope<PaymentRefunded> {
+    Envelope::new(
+        "payments",
+        order.id.as_str(),
+        PaymentRefunded {
+            order_id: order.id.as_str().to_owned(),
+            user_id: order.user_id.clone(),
+            payment_id: shared::ids::new_id(),
+            amount: order.total,
+        },
+    )
+}
+
+/// The outbox events about `order`, as (type, data), oldest first.
+async fn events_about(t: &TestTable, order: &Order) -> Vec<(String, serde_json::Value)> {
+    t.outbox()
+        .await
+        .into_iter()
+        .filter(|e| e.correlation_id == order.id.as_str())
+        .map(|e| (e.event_type, e.data))
+        .collect()
+}
+
+fn types(events: &[(String, serde_json::Value)]) -> Vec<&str> {
+    events.iter().map(|(t, _)| t.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_reserved_order_requests_its_payment_once_however_often_the_event_comes() {
+    let t = TestTable::new().await;
+    let mug = t.product("Mug", 1250, "EUR").await;
+    let worker = t.worker();
+    // Order n's StockReserved is delivered n times (1 to 5): up to two copies in one
+    // batch, the rest in batches of their own.
+    for copies in 1..=5usize {
+        let order = t.place("user-1", &[(&mug, 2)]).await;
+        let reserved = stock_reserved(&order);
+        let in_one_batch = copies.min(2);
+        assert!(deliver(&worker, &vec![&reserved; in_one_batch][..])
+            .await
+            .is_empty());
+        for _ in in_one_batch..copies {
+            assert!(deliver(&worker, &[&reserved]).await.is_empty());
+        }
+        assert_eq!(t.stored(&order).await.status, OrderStatus::AwaitingPayment);
+        let events = events_about(&t, &order).await;
+        assert_eq!(
+            types(&events),
+            ["OrderPlaced", "PaymentRequested"],
+            "{copies} copies"
+        );
+        let requested = &events[1].1;
+        assert_eq!(
+            requested["amount"],
+            serde_json::json!({"amount": 2500, "currency": "EUR"})
+        );
+        assert_eq!(requested["payment_method"], "pm_card_visa");
+        assert_eq!(requested["user_id"], "user-1");
+    }
+}
+
+#[tokio::test]
+async fn a_paid_order_is_confirmed() {
+    let t = TestTable::new().await;
+    let mug = t.product("Mug", 1250, "EUR").await;
+    let worker = t.worker();
+    let order = t.place("user-1", &[(&mug, 1)]).await;
+    assert!(deliver(&worker, &[&stock_reserved(&order)])
+        .await
+        .is_empty());
+    let paid = payment_succeeded(&order);
+    assert!(deliver(&worker, &[&paid, &paid]).await.is_empty());
+    assert!(deliver(&worker, &[&paid]).await.is_empty());
+    let stored = t.stored(&order).await;
+    assert_eq!(stored.status, OrderStatus::Confirmed);
+    assert_eq!(stored.status_reason, None);
+    let events = events_about(&t, &order).await;
+    assert_eq!(
+        types(&events),
+        ["OrderPlaced", "PaymentRequested", "OrderConfirmed"]
+    );
+    assert_eq!(events[2].1["total"]["amount"], 1250);
+}
+
+#[tokio::test]
+async fn an_order_out_of_stock_is_rejected_and_a_late_reservation_changes_nothing() {
+    let t = TestTable::new().await;
+    let mug = t.product("Mug", 1250, "EUR").await;
+    let worker = t.worker();
+    let order = t.place("user-1", &[(&mug, 1)]).await;
+    assert!(deliver(&worker, &[&stock_reservation_failed(&order)])
+        .await
+        .is_empty());
+    assert!(deliver(&worker, &[&stock_reserved(&order)])
+        .await
+        .is_empty());
+    let stored = t.stored(&order).await;
+    assert_eq!(stored.status, OrderStatus::Rejected);
+    assert_eq!(stored.status_reason, Some(RejectionReason::OutOfStock));
+    let events = events_about(&t, &order).await;
+    assert_eq!(types(&events), ["OrderPlaced", "OrderRejected"]);
+    assert_eq!(events[1].1["reason"], "out_of_stock");
+}
+
+#[tokio::test]
+async fn a_declined_payment_rejects_the_order() {
+    let t = TestTable::new().await;
+    let mug = t.product("Mug", 1250, "EUR").await;
+    let worker = t.worker();
+    let order = t.place("user-1", &[(&mug, 1)]).await;
+    assert!(deliver(&worker, &[&stock_reserved(&order)])
+        .await
+        .is_empty());
+    assert!(deliver(&worker, &[&payment_failed(&order)])
+        .await
+        .is_empty());
+    let stored = t.stored(&order).await;
+    assert_eq!(stored.status, OrderStatus::Rejected);
+    assert_eq!(stored.status_reason, Some(RejectionReason::PaymentDeclined));
+    let events = events_about(&t, &order).await;
+    assert_eq!(
+        types(&events),
+        ["OrderPlaced", "PaymentRequested", "OrderRejected"]
+    );
+    assert_eq!(events[2].1["reason"], "payment_declined");
+}
+
+#[tokio::test]
+async fn stock_reserved_after_a_cancellation_is_released_by_exactly_one_compensation() {
+    let t = TestTable::new().await;
+    let mug = t.product("Mug", 1250, "EUR").await;
+    let worker = t.worker();
+    let order = t.place("user-1", &[(&mug, 1)]).await;
+    t.cancel(&order).await;
+    let late = stock_reserved(&order);
+    assert!(deliver(&worker, &[&late, &late]).await.is_empty());
+    assert!(deliver(&worker, &[&late]).await.is_empty());
+    assert_eq!(t.stored(&order).await.status, OrderStatus::Cancelled);
+    let events = events_about(&t, &order).await;
+    assert_eq!(
+        types(&events),
+        ["OrderPlaced", "OrderCancelled", "OrderCancelled"],
+        "the cancellation, then one compensation; no payment requested"
+    );
+    assert_eq!(events[2].1["refund"], false);
+}
+
+#[tokio::test]
+async fn a_payment_after_a_cancellation_is_refunded_and_the_refund_recorded() {
+    let t = TestTable::new().await;
+    let mug = t.product("Mug", 1250, "EUR").await;
+    let worker = t.worker();
+    let order = t.place("user-1", &[(&mug, 1)]).await;
+    assert!(deliver(&worker, &[&stock_reserved(&order)])
+        .await
+        .is_empty());
+    t.cancel(&order).await;
+    let paid = payment_succeeded(&order);
+    assert!(deliver(&worker, &[&paid]).await.is_empty());
+    assert!(deliver(&worker, &[&paid]).await.is_empty());
+    let events = events_about(&t, &order).await;
+    assert_eq!(
+        types(&events),
+        [
+            "OrderPlaced",
+            "PaymentRequested",
+            "OrderCancelled",
+            "OrderCancelled"
+        ]
+    );
+    assert_eq!(events[2].1["refund"], false, "cancelled before the charge");
+    assert_eq!(events[3].1["refund"], true, "the late charge is refunded");
+    assert_eq!(t.stored(&order).await.refunded_at, None);
+
+    assert!(deliver(&worker, &[&payment_refunded(&order)])
+        .await
+        .is_empty());
+    let stored = t.stored(&order).await;
+    assert_eq!(stored.status, OrderStatus::Cancelled);
+    assert!(stored.refunded_at.is_some());
+    assert_eq!(
+        events_about(&t, &order).await.len(),
+        4,
+        "a refund emits nothing"
+    );
+}
+
+#[tokio::test]
+async fn catalog_events_feed_the_projection_and_unknown_orders_are_ignored() {
+    let t = TestTable::new().await;
+    let worker = t.worker();
+    let id = ProductId::parse(&shared::ids::new_id()).unwrap();
+    let created = Envelope::new(
+        "products",
+        id.as_str(),
+        ProductCreated(snapshot(&id, "Lamp", 4000, "ACTIVE", 1)),
+    );
+    let updated = Envelope::new(
+        "products",
+        id.as_str(),
+        ProductUpdated(snapshot(&id, "Desk Lamp", 4500, "ACTIVE", 2)),
+    );
+    let deleted = Envelope::new(
+        "products",
+        id.as_str(),
+        ProductDeleted(snapshot(&id, "Desk Lamp", 4500, "ARCHIVED", 3)),
+    );
+    // Out of order: the update overtakes the creation.
+    assert!(deliver(&worker, &[&updated]).await.is_empty());
+    assert!(deliver(&worker, &[&created]).await.is_empty());
+    let projected = t.projection.get_many(&[&id]).await.unwrap();
+    assert_eq!(projected[&id].name, "Desk Lamp");
+    assert_eq!(projected[&id].price, eur(4500));
+    assert!(deliver(&worker, &[&deleted]).await.is_empty());
+    assert!(!t.projection.get_many(&[&id]).await.unwrap()[&id].orderable);
+
+    // Priced but never placed.
+    let other = t.product("Vase", 900, "EUR").await;
+    let ghost = t.order("user-1", &[(&other, 1)]).await;
+    assert!(deliver(&worker, &[&stock_reserved(&ghost)])
+        .await
+        .is_empty());
+    assert_eq!(t.orders.get(&ghost.id).await.unwrap(), None);
+    assert!(t.outbox().await.is_empty());
 }

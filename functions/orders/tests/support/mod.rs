@@ -4,11 +4,14 @@
 // Each test binary includes this module and uses only part of it.
 #![allow(dead_code)]
 
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_runtime::{Context, LambdaEvent};
 use orders::domain::{
     decide, price, Checkout, CheckoutRequest, Order, OrderId, ProductId, Reaction, SagaInput,
 };
 use orders::store::{OrderStore, PriceProjection};
+use orders::worker::Worker;
 use shared::events::products::ProductSnapshot;
 use shared::idempotency::StoredResponse;
 use shared::idempotency::{Claimed, Fingerprint, IdempotencyKey, IdempotencyStore, Policy};
@@ -38,6 +41,11 @@ impl TestTable {
             client,
             name,
         }
+    }
+
+    /// A worker over this table.
+    pub fn worker(&self) -> Worker {
+        Worker::new(self.client.clone(), self.name.clone())
     }
 
     /// Idempotency records of this table with another lease and retention.
@@ -187,4 +195,29 @@ pub fn snapshot(
         status: status.to_owned(),
         version,
     }
+}
+
+/// Delivers envelopes to the worker as one SQS batch (raw delivery: the body is the
+/// envelope); returns the ids of the messages it reported as failed.
+pub async fn deliver<T: shared::Event>(worker: &Worker, envelopes: &[&Envelope<T>]) -> Vec<String> {
+    let mut event = SqsEvent::default();
+    event.records = envelopes
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut m = SqsMessage::default();
+            m.message_id = Some(format!("m{i}"));
+            m.body = Some(serde_json::to_string(e).unwrap());
+            m
+        })
+        .collect();
+    let response = worker
+        .handle_batch(LambdaEvent::new(event, Context::default()))
+        .await
+        .unwrap();
+    response
+        .batch_item_failures
+        .into_iter()
+        .map(|f| f.item_identifier)
+        .collect()
 }
