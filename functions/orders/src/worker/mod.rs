@@ -18,11 +18,24 @@ use shared::events::products::{
 };
 use shared::events::DecodeError;
 use shared::store::StoreError;
-use shared::Envelope;
+use shared::{Envelope, Event};
 
 /// Attempts at one saga event before handing it back to SQS: a conditional write can lose
 /// to a concurrent one (the owner cancelling, say) and must be re-read and decided again.
 const MAX_ATTEMPTS: usize = 5;
+
+/// Every event type the worker handles: what its queue's subscriptions must deliver
+/// (checked against template.yaml's filter policies by the contract test).
+pub const HANDLED_EVENT_TYPES: [&str; 8] = [
+    ProductCreated::TYPE,
+    ProductUpdated::TYPE,
+    ProductDeleted::TYPE,
+    StockReserved::TYPE,
+    StockReservationFailed::TYPE,
+    PaymentSucceeded::TYPE,
+    PaymentFailed::TYPE,
+    PaymentRefunded::TYPE,
+];
 
 /// What the worker works with, built once per execution environment.
 pub struct Worker {
@@ -50,35 +63,51 @@ impl Worker {
     async fn handle_event(&self, envelope: Envelope) -> Result<(), ConsumeError> {
         let poison = |e: DecodeError| ConsumeError::Poison(e.to_string());
         let id = envelope.id.as_str();
-        if envelope.is::<ProductCreated>() {
-            let ProductCreated(snapshot) = envelope.decode().map_err(poison)?;
-            projection::record_snapshot(self, snapshot).await
-        } else if envelope.is::<ProductUpdated>() {
-            let ProductUpdated(snapshot) = envelope.decode().map_err(poison)?;
-            projection::record_snapshot(self, snapshot).await
-        } else if envelope.is::<ProductDeleted>() {
-            let ProductDeleted(snapshot) = envelope.decode().map_err(poison)?;
-            projection::record_snapshot(self, snapshot).await
-        } else if envelope.is::<StockReserved>() {
-            let e: StockReserved = envelope.decode().map_err(poison)?;
-            saga::advance(self, id, &e.order_id, SagaInput::StockReserved).await
-        } else if envelope.is::<StockReservationFailed>() {
-            let e: StockReservationFailed = envelope.decode().map_err(poison)?;
-            saga::advance(self, id, &e.order_id, SagaInput::StockReservationFailed).await
-        } else if envelope.is::<PaymentSucceeded>() {
-            let e: PaymentSucceeded = envelope.decode().map_err(poison)?;
-            saga::advance(self, id, &e.order_id, SagaInput::PaymentSucceeded).await
-        } else if envelope.is::<PaymentFailed>() {
-            let e: PaymentFailed = envelope.decode().map_err(poison)?;
-            saga::advance(self, id, &e.order_id, SagaInput::PaymentFailed).await
-        } else if envelope.is::<PaymentRefunded>() {
-            let e: PaymentRefunded = envelope.decode().map_err(poison)?;
-            saga::advance(self, id, &e.order_id, SagaInput::PaymentRefunded).await
-        } else {
-            // The subscriptions' filter policies let only the types above through; anything
-            // else is a misconfiguration, and retrying it would not help.
-            tracing::warn!(event_type = %envelope.event_type, "ignoring an event this worker does not handle");
-            Ok(())
+        let saga = |order_id: String, input| async move {
+            saga::advance(self, id, &order_id, input).await
+        };
+        match envelope.event_type.as_str() {
+            ProductCreated::TYPE => {
+                let ProductCreated(snapshot) = envelope.decode().map_err(poison)?;
+                projection::record_snapshot(self, snapshot).await
+            }
+            ProductUpdated::TYPE => {
+                let ProductUpdated(snapshot) = envelope.decode().map_err(poison)?;
+                projection::record_snapshot(self, snapshot).await
+            }
+            ProductDeleted::TYPE => {
+                let ProductDeleted(snapshot) = envelope.decode().map_err(poison)?;
+                projection::record_snapshot(self, snapshot).await
+            }
+            StockReserved::TYPE => {
+                let e: StockReserved = envelope.decode().map_err(poison)?;
+                saga(e.order_id, SagaInput::StockReserved).await
+            }
+            StockReservationFailed::TYPE => {
+                let e: StockReservationFailed = envelope.decode().map_err(poison)?;
+                saga(e.order_id, SagaInput::StockReservationFailed).await
+            }
+            PaymentSucceeded::TYPE => {
+                let e: PaymentSucceeded = envelope.decode().map_err(poison)?;
+                saga(e.order_id, SagaInput::PaymentSucceeded).await
+            }
+            PaymentFailed::TYPE => {
+                let e: PaymentFailed = envelope.decode().map_err(poison)?;
+                saga(e.order_id, SagaInput::PaymentFailed).await
+            }
+            PaymentRefunded::TYPE => {
+                let e: PaymentRefunded = envelope.decode().map_err(poison)?;
+                saga(e.order_id, SagaInput::PaymentRefunded).await
+            }
+            other => {
+                // The subscriptions' filter policies deliver only HANDLED_EVENT_TYPES;
+                // anything else is a misconfiguration, and retrying it would not help.
+                tracing::warn!(
+                    event_type = other,
+                    "ignoring an event this worker does not handle"
+                );
+                Ok(())
+            }
         }
     }
 }
