@@ -252,7 +252,10 @@ impl IdempotencyStore {
                 tracing::info!(status = answer.status, "replaying an idempotent answer");
                 return answer.replay();
             }
-            Claimed::InFlight => return Ok(in_flight(req.request_id())),
+            Claimed::InFlight => {
+                tracing::info!("a request with this idempotency key is still in flight");
+                return Ok(in_flight(req.request_id()));
+            }
             Claimed::OtherPayload => {
                 return Err(ApiError::unprocessable_field(
                     HEADER,

@@ -178,7 +178,7 @@ pub(super) struct PriceRecord {
     name: String,
     price: Money,
     status: String,
-    pub version: u64,
+    version: u64,
 }
 
 impl From<&ProductSnapshot> for PriceRecord {
