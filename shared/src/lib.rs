@@ -10,6 +10,7 @@ pub mod consumer;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod idempotency;
 pub mod ids;
 pub mod money;
 pub mod outbox;

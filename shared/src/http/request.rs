@@ -102,15 +102,19 @@ impl ApiRequest {
         self.inner.headers().get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The body parsed as JSON with the checks of [`super::parse_json`].
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        let bytes: &[u8] = match self.inner.body() {
+    /// The body as sent (empty when there is none), e.g. to fingerprint it.
+    pub fn body(&self) -> &[u8] {
+        match self.inner.body() {
             Body::Empty => &[],
             Body::Text(s) => s.as_bytes(),
             Body::Binary(b) => b,
             _ => &[],
-        };
-        parse_json(self.header("content-type"), bytes)
+        }
+    }
+
+    /// The body parsed as JSON with the checks of [`super::parse_json`].
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        parse_json(self.header("content-type"), self.body())
     }
 }
 

@@ -1,0 +1,56 @@
+//! POST /v1/orders: checkout -> a PENDING order priced from the catalog projection, once
+//! per Idempotency-Key.
+
+use super::views::{order_location, OrderView};
+use crate::domain::{price, Checkout, CheckoutRequest, Order, OrderId, ProductId};
+use crate::error::OrdersError;
+use crate::App;
+use shared::http::{ApiRequest, ApiResult};
+use shared::idempotency::{Claim, StoredResponse};
+use shared::store::StoreError;
+use shared::{ApiError, Caller};
+use std::sync::Arc;
+
+/// POST /v1/orders
+pub async fn place_order(app: Arc<App>, req: ApiRequest) -> ApiResult {
+    let caller = req.caller()?;
+    app.idempotency
+        .run(&req, &caller, |claim| place(&app, &req, &caller, claim))
+        .await
+}
+
+/// Places the order the body describes; the answer is stored with the order, in the
+/// same transaction, as the completion of `claim`.
+async fn place(
+    app: &App,
+    req: &ApiRequest,
+    caller: &Caller,
+    claim: Claim,
+) -> Result<StoredResponse, ApiError> {
+    let body: CheckoutRequest = req.json()?;
+    let checkout = Checkout::parse(&body).map_err(OrdersError::from)?;
+    let ids: Vec<&ProductId> = checkout.lines.iter().map(|l| &l.product_id).collect();
+    let catalog = app.prices.get_many(&ids).await.map_err(OrdersError::from)?;
+    let priced = price(&checkout.lines, &catalog).map_err(OrdersError::Unplaceable)?;
+    let order = Order::place(
+        OrderId::generate(),
+        &caller.user_id,
+        checkout,
+        priced,
+        shared::time::now(),
+    );
+    let answer = StoredResponse::created(&order_location(&order), &OrderView::from(&order))?;
+    let completion = app.idempotency.completion(&claim, &answer)?;
+    match app.orders.place(&order, completion).await {
+        Ok(()) => {
+            tracing::info!(
+                order_id = order.id.as_str(),
+                lines = order.lines.len(),
+                "order placed"
+            );
+            Ok(answer)
+        }
+        Err(StoreError::ConditionFailed) => Err(OrdersError::Superseded.into()),
+        Err(other) => Err(OrdersError::from(other).into()),
+    }
+}

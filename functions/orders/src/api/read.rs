@@ -1,0 +1,56 @@
+//! A caller's own orders: GET /v1/orders and GET /v1/orders/{id}.
+
+use super::views::{order_ok, OrderView};
+use crate::domain::{Order, OrderId};
+use crate::error::OrdersError;
+use crate::store::OrderListing;
+use crate::App;
+use lambda_http::http::StatusCode;
+use shared::http::{json, ApiRequest, ApiResult};
+use shared::pagination::{CursorScope, Limit, Page};
+use shared::Caller;
+use std::sync::Arc;
+
+/// GET /v1/orders?limit=&cursor=: the caller's orders, newest first.
+pub async fn list_own_orders(app: Arc<App>, req: ApiRequest) -> ApiResult {
+    let caller = req.caller()?;
+    let limit = Limit::parse(req.query("limit").as_deref())?;
+    let scope = CursorScope::new(Some(&caller.user_id), &req.query_fingerprint());
+    let start = app.cursors.decode(req.query("cursor").as_deref(), &scope)?;
+    let (orders, last_key) = app
+        .orders
+        .list(
+            &OrderListing::OwnedBy(caller.user_id.clone()),
+            limit.get(),
+            start,
+        )
+        .await
+        .map_err(OrdersError::from)?;
+    let page = Page {
+        items: orders.iter().map(OrderView::from).collect(),
+        next_cursor: app.cursors.encode(last_key.as_ref(), &scope)?,
+    };
+    json(StatusCode::OK, &page)
+}
+
+/// GET /v1/orders/{id}: 404 for someone else's order, as for a missing one.
+pub async fn get_own_order(app: Arc<App>, req: ApiRequest) -> ApiResult {
+    let caller = req.caller()?;
+    let order = own_order(&app, &req, &caller).await?;
+    order_ok(&order)
+}
+
+/// The order of the path's `{id}` if the caller placed it.
+pub(super) async fn own_order(
+    app: &App,
+    req: &ApiRequest,
+    caller: &Caller,
+) -> Result<Order, OrdersError> {
+    let id = OrderId::parse(req.path_param("id").map_err(|_| OrdersError::NotFound)?)
+        .ok_or(OrdersError::NotFound)?;
+    app.orders
+        .get(&id)
+        .await?
+        .filter(|o| o.is_owned_by(&caller.user_id))
+        .ok_or(OrdersError::NotFound)
+}

@@ -1,0 +1,13 @@
+use lambda_runtime::service_fn;
+use orders::config::WorkerConfig;
+use orders::worker::Worker;
+use shared::config::Env;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::telemetry::init(orders::CONSUMER);
+    let config = WorkerConfig::from_env(&Env::from_process())?;
+    let aws = shared::aws::load_config().await;
+    let worker = Worker::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name);
+    lambda_runtime::run(service_fn(|event| worker.handle_batch(event))).await
+}

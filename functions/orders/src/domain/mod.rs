@@ -1,0 +1,21 @@
+//! The orders domain: the checkout a client asks for, its pricing from the catalog
+//! projection, the order and its statuses, and the saga as one pure function. No I/O here.
+
+mod address;
+mod checkout;
+mod order;
+mod pricing;
+mod saga;
+#[cfg(test)]
+mod saga_doc;
+mod status;
+
+pub use address::{AddressRequest, ShippingAddress};
+pub use checkout::{
+    Checkout, CheckoutError, CheckoutLine, CheckoutRequest, ItemRequest, PaymentMethod, ProductId,
+    MAX_LINES, MAX_QUANTITY,
+};
+pub use order::{Order, OrderEvent, OrderId};
+pub use pricing::{price, PricedLine, PricedOrder, ProjectedProduct};
+pub use saga::{decide, Emit, Reaction, SagaInput};
+pub use status::{OrderStatus, RejectionReason};

@@ -1,0 +1,42 @@
+//! The orders service: checkout priced from its own projection of the catalog,
+//! idempotent order placement, and the order saga it owns (DESIGN.md section 3).
+//! Order* and PaymentRequested events go out through the outbox.
+
+pub mod api;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod store;
+pub mod worker;
+
+use aws_config::SdkConfig;
+use config::ApiConfig;
+use shared::idempotency::IdempotencyStore;
+use shared::pagination::CursorCodec;
+use store::{OrderStore, PriceProjection};
+
+/// The `source` of this service's events.
+pub const SERVICE: &str = "orders";
+/// The consumer name in this service's processed-event markers.
+pub const CONSUMER: &str = "orders-worker";
+
+/// What every orders route works with, built once per execution environment.
+pub struct App {
+    orders: OrderStore,
+    prices: PriceProjection,
+    idempotency: IdempotencyStore,
+    cursors: CursorCodec,
+}
+
+impl App {
+    /// Builds the clients from the SDK config and the function's configuration.
+    pub fn new(aws: &SdkConfig, config: ApiConfig) -> Self {
+        let client = aws_sdk_dynamodb::Client::new(aws);
+        Self {
+            orders: OrderStore::new(client.clone(), config.table_name.clone()),
+            prices: PriceProjection::new(client.clone(), config.table_name.clone()),
+            idempotency: IdempotencyStore::new(client, config.table_name),
+            cursors: CursorCodec::new(config.cursor_signing_key),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Stock and payment events -> the order's next step, as `domain::decide` says: one
+//! conditional write on the status the order was read in, with the emitted event and the
+//! incoming event's processed marker.
+
+use super::{store_failure, Worker, MAX_ATTEMPTS};
+use crate::domain::{decide, OrderId, Reaction, SagaInput};
+use crate::store::Applied;
+use shared::consumer::ConsumeError;
+
+/// Applies `input` (carried by event `event_id`) to order `order_id`.
+pub async fn advance(
+    worker: &Worker,
+    event_id: &str,
+    order_id: &str,
+    input: SagaInput,
+) -> Result<(), ConsumeError> {
+    let Some(id) = OrderId::parse(order_id) else {
+        tracing::warn!(%order_id, input = input.name(), "event for something that is not an order id; ignored");
+        return Ok(());
+    };
+    for _ in 0..MAX_ATTEMPTS {
+        let Some(order) = worker.orders.get(&id).await.map_err(store_failure)? else {
+            tracing::warn!(%order_id, input = input.name(), "event for an unknown order; ignored");
+            return Ok(());
+        };
+        let status = order.status;
+        let applied = match decide(status, input) {
+            Reaction::Ignore { why } => {
+                tracing::info!(%order_id, %status, input = input.name(), why, "event changes nothing");
+                return Ok(());
+            }
+            Reaction::Refuse => {
+                // decide() refuses only the cancel command, which never arrives as an event.
+                tracing::error!(%order_id, %status, input = input.name(), "saga refused an event");
+                return Ok(());
+            }
+            Reaction::Transition { to, reason, emit } => {
+                let next = order.transitioned(to, reason, input, shared::time::now());
+                worker
+                    .orders
+                    .transition(&order, &next, emit, Some(event_id))
+                    .await
+            }
+            Reaction::Compensate { emit } => {
+                worker.orders.compensate(&order, emit, Some(event_id)).await
+            }
+        };
+        match applied.map_err(store_failure)? {
+            Applied::Done => {
+                tracing::info!(%order_id, from = %status, input = input.name(), "saga step applied");
+                return Ok(());
+            }
+            Applied::Duplicate => {
+                tracing::info!(%order_id, "event already handled");
+                return Ok(());
+            }
+            // The status changed since the read: decide again on the new one.
+            Applied::Raced => continue,
+        }
+    }
+    Err(ConsumeError::Transient(anyhow::anyhow!(
+        "order {order_id}: status kept changing during {MAX_ATTEMPTS} attempts"
+    )))
+}

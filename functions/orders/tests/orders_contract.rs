@@ -1,0 +1,188 @@
+//! The orders functions against what is declared outside them: the routes and the
+//! subscriptions of template.yaml, and the sample events in events/orders-* (for
+//! `cargo lambda invoke --data-file`), which must parse as the events Lambda delivers
+//! and reach a route or an event handler.
+
+use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
+use aws_lambda_events::event::sqs::SqsEvent;
+use moto_runner::fixtures::{sample_events, Template};
+use orders::domain::{Checkout, CheckoutRequest, OrderId};
+use orders::worker::HANDLED_EVENT_TYPES;
+use serde::Deserialize;
+use shared::events::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
+use shared::events::products::{
+    ProductCreated, ProductDeleted, ProductUpdated, StockReservationFailed, StockReserved,
+};
+use shared::idempotency::IdempotencyKey;
+use shared::Envelope;
+use std::collections::{BTreeSet, HashMap};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FunctionProperties {
+    events: HashMap<String, FunctionEvent>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FunctionEvent {
+    #[serde(rename = "Type")]
+    kind: String,
+    properties: ApiEventProperties,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ApiEventProperties {
+    path: Option<String>,
+    method: Option<String>,
+    auth: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SubscriptionProperties {
+    raw_message_delivery: bool,
+    filter_policy: FilterPolicy,
+}
+
+#[derive(Deserialize)]
+struct FilterPolicy {
+    event_type: Vec<String>,
+}
+
+#[test]
+fn the_route_table_is_exactly_the_templates_api_events_all_behind_the_authorizer() {
+    let props: FunctionProperties =
+        Template::load().properties("OrdersApiFunction", "AWS::Serverless::Function");
+    let api_events: Vec<ApiEventProperties> = props
+        .events
+        .into_values()
+        .filter(|e| e.kind == "Api")
+        .map(|e| e.properties)
+        .collect();
+    assert!(
+        api_events.iter().all(|e| e.auth.is_none()),
+        "every orders route uses the default Cognito authorizer"
+    );
+    let declared: BTreeSet<(String, String)> = api_events
+        .into_iter()
+        .map(|p| {
+            (
+                p.method.unwrap_or_default().to_uppercase(),
+                p.path.unwrap_or_default(),
+            )
+        })
+        .collect();
+    let served: BTreeSet<(String, String)> = orders::api::router()
+        .routes()
+        .into_iter()
+        .map(|(m, t)| (m.to_string(), t.to_owned()))
+        .collect();
+    assert_eq!(served, declared);
+}
+
+#[test]
+fn the_queue_receives_exactly_the_events_the_worker_handles() {
+    let template = Template::load();
+    let mut delivered = BTreeSet::new();
+    for logical_id in [
+        "OrdersProductEventsSubscription",
+        "OrdersPaymentEventsSubscription",
+    ] {
+        let sub: SubscriptionProperties = template.properties(logical_id, "AWS::SNS::Subscription");
+        assert!(sub.raw_message_delivery, "{logical_id}");
+        delivered.extend(sub.filter_policy.event_type);
+    }
+    let handled: BTreeSet<String> = HANDLED_EVENT_TYPES
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+    assert_eq!(delivered, handled);
+}
+
+#[test]
+fn orders_api_samples_are_authorized_rest_proxy_events_for_its_routes() {
+    let routes = orders::api::router().routes();
+    for (path, text) in sample_events("orders-api") {
+        let name = path.display().to_string();
+        let event: ApiGatewayProxyRequest =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let resource = event.resource.clone().unwrap_or_default();
+        assert!(
+            routes
+                .iter()
+                .any(|(m, t)| *m == event.http_method && *t == resource),
+            "{name}: {} {resource} is not an orders-api route",
+            event.http_method
+        );
+        let claims = event
+            .request_context
+            .authorizer
+            .fields
+            .get("claims")
+            .unwrap_or_else(|| panic!("{name}: every orders route is behind the authorizer"));
+        assert!(claims["sub"].is_string(), "{name}");
+        if resource.starts_with("/v1/admin/") {
+            assert_eq!(claims["cognito:groups"], "admin", "{name}");
+        }
+        if let Some(id) = event.path_parameters.get("id") {
+            assert!(
+                OrderId::parse(id).is_some(),
+                "{name}: {id} is not an order id"
+            );
+        }
+        if resource == "/v1/orders" && event.http_method == "POST" {
+            let key = event
+                .headers
+                .get("Idempotency-Key")
+                .and_then(|v| v.to_str().ok());
+            IdempotencyKey::from_header(key).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let body: CheckoutRequest =
+                serde_json::from_str(event.body.as_deref().unwrap_or_default())
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+            Checkout::parse(&body).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        }
+        // lambda_http reads it as a request of the REST API.
+        lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[test]
+fn orders_worker_samples_are_sqs_batches_of_events_it_handles() {
+    for (path, text) in sample_events("orders-worker") {
+        let name = path.display().to_string();
+        let event: SqsEvent = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!event.records.is_empty(), "{name}");
+        for record in event.records {
+            let body = record.body.unwrap_or_else(|| panic!("{name}: no body"));
+            let envelope = Envelope::parse(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(
+                HANDLED_EVENT_TYPES.contains(&envelope.event_type.as_str()),
+                "{name}: orders-worker does not handle {}",
+                envelope.event_type
+            );
+            let decoded = match envelope.event_type.as_str() {
+                "ProductCreated" => envelope.decode::<ProductCreated>().map(|_| ()),
+                "ProductUpdated" => envelope.decode::<ProductUpdated>().map(|_| ()),
+                "ProductDeleted" => envelope.decode::<ProductDeleted>().map(|_| ()),
+                "StockReserved" => envelope.decode::<StockReserved>().map(|_| ()),
+                "StockReservationFailed" => envelope.decode::<StockReservationFailed>().map(|_| ()),
+                "PaymentSucceeded" => envelope.decode::<PaymentSucceeded>().map(|_| ()),
+                "PaymentFailed" => envelope.decode::<PaymentFailed>().map(|_| ()),
+                "PaymentRefunded" => envelope.decode::<PaymentRefunded>().map(|_| ()),
+                other => panic!("{name}: unexpected type {other}"),
+            };
+            decoded.unwrap_or_else(|e| panic!("{name}: {e}"));
+            let attribute = record
+                .message_attributes
+                .get(shared::events::EVENT_TYPE_ATTRIBUTE)
+                .and_then(|a| a.string_value.clone());
+            assert_eq!(
+                attribute.as_deref(),
+                Some(envelope.event_type.as_str()),
+                "{name}"
+            );
+        }
+    }
+}
