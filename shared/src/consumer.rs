@@ -6,6 +6,7 @@
 
 use crate::events::Envelope;
 use crate::outbox::CommitError;
+use crate::store::StoreError;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use std::collections::HashMap;
 use std::future::Future;
@@ -24,6 +25,15 @@ pub enum ConsumeError {
     /// A bug or unexpected answer.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for ConsumeError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(e) => ConsumeError::Transient(e),
+            other => ConsumeError::Other(other.into()),
+        }
+    }
 }
 
 impl From<CommitError> for ConsumeError {

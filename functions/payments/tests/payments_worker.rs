@@ -3,9 +3,7 @@
 //! outage that leaves the payment for a later delivery, refunds exactly once, and a
 //! cancellation that overtakes its payment request.
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::AttributeValue;
-use lambda_runtime::{Context, LambdaEvent};
 use payments::domain::{OrderId, OrderPayment, Payment, PaymentStatus};
 use payments::provider::{
     Charge, ChargeRequest, PaymentProvider, ProviderError, Refund, RefundRequest, ResiliencePolicy,
@@ -165,26 +163,11 @@ async fn deliver<P: PaymentProvider, T: shared::Event>(
     worker: &Worker<P>,
     envelopes: &[&Envelope<T>],
 ) -> Vec<String> {
-    let mut event = SqsEvent::default();
-    event.records = envelopes
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let mut m = SqsMessage::default();
-            m.message_id = Some(format!("m{i}"));
-            m.body = Some(serde_json::to_string(e).unwrap());
-            m
-        })
-        .collect();
     let response = worker
-        .handle_batch(LambdaEvent::new(event, Context::default()))
+        .handle_batch(moto_runner::fixtures::sqs_batch(envelopes))
         .await
         .unwrap();
-    response
-        .batch_item_failures
-        .into_iter()
-        .map(|f| f.item_identifier)
-        .collect()
+    moto_runner::fixtures::failed_message_ids(response)
 }
 
 #[tokio::test]

@@ -2,9 +2,7 @@
 //! schema: catalog writes with their events, listings, stock adjustments, and the
 //! reservation rules under duplicates, reordering and concurrency.
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::AttributeValue;
-use lambda_runtime::{Context, LambdaEvent};
 use products::domain::{
     CatalogChanges, CatalogFields, Category, Description, Price, Product, ProductId, ProductName,
     StockDelta, StockError, StockLevel,
@@ -136,26 +134,11 @@ fn cancelled(order_id: &str) -> Envelope<OrderCancelled> {
 
 /// Delivers envelopes to the worker as one SQS batch; returns the failed message ids.
 async fn deliver<T: shared::Event>(worker: &Worker, envelopes: &[&Envelope<T>]) -> Vec<String> {
-    let mut event = SqsEvent::default();
-    event.records = envelopes
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let mut m = SqsMessage::default();
-            m.message_id = Some(format!("m{i}"));
-            m.body = Some(serde_json::to_string(e).unwrap());
-            m
-        })
-        .collect();
     let response = worker
-        .handle_batch(LambdaEvent::new(event, Context::default()))
+        .handle_batch(moto_runner::fixtures::sqs_batch(envelopes))
         .await
         .unwrap();
-    response
-        .batch_item_failures
-        .into_iter()
-        .map(|f| f.item_identifier)
-        .collect()
+    moto_runner::fixtures::failed_message_ids(response)
 }
 
 #[tokio::test]

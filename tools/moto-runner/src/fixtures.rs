@@ -1,7 +1,9 @@
 //! Fixtures for adapter tests, built from template.yaml so that an adapter is tested
 //! against what the stack deploys, not against a hand-copied imitation that drifts.
 
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_dynamodb as dynamodb;
+use lambda_runtime::{Context, LambdaEvent};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -27,6 +29,32 @@ pub fn sample_events(function: &str) -> Vec<(std::path::PathBuf, String)> {
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             (path, text)
         })
+        .collect()
+}
+
+/// An SQS batch as Lambda hands it to a worker subscribed with raw delivery: one message
+/// per envelope (the body is the envelope's JSON), with message ids `m0`, `m1`, ...
+pub fn sqs_batch<T: serde::Serialize>(envelopes: &[&T]) -> LambdaEvent<SqsEvent> {
+    let mut event = SqsEvent::default();
+    event.records = envelopes
+        .iter()
+        .enumerate()
+        .map(|(i, envelope)| {
+            let mut message = SqsMessage::default();
+            message.message_id = Some(format!("m{i}"));
+            message.body = Some(serde_json::to_string(envelope).expect("envelopes serialise"));
+            message
+        })
+        .collect();
+    LambdaEvent::new(event, Context::default())
+}
+
+/// The ids of the messages a worker reported as failed (to be retried by SQS).
+pub fn failed_message_ids(response: SqsBatchResponse) -> Vec<String> {
+    response
+        .batch_item_failures
+        .into_iter()
+        .map(|f| f.item_identifier)
         .collect()
 }
 

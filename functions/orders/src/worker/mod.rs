@@ -17,7 +17,6 @@ use shared::events::products::{
     ProductCreated, ProductDeleted, ProductUpdated, StockReservationFailed, StockReserved,
 };
 use shared::events::DecodeError;
-use shared::store::StoreError;
 use shared::{Envelope, Event};
 
 /// Attempts at one saga event before handing it back to SQS: a conditional write can lose
@@ -109,12 +108,5 @@ impl Worker {
                 Ok(())
             }
         }
-    }
-}
-
-fn store_failure(err: StoreError) -> ConsumeError {
-    match err {
-        StoreError::Unavailable(e) => ConsumeError::Transient(e),
-        other => ConsumeError::Other(other.into()),
     }
 }

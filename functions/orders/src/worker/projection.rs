@@ -1,6 +1,6 @@
 //! ProductCreated / ProductUpdated / ProductDeleted -> the price projection.
 
-use super::{store_failure, Worker};
+use super::Worker;
 use crate::domain::ProductId;
 use shared::consumer::ConsumeError;
 use shared::events::products::ProductSnapshot;
@@ -16,11 +16,7 @@ pub async fn record_snapshot(
             snapshot.product_id
         )));
     }
-    let recorded = worker
-        .projection
-        .apply(&snapshot)
-        .await
-        .map_err(store_failure)?;
+    let recorded = worker.projection.apply(&snapshot).await?;
     if recorded {
         tracing::info!(product_id = %snapshot.product_id, version = snapshot.version, "price projection updated");
     } else {

@@ -2,7 +2,7 @@
 //! conditional write on the status the order was read in, with the emitted event and the
 //! incoming event's processed marker.
 
-use super::{store_failure, Worker, MAX_ATTEMPTS};
+use super::{Worker, MAX_ATTEMPTS};
 use crate::domain::{decide, OrderId, Reaction, SagaInput};
 use crate::store::Applied;
 use shared::consumer::ConsumeError;
@@ -19,7 +19,7 @@ pub async fn advance(
         return Ok(());
     };
     for _ in 0..MAX_ATTEMPTS {
-        let Some(order) = worker.orders.get(&id).await.map_err(store_failure)? else {
+        let Some(order) = worker.orders.get(&id).await? else {
             tracing::warn!(%order_id, input = input.name(), "event for an unknown order; ignored");
             return Ok(());
         };
@@ -45,7 +45,7 @@ pub async fn advance(
                 worker.orders.compensate(&order, emit, Some(event_id)).await
             }
         };
-        match applied.map_err(store_failure)? {
+        match applied? {
             Applied::Done => {
                 tracing::info!(%order_id, from = %status, input = input.name(), "saga step applied");
                 return Ok(());

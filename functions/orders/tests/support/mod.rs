@@ -4,9 +4,7 @@
 // Each test binary includes this module and uses only part of it.
 #![allow(dead_code)]
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::AttributeValue;
-use lambda_runtime::{Context, LambdaEvent};
 use orders::domain::{
     decide, price, Checkout, CheckoutRequest, Order, OrderId, ProductId, Reaction, SagaInput,
 };
@@ -200,24 +198,9 @@ pub fn snapshot(
 /// Delivers envelopes to the worker as one SQS batch (raw delivery: the body is the
 /// envelope); returns the ids of the messages it reported as failed.
 pub async fn deliver<T: shared::Event>(worker: &Worker, envelopes: &[&Envelope<T>]) -> Vec<String> {
-    let mut event = SqsEvent::default();
-    event.records = envelopes
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let mut m = SqsMessage::default();
-            m.message_id = Some(format!("m{i}"));
-            m.body = Some(serde_json::to_string(e).unwrap());
-            m
-        })
-        .collect();
     let response = worker
-        .handle_batch(LambdaEvent::new(event, Context::default()))
+        .handle_batch(moto_runner::fixtures::sqs_batch(envelopes))
         .await
         .unwrap();
-    response
-        .batch_item_failures
-        .into_iter()
-        .map(|f| f.item_identifier)
-        .collect()
+    moto_runner::fixtures::failed_message_ids(response)
 }

@@ -10,7 +10,7 @@
 //! A provider that stays unavailable leaves the item CHARGING and fails the message, so
 //! SQS redelivers it and step 1 resumes it.
 
-use super::{store_failure, Worker, MAX_ATTEMPTS};
+use super::{Worker, MAX_ATTEMPTS};
 use crate::domain::{OrderPayment, Payment, PaymentRequest, PaymentStatus};
 use crate::provider::{ChargeRequest, PaymentProvider, ProviderError};
 use crate::store::{Claim, Outcome};
@@ -82,21 +82,11 @@ async fn claim_or_resume<P: PaymentProvider>(
 ) -> Result<Option<Payment>, ConsumeError> {
     let order_id = request.order_id.as_str();
     let claimed = Payment::claim(request, shared::time::now());
-    if worker
-        .payments
-        .claim(&claimed)
-        .await
-        .map_err(store_failure)?
-        == Claim::Claimed
-    {
+    if worker.payments.claim(&claimed).await? == Claim::Claimed {
         tracing::info!(%order_id, payment_method = claimed.payment_method.as_str(), "payment claimed; charging");
         return Ok(Some(claimed));
     }
-    let current = worker
-        .payments
-        .get(&request.order_id)
-        .await
-        .map_err(store_failure)?;
+    let current = worker.payments.get(&request.order_id).await?;
     match current {
         Some(OrderPayment::Payment(p)) if p.status == PaymentStatus::Charging => {
             // Either an earlier delivery crashed mid-charge or one is charging right now;
@@ -133,8 +123,7 @@ async fn record<P: PaymentProvider, T: Event>(
     let outcome = worker
         .payments
         .transition(PaymentStatus::Charging, settled, event_id, &envelope)
-        .await
-        .map_err(store_failure)?;
+        .await?;
     if outcome == Outcome::Done {
         tracing::info!(
             order_id = settled.order_id.as_str(),

@@ -13,7 +13,6 @@ use aws_sdk_dynamodb::Client;
 use lambda_runtime::LambdaEvent;
 use shared::consumer::{consume_batch, ConsumeError};
 use shared::events::orders::{OrderCancelled, PaymentRequested};
-use shared::store::StoreError;
 use shared::Envelope;
 
 /// Reads and writes of one event before handing it back to SQS: another delivery of the
@@ -58,12 +57,5 @@ impl<P: PaymentProvider> Worker<P> {
             tracing::warn!(event_type = %envelope.event_type, "ignoring an event this worker does not handle");
             Ok(())
         }
-    }
-}
-
-fn store_failure(err: StoreError) -> ConsumeError {
-    match err {
-        StoreError::Unavailable(e) => ConsumeError::Transient(e),
-        other => ConsumeError::Other(other.into()),
     }
 }

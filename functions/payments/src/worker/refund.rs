@@ -1,7 +1,7 @@
 //! OrderCancelled -> PaymentRefunded, exactly once per order; or a VOIDED tombstone when
 //! the cancellation overtook the payment request, so the late request charges nothing.
 
-use super::{store_failure, Worker, MAX_ATTEMPTS};
+use super::{Worker, MAX_ATTEMPTS};
 use crate::domain::{OrderId, OrderPayment, Payment, PaymentStatus, VoidedPayment};
 use crate::provider::{PaymentProvider, ProviderError, RefundRequest};
 use crate::store::Outcome;
@@ -28,11 +28,7 @@ pub async fn refund_order<P: PaymentProvider>(
     })?;
     let id = order_id.as_str();
     for _ in 0..MAX_ATTEMPTS {
-        let current = worker
-            .payments
-            .get(&order_id)
-            .await
-            .map_err(store_failure)?;
+        let current = worker.payments.get(&order_id).await?;
         let outcome = match current {
             None => {
                 let voided = VoidedPayment {
@@ -40,11 +36,7 @@ pub async fn refund_order<P: PaymentProvider>(
                     user_id: cancelled.user_id.clone(),
                     voided_at: shared::time::now(),
                 };
-                let outcome = worker
-                    .payments
-                    .void(&voided, event_id)
-                    .await
-                    .map_err(store_failure)?;
+                let outcome = worker.payments.void(&voided, event_id).await?;
                 if outcome == Outcome::Done {
                     tracing::info!(order_id = id, "cancelled before any charge; payment voided");
                 }
@@ -127,8 +119,7 @@ async fn refund<P: PaymentProvider>(
     let outcome = worker
         .payments
         .transition(PaymentStatus::Succeeded, &refunded, event_id, &envelope)
-        .await
-        .map_err(store_failure)?;
+        .await?;
     if outcome == Outcome::Done {
         tracing::info!(%order_id, "payment refunded");
     }

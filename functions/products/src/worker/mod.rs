@@ -59,10 +59,3 @@ impl Worker {
         }
     }
 }
-
-fn store_failure(err: shared::store::StoreError) -> ConsumeError {
-    match err {
-        shared::store::StoreError::Unavailable(e) => ConsumeError::Transient(e),
-        other => ConsumeError::Other(other.into()),
-    }
-}

@@ -1,6 +1,6 @@
 //! OrderRejected / OrderCancelled -> StockReleased, exactly once per order.
 
-use super::{store_failure, Worker, MAX_ATTEMPTS};
+use super::{Worker, MAX_ATTEMPTS};
 use crate::store::Outcome;
 use crate::SERVICE;
 use shared::consumer::ConsumeError;
@@ -15,11 +15,7 @@ pub async fn release_order(
     order_id: &str,
 ) -> Result<(), ConsumeError> {
     for _ in 0..MAX_ATTEMPTS {
-        let current = worker
-            .reservations
-            .get(order_id)
-            .await
-            .map_err(store_failure)?;
+        let current = worker.reservations.get(order_id).await?;
         let was_held = current.as_ref().is_some_and(|r| !r.released);
         let outcome = match current {
             Some(r) if r.released => {
@@ -38,14 +34,14 @@ pub async fn release_order(
                 worker
                     .reservations
                     .release(&held, event_id, &released)
-                    .await
-                    .map_err(store_failure)?
+                    .await?
             }
-            None => worker
-                .reservations
-                .release_unreserved(order_id, event_id)
-                .await
-                .map_err(store_failure)?,
+            None => {
+                worker
+                    .reservations
+                    .release_unreserved(order_id, event_id)
+                    .await?
+            }
         };
         match outcome {
             Outcome::Done if was_held => {

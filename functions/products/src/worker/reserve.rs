@@ -1,6 +1,6 @@
 //! OrderPlaced -> StockReserved, or StockReservationFailed with every shortage.
 
-use super::{store_failure, Worker, MAX_ATTEMPTS};
+use super::{Worker, MAX_ATTEMPTS};
 use crate::domain::{decide_reservation, ReservationDecision, ReservationRequest};
 use crate::store::Outcome;
 use crate::SERVICE;
@@ -33,8 +33,7 @@ pub async fn reserve_order(
         let outcome = worker
             .reservations
             .reserve(&request, event_id, &reserved)
-            .await
-            .map_err(store_failure)?;
+            .await?;
         match outcome {
             Outcome::Done => {
                 tracing::info!(%order_id, "stock reserved");
@@ -53,11 +52,7 @@ pub async fn reserve_order(
             .iter()
             .map(|l| l.product_id.as_str())
             .collect();
-        let levels = worker
-            .catalog
-            .stock_levels(&ids)
-            .await
-            .map_err(store_failure)?;
+        let levels = worker.catalog.stock_levels(&ids).await?;
         match decide_reservation(&request, |id| levels.get(id).copied()) {
             ReservationDecision::Refuse(shortages) => {
                 let failed = Envelope::new(
@@ -71,8 +66,7 @@ pub async fn reserve_order(
                 worker
                     .reservations
                     .record_refusal(event_id, &failed)
-                    .await
-                    .map_err(store_failure)?;
+                    .await?;
                 tracing::info!(%order_id, "stock reservation refused");
                 return Ok(());
             }
