@@ -19,6 +19,9 @@ pub enum ConfigError {
     },
 }
 
+/// Shortest cursor signing key accepted (the template's `CursorSigningKey` MinLength).
+pub const MIN_CURSOR_KEY_LEN: usize = 32;
+
 /// A source of configuration variables: the process environment, or a fixed map in tests.
 pub struct Env {
     vars: HashMap<String, String>,
@@ -67,6 +70,17 @@ impl Env {
                 reason: format!("expected true or false, got {v:?}"),
             }),
         }
+    }
+
+    /// The function's own DynamoDB table, `TABLE_NAME` (template.yaml sets it).
+    pub fn table_name(&self) -> Result<String, ConfigError> {
+        self.required("TABLE_NAME")
+    }
+
+    /// The secret that signs pagination cursors, `CURSOR_SIGNING_KEY`; shorter than
+    /// [`MIN_CURSOR_KEY_LEN`] it would be guessable.
+    pub fn cursor_signing_key(&self) -> Result<Vec<u8>, ConfigError> {
+        self.secret("CURSOR_SIGNING_KEY", MIN_CURSOR_KEY_LEN)
     }
 
     /// A secret of at least `min_len` bytes (e.g. the cursor signing key).

@@ -11,6 +11,30 @@ pub fn is_uuid(s: &str) -> bool {
     s.len() == 36 && uuid::Uuid::try_parse(s).is_ok()
 }
 
+/// Declares an id newtype over a UUID: `parse` (from a path, a body or an event; `None`
+/// unless it is a UUID, so garbage never reaches a key, normalised to lower case) and
+/// `as_str`. A module that mints such ids adds `generate` with [`new_id`].
+#[macro_export]
+macro_rules! uuid_id {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        $vis struct $name(String);
+
+        impl $name {
+            /// Reads an id; `None` unless it is a UUID, which callers answer as "not found".
+            pub fn parse(raw: &str) -> Option<Self> {
+                $crate::ids::is_uuid(raw).then(|| Self(raw.to_ascii_lowercase()))
+            }
+
+            /// The id.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -23,5 +47,22 @@ mod tests {
         assert!(is_uuid(&a) && is_uuid(&b));
         assert!(a < b);
         assert!(!is_uuid("not-a-uuid"));
+    }
+
+    uuid_id! {
+        /// An id of the tests.
+        struct ThingId;
+    }
+
+    #[test]
+    fn declared_ids_accept_only_uuids_in_lower_case() {
+        let raw = "0193F1A2-7C4E-7B10-9D2A-000000000001";
+        assert_eq!(
+            ThingId::parse(raw).map(|id| id.as_str().to_owned()),
+            Some(raw.to_ascii_lowercase())
+        );
+        for bad in ["", "thing-1", "0193f1a2-7c4e-7b10-9d2a-00000000000", "PK#x"] {
+            assert!(ThingId::parse(bad).is_none(), "{bad}");
+        }
     }
 }

@@ -13,7 +13,7 @@ impl ApiConfig {
     /// Reads the configuration; the error names the variable that is missing.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: env.required("TABLE_NAME")?,
+            table_name: env.table_name()?,
         })
     }
 }
@@ -29,7 +29,7 @@ impl WorkerConfig {
     /// Reads the configuration; the error names the variable that is missing.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: env.required("TABLE_NAME")?,
+            table_name: env.table_name()?,
         })
     }
 }

@@ -2,9 +2,6 @@
 
 use shared::config::{ConfigError, Env};
 
-/// Cursor keys shorter than this are guessable.
-const MIN_CURSOR_KEY_LEN: usize = 32;
-
 /// What products-api needs from its environment (template.yaml sets it).
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
@@ -18,8 +15,8 @@ impl ApiConfig {
     /// Reads the configuration; the error names the variable that is missing or invalid.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: env.required("TABLE_NAME")?,
-            cursor_signing_key: env.secret("CURSOR_SIGNING_KEY", MIN_CURSOR_KEY_LEN)?,
+            table_name: env.table_name()?,
+            cursor_signing_key: env.cursor_signing_key()?,
         })
     }
 }
@@ -35,7 +32,7 @@ impl WorkerConfig {
     /// Reads the configuration; the error names the variable that is missing.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: env.required("TABLE_NAME")?,
+            table_name: env.table_name()?,
         })
     }
 }

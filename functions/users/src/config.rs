@@ -2,9 +2,6 @@
 
 use shared::config::{ConfigError, Env};
 
-/// Cursor keys shorter than this are guessable.
-const MIN_CURSOR_KEY_LEN: usize = 32;
-
 /// Everything the users function needs from its environment (template.yaml sets it).
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -24,11 +21,11 @@ impl Config {
     /// Reads the configuration; the error names the variable that is missing or invalid.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: env.required("TABLE_NAME")?,
+            table_name: env.table_name()?,
             user_pool_id: env.required("USER_POOL_ID")?,
             user_pool_client_id: env.required("USER_POOL_CLIENT_ID")?,
             auto_confirm_users: env.flag("AUTO_CONFIRM_USERS", false)?,
-            cursor_signing_key: env.secret("CURSOR_SIGNING_KEY", MIN_CURSOR_KEY_LEN)?,
+            cursor_signing_key: env.cursor_signing_key()?,
         })
     }
 }

@@ -37,20 +37,9 @@ pub struct ItemRequest {
     pub quantity: i64,
 }
 
-/// A product id as an order refers to it (a UUID, lower case).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ProductId(String);
-
-impl ProductId {
-    /// Reads a product id; `None` unless it is a UUID.
-    pub fn parse(raw: &str) -> Option<Self> {
-        shared::ids::is_uuid(raw).then(|| Self(raw.to_ascii_lowercase()))
-    }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+shared::uuid_id! {
+    /// A product id as an order refers to it (a UUID, lower case).
+    pub struct ProductId;
 }
 
 /// A payment method token: 1 to 64 of `[A-Za-z0-9_]` (Stripe-style, `pm_card_visa`).

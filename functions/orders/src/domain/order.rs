@@ -12,25 +12,15 @@ use shared::events::orders::{
 };
 use shared::Money;
 
-/// An order id (time-ordered UUIDv7, so ids sort by placement).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OrderId(String);
+shared::uuid_id! {
+    /// An order id (time-ordered UUIDv7, so ids sort by placement).
+    pub struct OrderId;
+}
 
 impl OrderId {
     /// A fresh id for a new order.
     pub fn generate() -> Self {
         Self(shared::ids::new_id())
-    }
-
-    /// Reads an id from a path or an event; `None` when it cannot be an order id, which
-    /// callers treat as "no such order".
-    pub fn parse(raw: &str) -> Option<Self> {
-        shared::ids::is_uuid(raw).then(|| Self(raw.to_ascii_lowercase()))
-    }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 

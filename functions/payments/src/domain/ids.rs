@@ -1,39 +1,19 @@
 //! The identifiers a payment is keyed and known by.
 
-/// An order id as the orders service mints them (a time-ordered UUID, lower case).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OrderId(String);
-
-impl OrderId {
-    /// Reads an order id from a query parameter or an event; `None` when it cannot be one.
-    pub fn parse(raw: &str) -> Option<Self> {
-        shared::ids::is_uuid(raw).then(|| Self(raw.to_ascii_lowercase()))
-    }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+shared::uuid_id! {
+    /// An order id as the orders service mints them (a time-ordered UUID, lower case).
+    pub struct OrderId;
 }
 
-/// The id of a payment record (time-ordered UUID), published in every payment event.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PaymentId(String);
+shared::uuid_id! {
+    /// The id of a payment record (time-ordered UUID), published in every payment event.
+    pub struct PaymentId;
+}
 
 impl PaymentId {
     /// A fresh id for a new payment.
     pub fn generate() -> Self {
         Self(shared::ids::new_id())
-    }
-
-    /// Reads a stored id; `None` when it is not a UUID.
-    pub fn parse(raw: &str) -> Option<Self> {
-        shared::ids::is_uuid(raw).then(|| Self(raw.to_ascii_lowercase()))
-    }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 

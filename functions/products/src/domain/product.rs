@@ -7,25 +7,15 @@ use super::version::Version;
 use chrono::{DateTime, Utc};
 use shared::events::products::ProductSnapshot;
 
-/// A product id (time-ordered UUID).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ProductId(String);
+shared::uuid_id! {
+    /// A product id (time-ordered UUID).
+    pub struct ProductId;
+}
 
 impl ProductId {
     /// A fresh id for a new product.
     pub fn generate() -> Self {
         Self(shared::ids::new_id())
-    }
-
-    /// Reads an id from a path or an event; `None` when it cannot be a product id, which
-    /// callers answer as "not found".
-    pub fn parse(raw: &str) -> Option<Self> {
-        shared::ids::is_uuid(raw).then(|| Self(raw.to_ascii_lowercase()))
-    }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 

@@ -1,25 +1,15 @@
 use super::{DisplayName, Email};
 use chrono::{DateTime, Utc};
 
-/// A user's id: the Cognito `sub`, the only identity crabcart trusts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserId(String);
+shared::uuid_id! {
+    /// A user's id: the Cognito `sub`, the only identity crabcart trusts.
+    pub struct UserId;
+}
 
 impl UserId {
     /// An id as Cognito issued it (from the authorizer's claims or SignUp's answer).
     pub fn new(sub: impl Into<String>) -> Self {
         Self(sub.into())
-    }
-
-    /// Parses an id from a path; `None` when it cannot be a Cognito `sub` (a UUID), so
-    /// that garbage never reaches the table and answers like an unknown id.
-    pub fn parse(raw: &str) -> Option<Self> {
-        shared::ids::is_uuid(raw).then(|| Self(raw.to_ascii_lowercase()))
-    }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
