@@ -3,191 +3,24 @@
 //! CANCELLED as products reserves stock and payments charges, compensation and refunds,
 //! privacy of orders, and the saga's indifference to duplicated and reordered events.
 
-use e2e::catalog::{create_product, join_all, product_body, unique_category};
-use e2e::{publish, EventTap, Reply, TestApp, User};
+use e2e::catalog::join_all;
+use e2e::orders::{
+    cancel, create_priced_product, eur, get_order, new_key, order_body, order_id, payments_of,
+    place, place_when_priced, stock_of, wait_for_payment, wait_for_status, wait_for_stock,
+    POLL_EVERY, PROJECTION_TIMEOUT, SETTLE_TIMEOUT,
+};
+use e2e::{publish, EventTap, TestApp, User};
 use reqwest::header::{LOCATION, RETRY_AFTER};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-/// The bound for an order to settle after checkout.
-const SETTLE_TIMEOUT: Duration = Duration::from_secs(20);
-/// How long catalog events may take to reach the orders service's price projection.
-const PROJECTION_TIMEOUT: Duration = Duration::from_secs(30);
-const POLL_EVERY: Duration = Duration::from_millis(250);
-
-fn address() -> Value {
-    json!({
-        "name": "Ada Lovelace",
-        "line1": "12 Analytical Row",
-        "city": "London",
-        "postal_code": "NW1 6XE",
-        "country": "GB",
-    })
-}
-
-fn order_body(lines: &[(&str, u32)], payment_method: &str) -> Value {
-    let items: Vec<Value> = lines
-        .iter()
-        .map(|(id, q)| json!({"product_id": id, "quantity": q}))
-        .collect();
-    json!({"items": items, "payment_method": payment_method, "shipping_address": address()})
-}
-
-fn new_key() -> String {
-    format!("key-{}", uuid::Uuid::new_v4().simple())
-}
-
-async fn place(app: &TestApp, user: &User, key: Option<&str>, body: &Value) -> Reply {
-    let mut req = app
-        .request(Method::POST, "/v1/orders")
-        .bearer_auth(&user.id_token)
-        .json(body);
-    if let Some(key) = key {
-        req = req.header("Idempotency-Key", key);
-    }
-    app.send(req).await
-}
-
-/// Places an order once the products it names have reached the orders service's price
-/// projection (catalog events are asynchronous): a 422 naming an unknown product is
-/// retried with a fresh key until the projection knows them.
-async fn place_when_priced(app: &TestApp, user: &User, body: &Value) -> Reply {
-    let started = Instant::now();
-    loop {
-        let reply = place(app, user, Some(&new_key()), body).await;
-        if reply.status != 422 || started.elapsed() > PROJECTION_TIMEOUT {
-            return reply;
-        }
-        tokio::time::sleep(POLL_EVERY).await;
-    }
-}
-
-/// A product in a category of its own; returns its id.
-async fn product(app: &TestApp, admin: &User, name: &str, stock: i64, price: Value) -> String {
-    let mut body = product_body(name, &unique_category("saga"), stock);
-    body["price"] = price;
-    create_product(app, admin, body).await["id"]
-        .as_str()
-        .expect("product id")
-        .to_owned()
-}
-
-fn eur(amount: u64) -> Value {
-    json!({"amount": amount, "currency": "EUR"})
-}
-
-async fn get_order(app: &TestApp, user: &User, id: &str) -> Reply {
-    app.call(
-        Method::GET,
-        &format!("/v1/orders/{id}"),
-        Some(&user.id_token),
-        None,
-    )
-    .await
-}
-
-/// Polls the order until `settled` holds for it, or panics with its last state.
-async fn wait_for_order(
-    app: &TestApp,
-    user: &User,
-    id: &str,
-    timeout: Duration,
-    settled: impl Fn(&Value) -> bool,
-) -> Value {
-    let started = Instant::now();
-    loop {
-        let reply = get_order(app, user, id).await;
-        reply.expect(200);
-        if settled(&reply.body) {
-            return reply.body;
-        }
-        assert!(
-            started.elapsed() < timeout,
-            "order {id} did not settle within {timeout:?}; last seen: {}",
-            reply.body
-        );
-        tokio::time::sleep(POLL_EVERY).await;
-    }
-}
-
-async fn wait_for_status(app: &TestApp, user: &User, id: &str, status: &str) -> Value {
-    wait_for_order(app, user, id, SETTLE_TIMEOUT, |o| o["status"] == status).await
-}
-
-async fn stock_of(app: &TestApp, id: &str) -> Value {
-    let reply = app
-        .call(Method::GET, &format!("/v1/products/{id}"), None, None)
-        .await;
-    reply.expect(200);
-    reply.body["stock"].clone()
-}
-
-/// Polls the product's stock until it equals `expected`, or fails with the last value.
-async fn wait_for_stock(app: &TestApp, id: &str, expected: Value) {
-    let started = Instant::now();
-    loop {
-        let stock = stock_of(app, id).await;
-        if stock == expected {
-            return;
-        }
-        assert!(
-            started.elapsed() < SETTLE_TIMEOUT,
-            "stock of {id} is {stock}, expected {expected}"
-        );
-        tokio::time::sleep(POLL_EVERY).await;
-    }
-}
-
-async fn payments_of(app: &TestApp, user: &User, order_id: &str) -> Vec<Value> {
-    let reply = app
-        .call(
-            Method::GET,
-            &format!("/v1/payments?order_id={order_id}"),
-            Some(&user.id_token),
-            None,
-        )
-        .await;
-    reply.expect(200);
-    reply.body["items"].as_array().expect("items").clone()
-}
-
-/// Polls the order's payments until one has `status`, and returns them all.
-async fn wait_for_payment(app: &TestApp, user: &User, order_id: &str, status: &str) -> Vec<Value> {
-    let started = Instant::now();
-    loop {
-        let payments = payments_of(app, user, order_id).await;
-        if payments.iter().any(|p| p["status"] == status) {
-            return payments;
-        }
-        assert!(
-            started.elapsed() < SETTLE_TIMEOUT,
-            "no {status} payment for {order_id}: {payments:?}"
-        );
-        tokio::time::sleep(POLL_EVERY).await;
-    }
-}
-
-async fn cancel(app: &TestApp, user: &User, id: &str) -> Reply {
-    app.call(
-        Method::POST,
-        &format!("/v1/orders/{id}/cancel"),
-        Some(&user.id_token),
-        None,
-    )
-    .await
-}
-
-fn order_id(reply: &Reply) -> String {
-    reply.body["id"].as_str().expect("order id").to_owned()
-}
-
 #[tokio::test]
 async fn a_paid_order_is_confirmed_with_its_stock_reserved_and_its_payment_taken() {
     let app = TestApp::shared();
     let (admin, shopper) = (app.admin().await, app.new_user().await);
-    let id = product(&app, &admin, "Ferris Mug", 10, eur(1250)).await;
+    let id = create_priced_product(&app, &admin, "Ferris Mug", 10, eur(1250)).await;
 
     let placed = place_when_priced(&app, &shopper, &order_body(&[(&id, 2)], "pm_card_visa")).await;
     let started = Instant::now();
@@ -234,7 +67,7 @@ async fn a_paid_order_is_confirmed_with_its_stock_reserved_and_its_payment_taken
 async fn an_order_beyond_the_stock_is_rejected_and_nothing_is_charged() {
     let app = TestApp::shared();
     let (admin, shopper) = (app.admin().await, app.new_user().await);
-    let id = product(&app, &admin, "Last One", 1, eur(900)).await;
+    let id = create_priced_product(&app, &admin, "Last One", 1, eur(900)).await;
 
     let placed = place_when_priced(&app, &shopper, &order_body(&[(&id, 2)], "pm_card_visa")).await;
     placed.expect(201);
@@ -255,7 +88,7 @@ async fn an_order_beyond_the_stock_is_rejected_and_nothing_is_charged() {
 async fn a_declined_card_rejects_the_order_and_puts_the_stock_back() {
     let app = TestApp::shared();
     let (admin, shopper) = (app.admin().await, app.new_user().await);
-    let id = product(&app, &admin, "Declined Lamp", 5, eur(4000)).await;
+    let id = create_priced_product(&app, &admin, "Declined Lamp", 5, eur(4000)).await;
 
     for card in ["pm_card_declined", "pm_card_insufficient_funds"] {
         let placed = place_when_priced(&app, &shopper, &order_body(&[(&id, 3)], card)).await;
@@ -275,7 +108,7 @@ async fn a_declined_card_rejects_the_order_and_puts_the_stock_back() {
 async fn a_card_that_fails_transiently_is_charged_after_retries() {
     let app = TestApp::shared();
     let (admin, shopper) = (app.admin().await, app.new_user().await);
-    let id = product(&app, &admin, "Flaky Fan", 4, eur(3000)).await;
+    let id = create_priced_product(&app, &admin, "Flaky Fan", 4, eur(3000)).await;
 
     let placed = place_when_priced(&app, &shopper, &order_body(&[(&id, 1)], "pm_card_error")).await;
     placed.expect(201);
@@ -294,7 +127,7 @@ async fn a_card_that_fails_transiently_is_charged_after_retries() {
 async fn cancelling_a_confirmed_order_returns_the_stock_and_refunds_it_once() {
     let app = TestApp::shared();
     let (admin, shopper) = (app.admin().await, app.new_user().await);
-    let id = product(&app, &admin, "Regret Chair", 6, eur(5000)).await;
+    let id = create_priced_product(&app, &admin, "Regret Chair", 6, eur(5000)).await;
     let refunds = EventTap::subscribe(app.stack, "PaymentsTopic", &["PaymentRefunded"]).await;
 
     let placed = place_when_priced(&app, &shopper, &order_body(&[(&id, 2)], "pm_card_visa")).await;
@@ -341,7 +174,7 @@ async fn an_idempotency_key_places_one_order_per_caller_and_payload() {
         app.new_user().await,
         app.new_user().await,
     );
-    let id = product(&app, &admin, "Once Only", 100, eur(700)).await;
+    let id = create_priced_product(&app, &admin, "Once Only", 100, eur(700)).await;
     let body = order_body(&[(&id, 1)], "pm_card_visa");
     // Wait for the projection with a throwaway user, so the shopper's list holds only
     // the orders this test means to place.
@@ -435,8 +268,8 @@ async fn an_idempotency_key_places_one_order_per_caller_and_payload() {
 async fn bad_orders_are_refused_with_every_field_named_and_change_nothing() {
     let app = TestApp::shared();
     let (admin, shopper) = (app.admin().await, app.new_user().await);
-    let euro = product(&app, &admin, "Euro Thing", 10, eur(1000)).await;
-    let dollar = product(
+    let euro = create_priced_product(&app, &admin, "Euro Thing", 10, eur(1000)).await;
+    let dollar = create_priced_product(
         &app,
         &admin,
         "Dollar Thing",
@@ -444,7 +277,7 @@ async fn bad_orders_are_refused_with_every_field_named_and_change_nothing() {
         json!({"amount": 1000, "currency": "USD"}),
     )
     .await;
-    let archived = product(&app, &admin, "Gone Thing", 10, eur(1000)).await;
+    let archived = create_priced_product(&app, &admin, "Gone Thing", 10, eur(1000)).await;
     // Wait until the projection knows all three (a throwaway user's orders, cancelled).
     let probe = app.new_user().await;
     for id in [&euro, &dollar, &archived] {
@@ -556,7 +389,7 @@ async fn orders_are_private_to_their_owner_and_admins_see_them_all() {
         app.new_user().await,
         app.new_user().await,
     );
-    let id = product(&app, &admin, "Private Plant", 50, eur(1500)).await;
+    let id = create_priced_product(&app, &admin, "Private Plant", 50, eur(1500)).await;
     let body = order_body(&[(&id, 1)], "pm_card_visa");
     let first = place_when_priced(&app, &owner, &body).await;
     first.expect(201);
@@ -744,7 +577,7 @@ async fn saga_state(app: &TestApp, shopper: &User, orders: &[String], product: &
 async fn redelivering_every_saga_event_twice_in_shuffled_order_changes_nothing() {
     let app = TestApp::shared();
     let (admin, shopper) = (app.admin().await, app.new_user().await);
-    let id = product(&app, &admin, "Steadfast Stool", 10, eur(2000)).await;
+    let id = create_priced_product(&app, &admin, "Steadfast Stool", 10, eur(2000)).await;
     let saga_types = [
         "OrderPlaced",
         "PaymentRequested",

@@ -3,6 +3,7 @@
 //! the orders topic, as the orders service will publish them.
 
 use e2e::catalog::{create_product, join_all, product_body, unique_category};
+use e2e::orders::stock_of;
 use e2e::{envelope, publish, EventTap, TestApp, User};
 use reqwest::header::{ETAG, IF_MATCH, LOCATION};
 use reqwest::Method;
@@ -462,12 +463,6 @@ fn order_cancelled(order_id: &str) -> Value {
         order_id,
         json!({"order_id": order_id, "user_id": "e2e-user", "refund": false}),
     )
-}
-
-async fn stock_of(app: &TestApp, id: &str) -> Value {
-    let reply = get(app, id).await;
-    reply.expect(200);
-    reply.body["stock"].clone()
 }
 
 #[tokio::test]
