@@ -16,7 +16,7 @@ use config::ApiConfig;
 use shared::pagination::CursorCodec;
 use store::InboxStore;
 
-/// The service name (`source` of events, were it to emit any).
+/// The service name in logs and metrics.
 pub const SERVICE: &str = "notifications";
 /// The consumer name in this service's processed-event markers.
 pub const CONSUMER: &str = "notifications-worker";

@@ -68,17 +68,17 @@ impl TryFrom<ContactRecord> for Contact {
     }
 }
 
-/// The Put of a new contact, named as of `registered_at`, for the transaction that
-/// stores the welcome entry. Unconditional: that transaction's own conditions (the entry
-/// is new, the user is not deleted) decide whether it happens.
+/// The Put of a new contact, named as of `named_at` (the registration event's time), for
+/// the transaction that stores the welcome entry. Unconditional: that transaction's own
+/// conditions (the entry is new, the user is not deleted) decide whether it happens.
 pub(super) fn contact_put(
     table: &str,
     contact: &Contact,
-    registered_at: &DateTime<Utc>,
+    named_at: &DateTime<Utc>,
 ) -> Result<Put, StoreError> {
     Put::builder()
         .table_name(table)
-        .set_item(Some(to_item(&ContactRecord::new(contact, registered_at))?))
+        .set_item(Some(to_item(&ContactRecord::new(contact, named_at))?))
         .build()
         .map_err(|e| StoreError::Other(e.into()))
 }
