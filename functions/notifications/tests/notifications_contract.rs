@@ -1,0 +1,421 @@
+//! The notifications functions against what is declared outside them: the route and the
+//! subscriptions of template.yaml, the sample events in events/notifications-* (for
+//! `cargo lambda invoke --data-file`), which must parse as the events Lambda delivers and
+//! be handled, and GET /v1/notifications through the router with API Gateway events
+//! built from the sample: own inbox only, cursor paging, 401 without claims.
+
+use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_http::Body;
+use lambda_runtime::{Context, LambdaEvent};
+use moto_runner::fixtures::{sample_events, Template};
+use notifications::channel::DisabledChannel;
+use notifications::config::ApiConfig;
+use notifications::worker::{Worker, HANDLED_EVENT_TYPES};
+use notifications::App;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use shared::events::orders::OrderConfirmed;
+use shared::{Currency, Envelope, Money};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FunctionProperties {
+    events: HashMap<String, FunctionEvent>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct FunctionEvent {
+    #[serde(rename = "Type")]
+    kind: String,
+    properties: ApiEventProperties,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ApiEventProperties {
+    path: Option<String>,
+    method: Option<String>,
+    auth: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SubscriptionProperties {
+    raw_message_delivery: bool,
+    filter_policy: FilterPolicy,
+}
+
+#[derive(Deserialize)]
+struct FilterPolicy {
+    event_type: Vec<String>,
+}
+
+#[test]
+fn the_route_table_is_exactly_the_templates_api_events_behind_the_authorizer() {
+    let props: FunctionProperties =
+        Template::load().properties("NotificationsApiFunction", "AWS::Serverless::Function");
+    let api_events: Vec<ApiEventProperties> = props
+        .events
+        .into_values()
+        .filter(|e| e.kind == "Api")
+        .map(|e| e.properties)
+        .collect();
+    assert!(
+        api_events.iter().all(|e| e.auth.is_none()),
+        "the inbox keeps the default Cognito authorizer"
+    );
+    let declared: BTreeSet<(String, String)> = api_events
+        .into_iter()
+        .map(|p| {
+            (
+                p.method.unwrap_or_default().to_uppercase(),
+                p.path.unwrap_or_default(),
+            )
+        })
+        .collect();
+    let served: BTreeSet<(String, String)> = notifications::api::router()
+        .routes()
+        .into_iter()
+        .map(|(m, t)| (m.to_string(), t.to_owned()))
+        .collect();
+    assert_eq!(served, declared);
+}
+
+#[test]
+fn the_queue_receives_exactly_the_events_the_worker_handles() {
+    let template = Template::load();
+    let mut delivered = BTreeSet::new();
+    for logical_id in [
+        "NotificationsUserEventsSubscription",
+        "NotificationsOrderEventsSubscription",
+        "NotificationsPaymentEventsSubscription",
+    ] {
+        let sub: SubscriptionProperties = template.properties(logical_id, "AWS::SNS::Subscription");
+        assert!(sub.raw_message_delivery, "{logical_id}");
+        delivered.extend(sub.filter_policy.event_type);
+    }
+    let handled: BTreeSet<String> = HANDLED_EVENT_TYPES
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+    assert_eq!(delivered, handled);
+}
+
+#[test]
+fn notifications_api_samples_are_authenticated_rest_proxy_events_for_its_route() {
+    let routes = notifications::api::router().routes();
+    for (path, text) in sample_events("notifications-api") {
+        let name = path.display().to_string();
+        let event: ApiGatewayProxyRequest =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let resource = event.resource.clone().unwrap_or_default();
+        assert!(
+            routes
+                .iter()
+                .any(|(m, t)| *m == event.http_method && *t == resource),
+            "{name}: {} {resource} is not a notifications-api route",
+            event.http_method
+        );
+        let claims = event.request_context.authorizer.fields.get("claims");
+        let sub = claims.and_then(|c| c["sub"].as_str());
+        assert!(sub.is_some_and(|s| !s.is_empty()), "{name}: needs a caller");
+    }
+}
+
+#[test]
+fn notifications_worker_samples_are_sqs_batches_of_every_event_it_handles() {
+    let mut seen = BTreeSet::new();
+    for (path, text) in sample_events("notifications-worker") {
+        let name = path.display().to_string();
+        let event: SqsEvent = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!event.records.is_empty(), "{name}");
+        for record in event.records {
+            let body = record.body.unwrap_or_else(|| panic!("{name}: no body"));
+            let envelope = Envelope::parse(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let attribute = record
+                .message_attributes
+                .get("event_type")
+                .and_then(|a| a.string_value.clone());
+            assert_eq!(
+                attribute.as_deref(),
+                Some(envelope.event_type.as_str()),
+                "{name}"
+            );
+            seen.insert(envelope.event_type);
+        }
+    }
+    let handled: BTreeSet<String> = HANDLED_EVENT_TYPES
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+    assert_eq!(seen, handled, "a sample of every event the queue receives");
+}
+
+struct TestApi {
+    app: Arc<App>,
+    worker: Worker<DisabledChannel>,
+}
+
+impl TestApi {
+    async fn new() -> Self {
+        let aws = moto_runner::sdk_config(moto_runner::shared_endpoint()).await;
+        let client = aws_sdk_dynamodb::Client::new(&aws);
+        let table = moto_runner::fixtures::create_table(&client, "NotificationsTable").await;
+        Self {
+            app: Arc::new(App::new(
+                &aws,
+                ApiConfig {
+                    table_name: table.clone(),
+                    cursor_signing_key: b"0123456789abcdef0123456789abcdef".to_vec(),
+                },
+            )),
+            worker: Worker::new(client, table, DisabledChannel),
+        }
+    }
+
+    /// Delivers one SQS event's JSON to the worker; returns the failed message ids.
+    async fn deliver(&self, sqs_json: &str) -> Vec<String> {
+        let event: SqsEvent = serde_json::from_str(sqs_json).unwrap();
+        moto_runner::fixtures::failed_message_ids(
+            self.worker
+                .handle_batch(LambdaEvent::new(event, Context::default()))
+                .await
+                .unwrap(),
+        )
+    }
+
+    /// Sends the list-notifications sample, edited by `edit`, through the router.
+    async fn get(&self, edit: impl FnOnce(&mut Value)) -> (u16, Value) {
+        let mut event = list_sample();
+        edit(&mut event);
+        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+        let response = notifications::api::router()
+            .dispatch(Arc::clone(&self.app), request)
+            .await;
+        let body = match response.body() {
+            Body::Text(t) => serde_json::from_str(t).unwrap(),
+            other => panic!("unexpected body {other:?}"),
+        };
+        (response.status().as_u16(), body)
+    }
+}
+
+fn list_sample() -> Value {
+    let (_, text) = sample_events("notifications-api")
+        .into_iter()
+        .find(|(p, _)| p.ends_with("list-notifications.json"))
+        .expect("events/notifications-api/list-notifications.json");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn worker_sample(file: &str) -> String {
+    sample_events("notifications-worker")
+        .into_iter()
+        .find(|(p, _)| p.ends_with(file))
+        .unwrap_or_else(|| panic!("events/notifications-worker/{file}"))
+        .1
+}
+
+fn sample_caller() -> String {
+    list_sample()["requestContext"]["authorizer"]["claims"]["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn set_query(event: &mut Value, params: &[(&str, &str)]) {
+    let single: serde_json::Map<String, Value> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .collect();
+    let multi: serde_json::Map<String, Value> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!([v])))
+        .collect();
+    event["queryStringParameters"] = Value::Object(single);
+    event["multiValueQueryStringParameters"] = Value::Object(multi);
+}
+
+fn set_caller(event: &mut Value, sub: &str) {
+    event["requestContext"]["authorizer"]["claims"]["sub"] = json!(sub);
+}
+
+#[tokio::test]
+async fn the_worker_samples_fill_the_sample_users_inbox_in_the_documented_shape() {
+    let t = TestApi::new().await;
+    for file in [
+        "user-registered.json",
+        "user-profile-updated.json",
+        "payment-refunded.json",
+        "order-confirmed.json",
+        "order-rejected.json",
+        "order-cancelled.json",
+    ] {
+        assert!(t.deliver(&worker_sample(file)).await.is_empty(), "{file}");
+    }
+    let (status, body) = t.get(|_| {}).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["next_cursor"], Value::Null);
+    let items = body["items"].as_array().unwrap();
+    let types: Vec<&str> = items.iter().map(|i| i["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "payment_refunded",
+            "order_cancelled",
+            "order_rejected",
+            "order_confirmed",
+            "welcome"
+        ],
+        "newest first by event time"
+    );
+    let mut fields: Vec<&str> = items[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        ["body", "created_at", "delivery", "id", "subject", "type"]
+    );
+    assert_eq!(items[0]["id"], "0193f1a3-2000-7b10-9d2a-5e8f00c0ffee");
+    assert_eq!(items[0]["created_at"], "2026-01-15T10:21:03.000Z");
+    assert_eq!(
+        items[0]["subject"],
+        "Refund of 998.00 EUR for order 0193f1a2-7c4e-7b10-9d2a-000000000001"
+    );
+    assert_eq!(
+        items[0]["delivery"],
+        json!({"channel": "none", "status": "skipped"})
+    );
+    assert!(
+        items[0]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Hi Alice Liddell,"),
+        "the profile update renamed the contact: {}",
+        items[0]["body"]
+    );
+
+    assert!(t
+        .deliver(&worker_sample("user-deleted.json"))
+        .await
+        .is_empty());
+    let (status, body) = t.get(|_| {}).await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"items": [], "next_cursor": null}))
+    );
+}
+
+#[tokio::test]
+async fn a_user_sees_only_their_own_inbox_page_by_page() {
+    let t = TestApi::new().await;
+    let caller = sample_caller();
+    let other = shared::ids::new_id();
+    let mut expected_ids = Vec::new();
+    for (n, user) in [&caller, &other, &caller, &caller, &other, &caller, &caller]
+        .into_iter()
+        .enumerate()
+    {
+        let mut event = Envelope::new(
+            "orders",
+            "c",
+            OrderConfirmed {
+                order_id: shared::ids::new_id(),
+                user_id: user.clone(),
+                total: Money::new(100 + n as u64, Currency::parse("USD").unwrap()),
+            },
+        );
+        event.time = shared::time::parse_rfc3339(&format!("2026-02-01T00:00:0{n}.000Z")).unwrap();
+        let sqs = json!({"Records": [{"messageId": "m", "body": serde_json::to_string(&event).unwrap()}]});
+        assert!(t.deliver(&sqs.to_string()).await.is_empty());
+        if *user == caller {
+            expected_ids.push(event.id);
+        }
+    }
+    expected_ids.reverse();
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let (status, body) = t
+            .get(|e| match &cursor {
+                Some(c) => set_query(e, &[("limit", "2"), ("cursor", c)]),
+                None => set_query(e, &[("limit", "2")]),
+            })
+            .await;
+        assert_eq!(status, 200, "{body}");
+        pages += 1;
+        let items = body["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|i| i["id"].as_str().unwrap().to_owned()));
+        match body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+        assert!(pages < 10, "paging does not end");
+    }
+    assert_eq!(
+        seen, expected_ids,
+        "all five, newest first, none of the other user's"
+    );
+
+    let (status, body) = t.get(|e| set_caller(e, &other)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_cursor_is_bound_to_its_caller_and_bad_parameters_are_400() {
+    let t = TestApi::new().await;
+    let caller = sample_caller();
+    for n in 0..3 {
+        let event = Envelope::new(
+            "orders",
+            "c",
+            OrderConfirmed {
+                order_id: shared::ids::new_id(),
+                user_id: caller.clone(),
+                total: Money::new(100 + n, Currency::parse("USD").unwrap()),
+            },
+        );
+        let sqs = json!({"Records": [{"messageId": "m", "body": serde_json::to_string(&event).unwrap()}]});
+        assert!(t.deliver(&sqs.to_string()).await.is_empty());
+    }
+    let (_, body) = t.get(|e| set_query(e, &[("limit", "1")])).await;
+    let cursor = body["next_cursor"].as_str().unwrap().to_owned();
+
+    let (status, body) = t
+        .get(|e| {
+            set_query(e, &[("limit", "1"), ("cursor", &cursor)]);
+            set_caller(e, &shared::ids::new_id());
+        })
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["details"][0]["field"], "cursor");
+
+    for limit in ["0", "101", "ten"] {
+        let (status, body) = t.get(|e| set_query(e, &[("limit", limit)])).await;
+        assert_eq!(status, 400, "{limit}: {body}");
+        assert_eq!(body["error"]["code"], "VALIDATION_ERROR");
+        assert_eq!(body["error"]["details"][0]["field"], "limit");
+    }
+}
+
+#[tokio::test]
+async fn a_request_without_authorizer_claims_is_unauthorized() {
+    let t = TestApi::new().await;
+    let (status, body) = t
+        .get(|e| e["requestContext"]["authorizer"] = json!({}))
+        .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["code"], "UNAUTHORIZED");
+}
