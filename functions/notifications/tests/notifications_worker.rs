@@ -1,7 +1,7 @@
 //! notifications-worker against moto, on a table made from the template's
 //! NotificationsTable: one inbox entry per event however often it is delivered, the
 //! inbox in event-time order whatever the delivery order, a deleted user erased for good,
-//! contacts renamed in order, and delivery through moto's SES v2 (sent, refused) or
+//! and delivery through moto's SES v2 (sent, refused) or
 //! through no channel at all (skipped).
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -14,7 +14,7 @@ use notifications::worker::Worker;
 use serde_json::Value;
 use shared::events::orders::{OrderCancelled, OrderConfirmed, OrderRejected};
 use shared::events::payments::PaymentRefunded;
-use shared::events::users::{UserDeleted, UserProfileUpdated, UserRegistered};
+use shared::events::users::{UserDeleted, UserRegistered};
 use shared::{Currency, Envelope, Event, Money};
 
 struct TestTable {
@@ -128,18 +128,6 @@ fn registered(user: &str, email: &str, name: &str) -> Envelope {
             email: email.to_owned(),
             name: name.to_owned(),
             registered_at: shared::time::now(),
-        },
-    ))
-}
-
-fn renamed(user: &str, name: &str, updated_at: &str) -> Envelope {
-    raw(Envelope::new(
-        "users",
-        user,
-        UserProfileUpdated {
-            user_id: user.to_owned(),
-            name: name.to_owned(),
-            updated_at: shared::time::parse_rfc3339(updated_at).unwrap(),
         },
     ))
 }
@@ -374,47 +362,6 @@ async fn a_deleted_user_is_erased_and_late_events_create_nothing() {
         1,
         "other users are untouched"
     );
-}
-
-#[tokio::test]
-async fn a_rename_greets_from_then_on_and_a_stale_one_changes_nothing() {
-    let t = TestTable::new().await;
-    let worker = t.worker(DisabledChannel);
-    let user = shared::ids::new_id();
-    assert!(
-        deliver(&worker, &[&registered(&user, &unique_email(), "Alice")])
-            .await
-            .is_empty()
-    );
-    let newer = renamed(&user, "Alice Liddell", "2100-01-01T00:00:00.000Z");
-    let stale = renamed(&user, "Old Name", "2000-01-01T00:00:00.000Z");
-    assert!(deliver(&worker, &[&newer, &stale]).await.is_empty());
-    assert!(matches!(
-        t.recipient(&user).await,
-        Recipient::Known(c) if c.name.as_deref() == Some("Alice Liddell")
-    ));
-
-    assert!(
-        deliver(&worker, &[&confirmed(&user, &shared::ids::new_id())])
-            .await
-            .is_empty()
-    );
-    let inbox = t.inbox(&user).await;
-    assert!(
-        inbox[0].message.body.starts_with("Hi Alice Liddell,"),
-        "{}",
-        inbox[0].message.body
-    );
-
-    // A rename for a user this service has no contact of creates nothing.
-    let stranger = shared::ids::new_id();
-    assert!(deliver(
-        &worker,
-        &[&renamed(&stranger, "Eve", "2100-01-01T00:00:00.000Z")]
-    )
-    .await
-    .is_empty());
-    assert!(t.partition(&stranger).await.is_empty());
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Where a user's notifications are delivered: their address and the name to greet them
-//! by, kept from their UserRegistered and UserProfileUpdated events.
+//! by, kept from their UserRegistered event.
 
 use super::ids::UserId;
 use std::fmt;

@@ -1,12 +1,11 @@
 //! Contacts: a user's address and name, kept from UserRegistered (written with the welcome
-//! entry, in its transaction) and renamed by UserProfileUpdated; and what the worker
+//! entry, in its transaction); and what the worker
 //! learns about a recipient before it renders and delivers anything.
 
 use super::keys;
 use crate::domain::{display_name, Contact, EmailAddress, UserId};
 use aws_sdk_dynamodb::types::{AttributeValue, Put};
 use aws_sdk_dynamodb::Client;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::store::{from_item, to_item, StoreError};
 
@@ -33,19 +32,16 @@ struct ContactRecord {
     email: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     name: Option<String>,
-    /// When the name was set; a rename older than this is stale.
-    name_updated_at: String,
 }
 
 impl ContactRecord {
-    fn new(contact: &Contact, name_updated_at: &DateTime<Utc>) -> Self {
+    fn new(contact: &Contact) -> Self {
         Self {
             pk: keys::user_pk(contact.user_id.as_str()),
             sk: keys::CONTACT_SK.to_owned(),
             user_id: contact.user_id.as_str().to_owned(),
             email: contact.email.as_str().to_owned(),
             name: contact.name.clone(),
-            name_updated_at: shared::time::rfc3339(name_updated_at),
         }
     }
 }
@@ -68,17 +64,12 @@ impl TryFrom<ContactRecord> for Contact {
     }
 }
 
-/// The Put of a new contact, named as of `named_at` (the registration event's time), for
-/// the transaction that stores the welcome entry. Unconditional: that transaction's own
+/// The Put of a new contact, for the transaction that stores the welcome entry. Unconditional: that transaction's own
 /// conditions (the entry is new, the user is not deleted) decide whether it happens.
-pub(super) fn contact_put(
-    table: &str,
-    contact: &Contact,
-    named_at: &DateTime<Utc>,
-) -> Result<Put, StoreError> {
+pub(super) fn contact_put(table: &str, contact: &Contact) -> Result<Put, StoreError> {
     Put::builder()
         .table_name(table)
-        .set_item(Some(to_item(&ContactRecord::new(contact, named_at))?))
+        .set_item(Some(to_item(&ContactRecord::new(contact))?))
         .build()
         .map_err(|e| StoreError::Other(e.into()))
 }
@@ -110,36 +101,6 @@ impl ContactStore {
                 ContactRecord,
             >(item)?)?)),
             None => Ok(Recipient::Unknown),
-        }
-    }
-
-    /// Sets the name of `user`'s contact to `name` as of `updated_at`; `false` when there
-    /// is no contact (none yet, or erased) or it already has a newer name, so a stale or
-    /// repeated rename changes nothing.
-    pub async fn rename(
-        &self,
-        user: &UserId,
-        name: &str,
-        updated_at: &DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(keys::user_pk(user.as_str())))
-            .key("SK", s(keys::CONTACT_SK))
-            .update_expression("SET #name = :name, name_updated_at = :at")
-            .condition_expression("attribute_exists(PK) AND name_updated_at < :at")
-            .expression_attribute_names("#name", "name")
-            .expression_attribute_values(":name", s(name))
-            .expression_attribute_values(":at", s(shared::time::rfc3339(updated_at)))
-            .send()
-            .await
-            .map_err(StoreError::from_sdk);
-        match result {
-            Ok(_) => Ok(true),
-            Err(StoreError::ConditionFailed) => Ok(false),
-            Err(other) => Err(other),
         }
     }
 

@@ -170,7 +170,7 @@ impl InboxStore {
                     .build(),
             );
         if let Some(contact) = new_contact {
-            let put_contact = contact_put(&self.table, contact, &entry.created_at)?;
+            let put_contact = contact_put(&self.table, contact)?;
             tx = tx.write(TransactWriteItem::builder().put(put_contact).build());
         }
         let result = tx

@@ -4,7 +4,6 @@
 
 mod erase;
 mod notify;
-mod profile;
 
 use crate::channel::Channel;
 use crate::domain::{render, Contact, EmailAddress, EventId, OrderId, UserId};
@@ -16,15 +15,14 @@ use notify::Notice;
 use shared::consumer::{consume_batch, ConsumeError};
 use shared::events::orders::{OrderCancelled, OrderConfirmed, OrderRejected};
 use shared::events::payments::PaymentRefunded;
-use shared::events::users::{UserDeleted, UserProfileUpdated, UserRegistered};
+use shared::events::users::{UserDeleted, UserRegistered};
 use shared::events::DecodeError;
 use shared::{Envelope, Event};
 
 /// Every event type the worker handles: what its queue's subscriptions must deliver
 /// (checked against template.yaml's filter policies by the contract test).
-pub const HANDLED_EVENT_TYPES: [&str; 7] = [
+pub const HANDLED_EVENT_TYPES: [&str; 6] = [
     UserRegistered::TYPE,
-    UserProfileUpdated::TYPE,
     UserDeleted::TYPE,
     OrderConfirmed::TYPE,
     OrderRejected::TYPE,
@@ -88,10 +86,6 @@ impl<C: Channel> Worker<C> {
                 })?;
                 let contact = Contact::new(notice.user.clone(), email, &e.name);
                 notify::notify(self, &notice, Some(&contact), |_| render::welcome(&e)).await
-            }
-            UserProfileUpdated::TYPE => {
-                let e: UserProfileUpdated = envelope.decode().map_err(poison)?;
-                profile::rename(self, &user_id_of(&e.user_id)?, &e).await
             }
             UserDeleted::TYPE => {
                 let e: UserDeleted = envelope.decode().map_err(poison)?;
