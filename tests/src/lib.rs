@@ -5,6 +5,7 @@
 pub mod catalog;
 mod devstack;
 mod events;
+pub mod faults;
 pub mod orders;
 mod tokens;
 

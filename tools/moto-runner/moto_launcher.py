@@ -21,6 +21,10 @@ It also builds the apps of the services crabcart uses before it binds its port. 
 otherwise imports a service on its first request while holding the dispatcher's global
 lock, so every request of every service would wait seconds behind that import.
 
+And it answers the fault switch of moto_faults.py on /_crabcart/faults, so tests can make
+DynamoDB, SNS or SQS fail or time out on demand. The moto runner embeds that file ahead of
+this one; run as a file, this one imports it from its own directory.
+
 Usage: python moto_launcher.py <port> [<parent pid>]
 The devstack picks the port. With a parent pid the server exits when that process is
 gone, so a devstack killed with SIGKILL does not leave moto running.
@@ -44,6 +48,9 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
+
+if "fault_switch" not in globals():  # run as a file, not as the runner's embedded script
+    from moto_faults import fault_switch
 
 DYNAMODB_LOCK = threading.Lock()
 
@@ -179,7 +186,8 @@ def main():
     run_simple(
         "127.0.0.1",
         port,
-        serialize_dynamodb(app),
+        # Outermost: a held (timeout) request must not hold the DynamoDB lock.
+        fault_switch(serialize_dynamodb(app)),
         threaded=True,
         request_handler=MotoRequestHandler,
     )

@@ -2,6 +2,7 @@
 //! server process (with the DynamoDB request lock of `moto_launcher.py`). The devstack
 //! runs one; adapter tests share one per test binary through [`shared_endpoint`].
 
+pub mod faults;
 pub mod fixtures;
 
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -12,8 +13,13 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
-/// Embedded so the binary runs the launcher that matches its own code, wherever it is run from.
-const LAUNCHER: &str = include_str!("../moto_launcher.py");
+/// Embedded so the binary runs the launcher that matches its own code, wherever it is run
+/// from; the fault switch it wraps moto with comes first, as one script.
+const LAUNCHER: &str = concat!(
+    include_str!("../moto_faults.py"),
+    "\n",
+    include_str!("../moto_launcher.py")
+);
 const REQUIREMENTS: &str = include_str!("../../../requirements-dev.txt");
 /// moto imports a lot; a cold first start on a busy laptop takes a while.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
