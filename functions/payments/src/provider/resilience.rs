@@ -186,7 +186,7 @@ impl<P: PaymentProvider> PaymentProvider for ResilientProvider<P> {
 mod tests {
     use super::*;
     use crate::domain::PaymentMethod;
-    use crate::provider::simulator::{SimulatedProvider, PROCESSING_ERROR, VISA};
+    use crate::provider::simulator::{SimulatedProvider, PROCESSING_ERROR, TIMEOUT, VISA};
     use proptest::prelude::*;
     use shared::{Currency, Money};
     use std::collections::VecDeque;
@@ -315,6 +315,18 @@ mod tests {
             started.elapsed() < Duration::from_millis(500),
             "the call was cut short"
         );
+    }
+
+    #[tokio::test]
+    async fn a_provider_that_hangs_is_a_transient_failure_and_charges_nothing() {
+        let provider = ResilientProvider::new(SimulatedProvider::new(), fast());
+        let result = provider.charge(&request("o-hang", TIMEOUT)).await;
+        assert!(
+            matches!(&result, Err(ProviderError::Transient(why)) if why.contains("timed out")),
+            "{result:?}"
+        );
+        assert_eq!(provider.inner().charge_attempts_for("o-hang"), 3);
+        assert_eq!(provider.inner().charges_for("o-hang"), 0);
     }
 
     #[tokio::test]

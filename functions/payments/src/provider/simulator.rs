@@ -7,6 +7,7 @@
 //! | `pm_card_declined`           | declined: `card_declined`                               |
 //! | `pm_card_insufficient_funds` | declined: `insufficient_funds`                          |
 //! | `pm_card_error`              | transient failure on the first two attempts of a key, then succeeds |
+//! | `pm_card_timeout`            | never answers: every attempt outlives the call timeout  |
 //! | anything else                | declined: `unsupported_payment_method`                  |
 //!
 //! It is a simulator: its ledger lives in the memory of one process (one Lambda execution
@@ -27,6 +28,9 @@ pub const DECLINED: &str = "pm_card_declined";
 pub const INSUFFICIENT_FUNDS: &str = "pm_card_insufficient_funds";
 /// Fails transiently on the first [`TRANSIENT_FAILURES`] attempts of a key, then succeeds.
 pub const PROCESSING_ERROR: &str = "pm_card_error";
+/// Never answers, so every attempt times out: the provider outage of the fault tests, on
+/// demand per order.
+pub const TIMEOUT: &str = "pm_card_timeout";
 /// How many attempts of a key `pm_card_error` fails before it succeeds.
 pub const TRANSIENT_FAILURES: u32 = 2;
 
@@ -94,6 +98,8 @@ impl SimulatedProvider {
                     "simulated processing error".to_owned(),
                 ))
             }
+            // `charge` never lets this answer out; the caller's timeout speaks first.
+            TIMEOUT => return Err(ProviderError::Transient("simulated hang".to_owned())),
             DECLINED => return Err(ProviderError::Declined("card_declined".to_owned())),
             INSUFFICIENT_FUNDS => {
                 return Err(ProviderError::Declined("insufficient_funds".to_owned()))
@@ -153,7 +159,14 @@ impl PaymentProvider for SimulatedProvider {
         &self,
         request: &ChargeRequest,
     ) -> impl Future<Output = Result<Charge, ProviderError>> + Send {
-        std::future::ready(self.charge_now(request))
+        let outcome = self.charge_now(request);
+        let hangs = request.payment_method.as_str() == TIMEOUT;
+        async move {
+            if hangs {
+                std::future::pending::<()>().await;
+            }
+            outcome
+        }
     }
 
     fn refund(
@@ -207,6 +220,19 @@ mod tests {
             ),
             (1, 0, 0)
         );
+    }
+
+    #[tokio::test]
+    async fn the_timeout_token_never_answers_and_charges_nothing() {
+        let sim = SimulatedProvider::new();
+        let waited = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            sim.charge(&charge_request("k5", TIMEOUT)),
+        )
+        .await;
+        assert!(waited.is_err(), "still waiting after 50 ms");
+        assert_eq!(sim.charge_attempts_for("k5"), 1);
+        assert_eq!(sim.charges_for("k5"), 0);
     }
 
     #[tokio::test]
