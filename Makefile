@@ -10,14 +10,17 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 # CI boxes have 2 cores; the tests share them with moto and the function processes.
 TEST_THREADS ?= 4
 
-.PHONY: dev test venv build fmt-check clippy cargo-test e2e-test lint-template clean-venv
+.PHONY: dev test venv build fmt-check clippy cargo-test e2e-test lint-template clean-venv \
+	api-contract fuzz-api
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
 dev: venv build
 	$(TARGET_DIR)/debug/devstack $(DEVSTACK_ARGS)
 
-## make test: what CI runs. fmt, clippy, unit + adapter tests (moto), end-to-end, cfn-lint, checkov.
-test: venv fmt-check cargo-test lint-template
+## make test: what CI runs. fmt, clippy, unit + adapter tests (moto), end-to-end (with a
+## short schemathesis pass), every end-to-end response checked against openapi.yaml,
+## cfn-lint, checkov.
+test: venv fmt-check cargo-test api-contract lint-template
 
 venv: $(VENV_STAMP)
 
@@ -50,12 +53,29 @@ clippy:
 CLIPPY_DRIVER ?= clippy-driver
 cargo-test: venv
 	@command -v $(CLIPPY_DRIVER) >/dev/null || { echo "clippy is required: rustup component add clippy"; exit 1; }
+	rm -rf $(E2E_RESPONSES)
 	RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__' \
 		$(CARGO) test --workspace -- --test-threads=$(TEST_THREADS)
 
 # Only the end-to-end tests.
 e2e-test: venv build
 	$(CARGO) test -p e2e -- --test-threads=$(TEST_THREADS)
+
+# Every response the end-to-end tests of cargo-test received (tests/src/response_log.rs),
+# checked against openapi.yaml: a documented status, a body matching its schema, the
+# required headers.
+E2E_RESPONSES := $(TARGET_DIR)/e2e-responses
+api-contract: venv
+	$(VENV)/bin/python tests/contract/validate_responses.py openapi.yaml $(E2E_RESPONSES)
+
+# schemathesis against a fresh devstack with openapi.yaml and every check, as a user and
+# as the admin, at least 1,000 requests (tests/tests/fuzz_api.rs; reports in
+# target/fuzz-api/). Built exactly as cargo-test builds, so nothing is compiled twice.
+fuzz-api: venv
+	RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__' \
+		$(CARGO) test --workspace --no-run
+	RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__' \
+		$(CARGO) test --workspace --test fuzz_api -- --ignored --nocapture
 
 # cfn-lint, then checkov: clean, or each skip justified inline in template.yaml
 # (`# checkov:skip=CKV_...: reason` on the resource). checkov gets a venv of its own

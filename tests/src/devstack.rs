@@ -52,7 +52,7 @@ impl Stack {
 
     fn start() -> Result<Stack, String> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let bin_dir = target_dir(&root).join("debug");
+        let bin_dir = target_dir().join("debug");
         let devstack = bin_dir.join("devstack");
         if !devstack.is_file() {
             return Err(format!(
@@ -67,7 +67,7 @@ impl Stack {
         ));
         // Function output (the devstack's stdout) goes to a file: inherited, it would bury
         // the test report; discarded, a failure could not be explained.
-        let log_path = target_dir(&root).join(format!("e2e-devstack-{}.log", std::process::id()));
+        let log_path = target_dir().join(format!("e2e-devstack-{}.log", std::process::id()));
         let log = std::fs::File::create(&log_path)
             .map_err(|e| format!("creating {}: {e}", log_path.display()))?;
         eprintln!("devstack function logs: {}", log_path.display());
@@ -108,10 +108,11 @@ impl Stack {
     }
 }
 
-fn target_dir(root: &Path) -> PathBuf {
+/// The workspace's target directory (`CARGO_TARGET_DIR` when set).
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
 }
 
 fn wait_for_state(child: &mut Child, path: &Path) -> Result<Value, String> {

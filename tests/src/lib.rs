@@ -7,6 +7,7 @@ mod devstack;
 mod events;
 pub mod faults;
 pub mod orders;
+pub mod response_log;
 mod tokens;
 
 pub use devstack::Stack;
@@ -130,11 +131,20 @@ impl TestApp {
     }
 
     /// Sends a request built by the test (raw bodies, odd headers).
+    /// Every response is also written to the [`response_log`], which `make test` checks
+    /// against openapi.yaml.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
-        let resp = req.send().await.expect("the local API answers");
+        let (client, request) = req.build_split();
+        let request = request.expect("a well-formed request");
+        let (method, path) = (request.method().clone(), request.url().path().to_owned());
+        let resp = client
+            .execute(request)
+            .await
+            .expect("the local API answers");
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.expect("a response body");
+        response_log::record(&method, &path, status, &headers, &bytes);
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Reply {
             status,

@@ -46,6 +46,13 @@ impl From<IdentityError> for UsersError {
             IdentityError::NotAuthorized => Self::InvalidCredentials,
             IdentityError::NotConfirmed => Self::NotConfirmed,
             IdentityError::InvalidCode => Self::InvalidCode,
+            IdentityError::EmailRefused(reason) => {
+                tracing::info!(%reason, "cognito refused an email as a username");
+                Self::Invalid(vec![FieldError::new(
+                    "email",
+                    "must be a valid email address",
+                )])
+            }
             IdentityError::InvalidPassword(reason) => {
                 Self::WeakPassword(FieldError::new("password", reason))
             }
@@ -87,5 +94,20 @@ impl From<UsersError> for ApiError {
             UsersError::Identity(other) => ApiError::Internal(other.into()),
             UsersError::Store(err) => err.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_email_cognito_refuses_is_the_clients_400_not_a_500() {
+        let err = ApiError::from(UsersError::from(IdentityError::EmailRefused(
+            "Username should be either an email or a phone number.".to_owned(),
+        )));
+        assert_eq!(err.status().as_u16(), 400);
+        assert_eq!(err.details()[0].field, "email");
+        assert!(!err.public_message().contains("Username"));
     }
 }

@@ -27,6 +27,9 @@ pub enum IdentityError {
     /// The confirmation code is wrong or expired.
     #[error("invalid or expired confirmation code")]
     InvalidCode,
+    /// Cognito refused the email as a username (its own format check).
+    #[error("the identity provider refused the email address: {0}")]
+    EmailRefused(String),
     /// Cognito throttled us or is unreachable; nothing changed.
     #[error("identity provider unavailable: {0}")]
     Unavailable(#[source] anyhow::Error),
@@ -83,7 +86,14 @@ impl Identity {
             .user_attributes(attribute("name", name.as_str())?)
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(|err| match err.code() {
+                // The username is the only sign-up parameter Cognito checks the format of
+                // beyond what Registration checked; its refusal is the client's input.
+                Some("InvalidParameterException") => {
+                    IdentityError::EmailRefused(err.message().unwrap_or_default().to_owned())
+                }
+                _ => classify(err),
+            })?;
         Ok(UserId::new(out.user_sub()))
     }
 

@@ -4,6 +4,7 @@
 
 use crate::error::{ApiError, FieldError};
 use serde::de::DeserializeOwned;
+use serde_json::{Number, Value};
 
 /// Largest request body accepted (DESIGN.md section 5).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -25,11 +26,31 @@ pub fn parse_json<T: DeserializeOwned>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("request body is required"));
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(into_api_error)?;
-    de.end()
-        .map_err(|_| ApiError::bad_request("malformed JSON"))?;
-    Ok(value)
+    let mut document: Value =
+        serde_json::from_slice(body).map_err(|_| ApiError::bad_request("malformed JSON"))?;
+    whole_numbers_as_integers(&mut document);
+    serde_path_to_error::deserialize(document).map_err(into_api_error)
+}
+
+/// JSON has one number type, and to JSON Schema (so to openapi.yaml) `3.0` is the integer
+/// 3; serde refuses it for an integer field. Whole numbers written with a fraction or an
+/// exponent become integers before the body meets its type; `3.5` still fails there.
+fn whole_numbers_as_integers(value: &mut Value) {
+    // i64's range: every whole f64 in it converts exactly.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
+                if f.fract() == 0.0 && (-LIMIT..LIMIT).contains(&f) {
+                    // In range and whole, so the cast is exact.
+                    *n = Number::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
+    }
 }
 
 fn is_json_content_type(content_type: Option<&str>) -> bool {
@@ -143,6 +164,24 @@ mod tests {
             r#"{"email":"a","age":1,"address":{"city":"x","zip":"1"}}"#,
         );
         assert_eq!(e.details()[0].field, "address.zip");
+    }
+
+    #[test]
+    fn whole_numbers_written_as_floats_are_integers() {
+        let r: Register = parse_json(JSON, br#"{"email":"a@b.co","age":3.0}"#).unwrap();
+        assert_eq!(r.age, 3);
+        let r: Register = parse_json(JSON, br#"{"email":"a@b.co","age":2e1}"#).unwrap();
+        assert_eq!(r.age, 20);
+        let e = err(JSON, r#"{"email":"a","age":3.5}"#);
+        assert_eq!(
+            (e.status().as_u16(), e.details()[0].field.as_str()),
+            (400, "age")
+        );
+        let e = err(JSON, r#"{"email":"a","age":1e300}"#);
+        assert_eq!(
+            (e.status().as_u16(), e.details()[0].field.as_str()),
+            (400, "age")
+        );
     }
 
     #[test]

@@ -33,6 +33,14 @@ impl Version {
     }
 }
 
+/// Optional white space of HTTP lists.
+const OWS: [char; 2] = [' ', '\t'];
+
+/// `etagc` of RFC 9110 (visible ASCII but `"`; obs-text never reaches a `&str` header).
+fn is_etag_char(b: u8) -> bool {
+    b == 0x21 || (0x23..=0x7e).contains(&b)
+}
+
 /// A parsed `If-Match` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IfMatch {
@@ -44,35 +52,43 @@ pub enum IfMatch {
 }
 
 impl IfMatch {
-    /// Parses the header; 400 material when it is not a list of entity tags.
+    /// Parses the header as RFC 9110 writes it (`*`, or entity tags separated by commas
+    /// and optional white space; a tag may itself contain commas); 400 material otherwise.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let raw = raw.trim();
+        let invalid =
+            || FieldError::new("If-Match", "must be * or a list of entity tags like \"3\"");
+        let raw = raw.trim_matches(OWS);
         if raw == "*" {
             return Ok(Self::Any);
         }
-        let invalid =
-            || FieldError::new("If-Match", "must be * or a list of entity tags like \"3\"");
         let mut tags = Vec::new();
-        for tag in raw.split(',').map(str::trim) {
-            let (weak, quoted) = match tag.strip_prefix("W/") {
-                Some(rest) => (true, rest),
-                None => (false, tag),
+        let mut rest = raw;
+        loop {
+            let (weak, tag) = match rest.strip_prefix("W/") {
+                Some(tag) => (true, tag),
+                None => (false, rest),
             };
-            let inner = quoted
-                .strip_prefix('"')
-                .and_then(|t| t.strip_suffix('"'))
-                .ok_or_else(invalid)?;
-            if inner.contains('"') {
+            let quoted = tag.strip_prefix('"').ok_or_else(invalid)?;
+            let end = quoted.find('"').ok_or_else(invalid)?;
+            let opaque = &quoted[..end];
+            if !opaque.bytes().all(is_etag_char) {
                 return Err(invalid());
             }
             // An opaque tag that is not one of ours simply never matches.
-            let version = inner.parse::<u64>().ok().map(Version);
+            let version = Some(opaque)
+                .filter(|o| !o.is_empty() && o.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|o| o.parse::<u64>().ok())
+                .map(Version);
             tags.push(if weak { None } else { version });
+            rest = quoted[end + 1..].trim_start_matches(OWS);
+            if rest.is_empty() {
+                return Ok(Self::Tags(tags));
+            }
+            rest = rest
+                .strip_prefix(',')
+                .ok_or_else(invalid)?
+                .trim_start_matches(OWS);
         }
-        if tags.is_empty() {
-            return Err(invalid());
-        }
-        Ok(Self::Tags(tags))
     }
 
     /// True when a product at `current` satisfies the precondition.
@@ -106,8 +122,30 @@ mod tests {
     }
 
     #[test]
+    fn entity_tags_may_hold_commas_and_lists_white_space() {
+        // schemathesis sent this list (a tag with a comma inside) and got a 400.
+        let header = "\"19nkR^c\"  \t, W/\"\"\t, \"g`H~(4o5b^#0,6\" ,\t\"3\"\t";
+        let parsed = IfMatch::parse(header).unwrap();
+        assert_eq!(
+            parsed,
+            IfMatch::Tags(vec![None, None, None, Some(Version::new(3))])
+        );
+        assert!(parsed.matches(Version::new(3)));
+        assert!(!IfMatch::parse("\"+3\"").unwrap().matches(Version::new(3)));
+    }
+
+    #[test]
     fn malformed_if_match_is_refused() {
-        for bad in ["3", "", "\"3", "\"a\"b\""] {
+        for bad in [
+            "3",
+            "",
+            "\"3",
+            "\"a\"b\"",
+            "\"1\",",
+            ",\"1\"",
+            "\"a b\"",
+            "\"1\" \"2\"",
+        ] {
             assert!(IfMatch::parse(bad).is_err(), "{bad}");
         }
     }
