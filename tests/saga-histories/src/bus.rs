@@ -8,6 +8,7 @@
 use crate::wiring::{QueueWiring, Wiring};
 use fastrand::Rng;
 use shared::Envelope;
+use std::collections::HashSet;
 
 /// One SQS message: a copy of an event in one queue.
 #[derive(Debug, Clone)]
@@ -27,6 +28,8 @@ pub struct Queue {
     pub pending: Vec<Message>,
     /// Messages that failed `maxReceiveCount` receives.
     pub dead: Vec<Message>,
+    /// Ids of the events the worker acknowledged at least one copy of.
+    pub acknowledged: HashSet<String>,
 }
 
 /// Counts of what the bus did.
@@ -77,6 +80,7 @@ impl Bus {
                 wiring: q.clone(),
                 pending: Vec::new(),
                 dead: Vec::new(),
+                acknowledged: HashSet::new(),
             })
             .collect();
         Self {
@@ -150,6 +154,7 @@ impl Bus {
         let q = &mut self.queues[batch.queue];
         for (i, message) in batch.messages.into_iter().enumerate() {
             if !unacknowledged.contains(&i) {
+                q.acknowledged.insert(message.envelope.id);
                 continue;
             }
             self.counts.unacknowledged += 1;
@@ -167,6 +172,18 @@ impl Bus {
         self.queues
             .iter()
             .flat_map(|q| q.dead.iter().map(|m| (q.wiring.queue.as_str(), m)))
+    }
+
+    /// The dead letters whose event the queue's worker never acknowledged in any copy:
+    /// work left undone until someone redrives them. (A dead-lettered duplicate of an
+    /// event handled through another copy changes nothing.)
+    pub fn unhandled_dead_letters(&self) -> impl Iterator<Item = (&str, &Message)> {
+        self.queues.iter().flat_map(|q| {
+            q.dead
+                .iter()
+                .filter(|m| !q.acknowledged.contains(&m.envelope.id))
+                .map(|m| (q.wiring.queue.as_str(), m))
+        })
     }
 }
 
@@ -262,5 +279,23 @@ mod tests {
         }
         assert!(!bus.has_pending());
         assert_eq!(bus.queues[0].dead.len(), 1);
+        assert_eq!(bus.unhandled_dead_letters().count(), 1);
+
+        // A dead-lettered copy of an event another copy of which was handled.
+        let twice = envelope("Wanted");
+        for copy in [true, false] {
+            bus.queues[0].pending.push(Message {
+                envelope: twice.clone(),
+                receive_count: if copy { 0 } else { 2 },
+            });
+        }
+        while let Some(batch) = bus.receive(&mut rng) {
+            let failed: Vec<usize> = (0..batch.messages.len())
+                .filter(|&i| batch.messages[i].receive_count == 3)
+                .collect();
+            bus.settle(batch, &failed);
+        }
+        assert_eq!(bus.queues[0].dead.len(), 2);
+        assert_eq!(bus.unhandled_dead_letters().count(), 1);
     }
 }

@@ -109,8 +109,32 @@ pub struct History {
     pub run_errors: Vec<String>,
     /// What happened.
     pub counts: HistoryCounts,
-    /// The last steps, to explain a failure.
+    /// Every step taken, by order and product labels, to explain a failure.
     pub trace: Vec<String>,
+    rng: Rng,
+    /// Outbox events already published.
+    seen: HashSet<String>,
+}
+
+/// Runs the history of `seed` on fresh tables.
+pub async fn run(seed: u64, wiring: &Wiring) -> History {
+    let mut history = History {
+        seed,
+        stack: Stack::new().await,
+        bus: Bus::new(wiring.clone()),
+        products: Vec::new(),
+        orders: Vec::new(),
+        run_errors: Vec::new(),
+        counts: HistoryCounts::default(),
+        trace: Vec::new(),
+        rng: Rng::with_seed(seed),
+        seen: HashSet::new(),
+    };
+    history.stock_catalog().await;
+    let users: Vec<String> = (0..2).map(|_| shared::ids::new_id()).collect();
+    let plan = history.plan(users.len());
+    history.play(&plan, &users).await;
+    history
 }
 
 impl History {
@@ -118,48 +142,32 @@ impl History {
     pub fn bus_counts(&self) -> BusCounts {
         self.bus.counts
     }
-}
 
-/// Runs the history of `seed` on fresh tables.
-pub async fn run(seed: u64, wiring: &Wiring) -> History {
-    let mut rng = Rng::with_seed(seed);
-    let stack = Stack::new().await;
-    let mut history = History {
-        seed,
-        stack,
-        bus: Bus::new(wiring.clone()),
-        products: Vec::new(),
-        orders: Vec::new(),
-        run_errors: Vec::new(),
-        counts: HistoryCounts::default(),
-        trace: Vec::new(),
-    };
-    let mut runner = Runner {
-        h: &mut history,
-        rng: &mut rng,
-        seen: HashSet::new(),
-    };
-    runner.stock_catalog().await;
-    let users: Vec<String> = (0..2).map(|_| shared::ids::new_id()).collect();
-    let plan = runner.plan(users.len());
-    runner.play(&plan, &users).await;
-    history
-}
+    /// What an operator does once the cause of the dead letters is fixed: moves every
+    /// dead letter back to its queue, then lets the workers (no longer crashing) drain
+    /// the queues; returns how many messages were redriven.
+    pub async fn redrive(&mut self) -> usize {
+        let mut redriven = 0;
+        for queue in &mut self.bus.queues {
+            for mut message in queue.dead.drain(..) {
+                message.receive_count = 0;
+                queue.pending.push(message);
+                redriven += 1;
+            }
+        }
+        self.trace.push(format!("redrive {redriven} dead letters"));
+        while let Some(batch) = self.bus.receive(&mut self.rng) {
+            self.deliver(batch, None).await;
+        }
+        redriven
+    }
 
-struct Runner<'a> {
-    h: &'a mut History,
-    rng: &'a mut Rng,
-    /// Outbox events already published.
-    seen: HashSet<String>,
-}
-
-impl Runner<'_> {
     /// Two or three products with one to four units each, created in the products table;
     /// their ProductCreated events reach the orders projection before anyone orders.
     async fn stock_catalog(&mut self) {
         let catalog = products::store::CatalogStore::new(
-            self.h.stack.client.clone(),
-            self.h.stack.table("ProductsTable").to_owned(),
+            self.stack.client.clone(),
+            self.stack.table("ProductsTable").to_owned(),
         );
         for n in 0..self.rng.usize(2..=3) {
             let initial_stock = self.rng.u32(1..=4);
@@ -183,20 +191,20 @@ impl Runner<'_> {
                 .create(&product, &created)
                 .await
                 .expect("create a product");
-            self.h.products.push(StockedProduct {
+            self.products.push(StockedProduct {
                 id: product.id,
                 initial_stock,
             });
         }
         self.publish_outbox("ProductsTable").await;
         // Setup, not the subject: delivered without crashes.
-        while let Some(batch) = self.h.bus.receive(self.rng) {
+        while let Some(batch) = self.bus.receive(&mut self.rng) {
             self.deliver(batch, None).await;
         }
     }
 
     fn plan(&mut self, users: usize) -> Vec<PlannedOrder> {
-        let products = self.h.products.len();
+        let products = self.products.len();
         (0..self.rng.usize(3..=7))
             .map(|_| {
                 let mut lines: Vec<(usize, u32)> = Vec::new();
@@ -237,16 +245,15 @@ impl Runner<'_> {
                 }
             }
         }
-        // Index in self.h.orders of each planned order, once placed.
+        // Index in self.orders of each planned order, once placed.
         let mut placed: Vec<Option<usize>> = vec![None; plan.len()];
         for step in 0.. {
             if step == MAX_STEPS {
-                self.h
-                    .run_errors
+                self.run_errors
                     .push(format!("the history did not settle in {MAX_STEPS} steps"));
                 return;
             }
-            let pending = self.h.bus.has_pending();
+            let pending = self.bus.has_pending();
             if actions.is_empty() && !pending {
                 return;
             }
@@ -275,7 +282,7 @@ impl Runner<'_> {
                     }
                 }
                 self.publish_outbox("OrdersTable").await;
-            } else if let Some(batch) = self.h.bus.receive(self.rng) {
+            } else if let Some(batch) = self.bus.receive(&mut self.rng) {
                 let crash_after = (self.rng.u8(0..100) < CRASH_PERCENT)
                     .then(|| self.rng.u32(0..=MAX_CALLS_BEFORE_CRASH));
                 self.deliver(batch, crash_after).await;
@@ -287,7 +294,7 @@ impl Runner<'_> {
         let user = &users[order.user];
         let body = json!({
             "items": order.lines.iter().map(|(p, q)| json!({
-                "product_id": self.h.products[*p].id.as_str(), "quantity": q
+                "product_id": self.products[*p].id.as_str(), "quantity": q
             })).collect::<Vec<_>>(),
             "payment_method": order.payment_method,
             "shipping_address": {
@@ -295,31 +302,31 @@ impl Runner<'_> {
                 "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"
             }
         });
-        let answer = self.h.stack.place_order(user, &body).await;
+        let answer = self.stack.place_order(user, &body).await;
         let (Some(id), Some(total)) = (
             answer.body["id"].as_str(),
             answer.body["total"]["amount"].as_u64(),
         ) else {
-            self.h.run_errors.push(format!(
+            self.run_errors.push(format!(
                 "POST /v1/orders answered {} {}",
                 answer.status, answer.body
             ));
             return None;
         };
         if answer.status != 201 {
-            self.h.run_errors.push(format!(
+            self.run_errors.push(format!(
                 "POST /v1/orders answered {} {}",
                 answer.status, answer.body
             ));
         }
-        self.h.trace.push(format!(
+        self.trace.push(format!(
             "place order{} ({}, {:?}): {}",
-            self.h.orders.len(),
+            self.orders.len(),
             order.payment_method,
             order.lines,
             answer.status
         ));
-        self.h.orders.push(PlacedOrder {
+        self.orders.push(PlacedOrder {
             id: id.to_owned(),
             user: user.clone(),
             lines: order.lines.clone(),
@@ -327,54 +334,53 @@ impl Runner<'_> {
             payment_method: order.payment_method,
             cancel_answers: Vec::new(),
         });
-        Some(self.h.orders.len() - 1)
+        Some(self.orders.len() - 1)
     }
 
     async fn cancel(&mut self, order: usize) {
         let (id, user) = (
-            self.h.orders[order].id.clone(),
-            self.h.orders[order].user.clone(),
+            self.orders[order].id.clone(),
+            self.orders[order].user.clone(),
         );
-        let answer = self.h.stack.cancel_order(&user, &id).await;
-        self.h.counts.cancel_requests += 1;
+        let answer = self.stack.cancel_order(&user, &id).await;
+        self.counts.cancel_requests += 1;
         match answer.status {
-            200 => self.h.counts.cancels_accepted += 1,
+            200 => self.counts.cancels_accepted += 1,
             // REJECTED, or CANCELLED by an earlier request.
             409 => {}
-            other => self.h.run_errors.push(format!(
+            other => self.run_errors.push(format!(
                 "POST /v1/orders/{id}/cancel answered {other} {}",
                 answer.body
             )),
         }
         let label = self.label(&id);
-        self.h
-            .trace
+        self.trace
             .push(format!("cancel {label}: {}", answer.status));
-        self.h.orders[order].cancel_answers.push(answer.status);
+        self.orders[order].cancel_answers.push(answer.status);
     }
 
     /// Invokes the batch's worker, crashing it after `crash_after` DynamoDB calls if set,
     /// settles the batch on the bus and publishes what the worker wrote to its outbox.
     async fn deliver(&mut self, batch: Batch, crash_after: Option<u32>) {
-        let wiring = self.h.bus.queues[batch.queue].wiring.clone();
+        let wiring = self.bus.queues[batch.queue].wiring.clone();
         let envelopes: Vec<&Envelope> = batch.messages.iter().map(|m| &m.envelope).collect();
         let event = moto_runner::fixtures::sqs_batch(&envelopes);
-        let switch = std::sync::Arc::clone(&self.h.stack.switches[wiring.consumer.as_str()]);
+        let switch = std::sync::Arc::clone(&self.stack.switches[wiring.consumer.as_str()]);
         if let Some(calls) = crash_after {
             switch.arm(calls);
         }
-        let outcome = run_until_crash(&switch, self.h.stack.invoke(&wiring.consumer, event)).await;
+        let outcome = run_until_crash(&switch, self.stack.invoke(&wiring.consumer, event)).await;
         switch.disarm();
-        self.h.counts.invocations += 1;
+        self.counts.invocations += 1;
         let (unacknowledged, note): (Vec<usize>, String) = match outcome {
             None => {
-                self.h.counts.crashes += 1;
+                self.counts.crashes += 1;
                 let calls = crash_after.unwrap_or_default();
                 let all = (0..batch.messages.len()).collect();
                 (all, format!(" (crashed after {calls} calls)"))
             }
             Some(Err(e)) => {
-                self.h.counts.invocation_errors += 1;
+                self.counts.invocation_errors += 1;
                 let all = (0..batch.messages.len()).collect();
                 (all, format!(" (invocation failed: {e})"))
             }
@@ -406,21 +412,21 @@ impl Runner<'_> {
                 )
             })
             .collect();
-        self.h.trace.push(format!(
+        self.trace.push(format!(
             "{} <- [{}]{note}",
             wiring.consumer,
             messages.join(", ")
         ));
-        self.h.bus.settle(batch, &unacknowledged);
+        self.bus.settle(batch, &unacknowledged);
         self.publish_outbox(&wiring.table).await;
     }
 
     /// How the trace names an order or product: by its place in the history, so that
     /// two runs of a seed read the same.
     fn label(&self, id: &str) -> String {
-        if let Some(n) = self.h.orders.iter().position(|o| o.id == id) {
+        if let Some(n) = self.orders.iter().position(|o| o.id == id) {
             format!("order{n}")
-        } else if let Some(n) = self.h.products.iter().position(|p| p.id.as_str() == id) {
+        } else if let Some(n) = self.products.iter().position(|p| p.id.as_str() == id) {
             format!("product{n}")
         } else {
             id.to_owned()
@@ -428,11 +434,11 @@ impl Runner<'_> {
     }
 
     async fn publish_outbox(&mut self, table: &str) {
-        let Some(topic) = self.h.bus.topic_of_table(table).map(str::to_owned) else {
+        let Some(topic) = self.bus.topic_of_table(table).map(str::to_owned) else {
             return;
         };
-        for envelope in self.h.stack.new_outbox_events(table, &mut self.seen).await {
-            self.h.bus.publish(&topic, envelope, self.rng);
+        for envelope in self.stack.new_outbox_events(table, &mut self.seen).await {
+            self.bus.publish(&topic, envelope, &mut self.rng);
         }
     }
 }

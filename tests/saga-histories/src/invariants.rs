@@ -105,16 +105,11 @@ async fn check_orders(history: &History, verdict: &mut Verdict) -> HashMap<Strin
         *verdict.statuses.entry(status.as_str()).or_default() += 1;
         let dead: Vec<String> = history
             .bus
-            .dead_letters()
+            .unhandled_dead_letters()
             .filter(|(_, m)| m.envelope.correlation_id == id)
             .map(|(queue, m)| format!("{} in {queue}'s DLQ", m.envelope.event_type))
             .collect();
         let blocked = !dead.is_empty();
-        if blocked {
-            verdict
-                .blocked
-                .push(format!("order {id} {status}: {}", dead.join(", ")));
-        }
         let terminal = matches!(
             status,
             OrderStatus::Confirmed | OrderStatus::Rejected | OrderStatus::Cancelled
@@ -161,10 +156,7 @@ async fn check_orders(history: &History, verdict: &mut Verdict) -> HashMap<Strin
             ));
         }
         check_events(history, placed, v);
-        if blocked {
-            continue;
-        }
-        let facts = Settlement {
+        let settlement = Settlement {
             id,
             status,
             charged,
@@ -173,7 +165,14 @@ async fn check_orders(history: &History, verdict: &mut Verdict) -> HashMap<Strin
             payment,
             refund_recorded: order.refunded_at.is_some(),
         };
-        v.extend(facts.violations());
+        if blocked {
+            verdict.blocked.push(format!(
+                "order {id} {status} (charged {charged}, refunded {refunded}, payment {payment:?}, stock held {holds}) behind {}",
+                dead.join(", ")
+            ));
+        } else {
+            v.extend(settlement.violations());
+        }
     }
     held
 }
@@ -331,7 +330,7 @@ async fn check_inbox(history: &History, verdict: &mut Verdict) {
     }
     let dead_in_notifications: Vec<&str> = history
         .bus
-        .dead_letters()
+        .unhandled_dead_letters()
         .filter(|(queue, _)| *queue == "NotificationsQueue")
         .map(|(_, m)| m.envelope.id.as_str())
         .collect();

@@ -6,8 +6,10 @@
 //! services' outboxes hold through an in-memory SNS and SQS ([`bus`]) wired as
 //! template.yaml wires the stack ([`wiring`]): duplicated, in random order and batch
 //! sizes, with workers crashing between steps ([`crash`]) and messages dead-lettered
-//! after `maxReceiveCount` receives. [`invariants`] says what must hold afterwards;
-//! [`report`] adds histories up.
+//! after `maxReceiveCount` receives. [`invariants`] says what must hold afterwards; an
+//! order held back by a dead letter is reported as blocked, and must settle like every
+//! other once the dead letters are redriven ([`history::History::redrive`]): delayed is
+//! acceptable, lost is not. [`report`] adds histories up.
 //!
 //! Run (from the workspace root, with the project's build flags):
 //! `SAGA_HISTORIES=200 cargo test --workspace --test saga_histories -- --nocapture`;

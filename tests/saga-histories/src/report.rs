@@ -30,13 +30,21 @@ pub struct Totals {
     pub deliveries: u64,
     /// Invocations crashed part-way.
     pub crashes: u64,
+    /// Invocations that failed as a whole (the worker returned an error).
+    pub invocation_errors: u64,
     /// Deliveries not acknowledged (failed or crashed), each redelivered or dead-lettered.
     pub unacknowledged: u64,
     /// Messages dead-lettered.
     pub dead_letters: u64,
     /// Orders left behind a dead letter.
     pub blocked_orders: u64,
-    /// Orders charged, and refunded.
+    /// Histories whose dead letters were redriven at the end.
+    pub redrives: u64,
+    /// Dead letters redriven.
+    pub redriven: u64,
+    /// Orders still blocked after the redrive (each a violation).
+    pub blocked_after_redrive: u64,
+    /// Orders charged.
     pub charged: u64,
     /// Orders refunded.
     pub refunded: u64,
@@ -49,14 +57,18 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// Adds one history and its verdict.
-    pub fn add(&mut self, history: &History, verdict: &Verdict) {
+    /// Adds one history: its `verdict` when its queues drained, and, when it had dead
+    /// letters, the verdict once `redriven` of them were redriven (`after_redrive`).
+    pub fn add(
+        &mut self,
+        history: &History,
+        verdict: &Verdict,
+        redriven: usize,
+        after_redrive: Option<&Verdict>,
+    ) {
         let bus = history.bus_counts();
         self.histories += 1;
         self.orders += history.orders.len() as u64;
-        for (status, n) in &verdict.statuses {
-            *self.statuses.entry(status).or_default() += n;
-        }
         self.cancel_requests += history.counts.cancel_requests;
         self.cancels_accepted += history.counts.cancels_accepted;
         self.events += bus.published;
@@ -65,14 +77,27 @@ impl Totals {
         self.invocations += history.counts.invocations;
         self.deliveries += bus.received;
         self.crashes += history.counts.crashes;
+        self.invocation_errors += history.counts.invocation_errors;
         self.unacknowledged += bus.unacknowledged;
         self.dead_letters += bus.dead_lettered;
         self.blocked_orders += verdict.blocked.len() as u64;
-        self.charged += verdict.charged;
-        self.refunded += verdict.refunded;
-        self.inbox_entries += verdict.inbox_entries;
-        self.violations += verdict.violations.len() as u64;
-        if !verdict.violations.is_empty() {
+        let mut violations = verdict.violations.len();
+        if let Some(after) = after_redrive {
+            self.redrives += 1;
+            self.redriven += redriven as u64;
+            self.blocked_after_redrive += after.blocked.len() as u64;
+            violations += after.violations.len() + after.blocked.len();
+        }
+        // Where the history ended up: after the redrive, if there was one.
+        let last = after_redrive.unwrap_or(verdict);
+        for (status, n) in &last.statuses {
+            *self.statuses.entry(status).or_default() += n;
+        }
+        self.charged += last.charged;
+        self.refunded += last.refunded;
+        self.inbox_entries += last.inbox_entries;
+        self.violations += violations as u64;
+        if violations > 0 {
             self.failed_seeds.push(history.seed);
         }
     }
@@ -100,13 +125,18 @@ impl fmt::Display for Totals {
         )?;
         writeln!(
             f,
-            "  crashes injected {}, deliveries not acknowledged {}, dead letters {}, blocked orders {}",
-            self.crashes, self.unacknowledged, self.dead_letters, self.blocked_orders
+            "  crashes injected {}, failed invocations {}, deliveries not acknowledged {}, dead letters {}, blocked orders {}",
+            self.crashes, self.invocation_errors, self.unacknowledged, self.dead_letters, self.blocked_orders
         )?;
         writeln!(
             f,
             "  orders charged {}, refunded {}; inbox entries {}",
             self.charged, self.refunded, self.inbox_entries
+        )?;
+        writeln!(
+            f,
+            "  dead letters redriven {} in {} histories; orders still blocked after that {}",
+            self.redriven, self.redrives, self.blocked_after_redrive
         )?;
         write!(
             f,
