@@ -55,6 +55,10 @@ pub struct Verdict {
     pub refunded: u64,
     /// Inbox entries.
     pub inbox_entries: u64,
+    /// Orders that published OrderCancelled more than once (the cancellation and the
+    /// saga's compensations for late StockReserved / PaymentSucceeded), whose owners get
+    /// one "cancelled" notification per event.
+    pub repeated_cancellations: u64,
 }
 
 /// Checks every invariant on what `history` left behind.
@@ -155,7 +159,8 @@ async fn check_orders(history: &History, verdict: &mut Verdict) -> HashMap<Strin
                 "order {id}: its cancellation was accepted, yet it ended {status}"
             ));
         }
-        check_events(history, placed, v);
+        let cancellations = check_events(history, placed, v);
+        verdict.repeated_cancellations += u64::from(cancellations > 1);
         let settlement = Settlement {
             id,
             status,
@@ -229,8 +234,12 @@ impl Settlement<'_> {
     }
 }
 
-/// The events of one order, as published.
-fn check_events(history: &History, placed: &crate::history::PlacedOrder, v: &mut Vec<String>) {
+/// The events of one order, as published; returns how many OrderCancelled it published.
+fn check_events(
+    history: &History,
+    placed: &crate::history::PlacedOrder,
+    v: &mut Vec<String>,
+) -> usize {
     let id = placed.id.as_str();
     let mut count: BTreeMap<&str, usize> = BTreeMap::new();
     for e in history
@@ -276,6 +285,7 @@ fn check_events(history: &History, placed: &crate::history::PlacedOrder, v: &mut
             "order {id}: OrderCancelled published {cancelled} times (cancellation accepted: {accepted}, at most {bound})"
         ));
     }
+    cancelled
 }
 
 /// Stock is conserved per product, and reserved exactly by the held reservations.
