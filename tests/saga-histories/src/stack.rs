@@ -1,0 +1,322 @@
+//! One history's crabcart: fresh tables on the shared moto (built from template.yaml),
+//! the four saga workers in-process, each on a DynamoDB client with its own
+//! [`CrashSwitch`], payments charging through the simulator behind a [`LedgerProvider`],
+//! notifications with no channel, and the orders API's route table for placing and
+//! cancelling orders as a signed-in user would.
+
+use crate::crash::{CrashInterceptor, CrashSwitch};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use lambda_runtime::LambdaEvent;
+use notifications::channel::DisabledChannel;
+use payments::provider::{
+    Charge, ChargeRequest, PaymentProvider, ProviderError, Refund, RefundRequest, SimulatedProvider,
+};
+use serde_json::{json, Value};
+use shared::http::Router;
+use shared::outbox::{ENVELOPE_ATTRIBUTE, OUTBOX_PK_PREFIX};
+use shared::Envelope;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The tables of the saga's services, by logical id.
+pub const TABLES: [&str; 4] = [
+    "ProductsTable",
+    "OrdersTable",
+    "PaymentsTable",
+    "NotificationsTable",
+];
+
+const CURSOR_KEY: &[u8] = b"saga-histories-cursor-signing-key";
+
+/// A charge or refund the payments worker asked the provider for.
+#[derive(Debug, Clone)]
+pub struct ProviderCall {
+    /// The idempotency key it carried.
+    pub key: String,
+    /// The amount in minor units.
+    pub amount: u64,
+    /// True for a charge, false for a refund.
+    pub charge: bool,
+}
+
+/// The simulator as the payments worker sees it: every call is recorded, and none gets
+/// through once the worker's process has crashed.
+pub struct LedgerProvider {
+    /// The simulator, whose counters say what was charged and refunded per key.
+    pub simulator: SimulatedProvider,
+    crash: Arc<CrashSwitch>,
+    calls: Mutex<Vec<ProviderCall>>,
+}
+
+impl LedgerProvider {
+    fn record(&self, call: ProviderCall) -> Result<(), ProviderError> {
+        if self.crash.crashed() {
+            return Err(ProviderError::Transient("the caller crashed".to_owned()));
+        }
+        self.calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(call);
+        Ok(())
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<ProviderCall> {
+        self.calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl PaymentProvider for LedgerProvider {
+    async fn charge(&self, request: &ChargeRequest) -> Result<Charge, ProviderError> {
+        self.record(ProviderCall {
+            key: request.idempotency_key.clone(),
+            amount: request.amount.amount,
+            charge: true,
+        })?;
+        self.simulator.charge(request).await
+    }
+
+    async fn refund(&self, request: &RefundRequest) -> Result<Refund, ProviderError> {
+        self.record(ProviderCall {
+            key: request.idempotency_key.clone(),
+            amount: request.amount.amount,
+            charge: false,
+        })?;
+        self.simulator.refund(request).await
+    }
+}
+
+/// What an API call answered.
+#[derive(Debug)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// The body as JSON (`Null` when empty).
+    pub body: Value,
+}
+
+/// The services of one history.
+pub struct Stack {
+    /// A client without crashes, for setup and for reading the outcome.
+    pub client: Client,
+    /// Table name by logical id.
+    pub tables: BTreeMap<&'static str, String>,
+    /// The crash switch of each worker, by its binary name.
+    pub switches: BTreeMap<&'static str, Arc<CrashSwitch>>,
+    /// The provider the payments worker charges through.
+    pub provider: Arc<LedgerProvider>,
+    products: products::worker::Worker,
+    orders: orders::worker::Worker,
+    payments: payments::worker::Worker<Arc<LedgerProvider>>,
+    notifications: notifications::worker::Worker<DisabledChannel>,
+    orders_app: Arc<orders::App>,
+    orders_routes: Router<orders::App>,
+}
+
+impl Stack {
+    /// Creates the tables and builds the workers and the orders API over them.
+    pub async fn new() -> Self {
+        let aws = moto_runner::sdk_config(moto_runner::shared_endpoint()).await;
+        let client = Client::new(&aws);
+        let mut tables = BTreeMap::new();
+        for logical_id in TABLES {
+            let name = moto_runner::fixtures::create_table(&client, logical_id).await;
+            tables.insert(logical_id, name);
+        }
+        let switches: BTreeMap<&'static str, Arc<CrashSwitch>> = [
+            "products-worker",
+            "orders-worker",
+            "payments-worker",
+            "notifications-worker",
+        ]
+        .into_iter()
+        .map(|worker| (worker, CrashSwitch::new()))
+        .collect();
+        let crashing_client = |worker: &str| {
+            let config = aws_sdk_dynamodb::config::Builder::from(&aws)
+                .interceptor(CrashInterceptor(Arc::clone(&switches[worker])))
+                .build();
+            Client::from_conf(config)
+        };
+        let provider = Arc::new(LedgerProvider {
+            simulator: SimulatedProvider::new(),
+            crash: Arc::clone(&switches["payments-worker"]),
+            calls: Mutex::new(Vec::new()),
+        });
+        let config = orders::config::ApiConfig {
+            table_name: tables["OrdersTable"].clone(),
+            cursor_signing_key: CURSOR_KEY.to_vec(),
+        };
+        Self {
+            products: products::worker::Worker::new(
+                crashing_client("products-worker"),
+                tables["ProductsTable"].clone(),
+            ),
+            orders: orders::worker::Worker::new(
+                crashing_client("orders-worker"),
+                tables["OrdersTable"].clone(),
+            ),
+            payments: payments::worker::Worker::new(
+                crashing_client("payments-worker"),
+                tables["PaymentsTable"].clone(),
+                Arc::clone(&provider),
+            ),
+            notifications: notifications::worker::Worker::new(
+                crashing_client("notifications-worker"),
+                tables["NotificationsTable"].clone(),
+                DisabledChannel,
+            ),
+            orders_app: Arc::new(orders::App::new(&aws, config)),
+            orders_routes: orders::api::router(),
+            provider,
+            switches,
+            tables,
+            client,
+        }
+    }
+
+    /// The name of the table with this logical id.
+    pub fn table(&self, logical_id: &str) -> &str {
+        &self.tables[logical_id]
+    }
+
+    /// Invokes the worker `consumer` (its binary name) with an SQS batch.
+    pub async fn invoke(
+        &self,
+        consumer: &str,
+        batch: LambdaEvent<SqsEvent>,
+    ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+        match consumer {
+            "products-worker" => self.products.handle_batch(batch).await,
+            "orders-worker" => self.orders.handle_batch(batch).await,
+            "payments-worker" => self.payments.handle_batch(batch).await,
+            "notifications-worker" => self.notifications.handle_batch(batch).await,
+            other => panic!("template.yaml names a consumer this harness does not run: {other}"),
+        }
+    }
+
+    /// Every outbox envelope of a table (by logical id) whose id is not in `seen`, oldest
+    /// first; adds them to `seen`.
+    pub async fn new_outbox_events(
+        &self,
+        table: &str,
+        seen: &mut std::collections::HashSet<String>,
+    ) -> Vec<Envelope> {
+        let mut fresh = Vec::new();
+        for item in self.scan(table, OUTBOX_PK_PREFIX).await {
+            let json = item[ENVELOPE_ATTRIBUTE]
+                .as_s()
+                .expect("an outbox item holds its envelope");
+            let envelope = Envelope::parse(json).expect("an outbox envelope parses");
+            if seen.insert(envelope.id.clone()) {
+                fresh.push(envelope);
+            }
+        }
+        // Ids are time-ordered: the order the events were written in.
+        fresh.sort_by(|a, b| a.id.cmp(&b.id));
+        fresh
+    }
+
+    /// Every item of a table (by logical id) whose partition key starts with `pk_prefix`.
+    pub async fn scan(&self, table: &str, pk_prefix: &str) -> Vec<HashMap<String, AttributeValue>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(self.table(table))
+                .filter_expression("begins_with(PK, :prefix)")
+                .expression_attribute_values(":prefix", AttributeValue::S(pk_prefix.to_owned()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("scan {table}: {e:?}"));
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return items;
+            }
+        }
+    }
+
+    /// POST /v1/orders as `user`, with a fresh Idempotency-Key.
+    pub async fn place_order(&self, user: &str, body: &Value) -> Answer {
+        let key = shared::ids::new_id();
+        let headers = [
+            ("Content-Type", "application/json"),
+            ("Idempotency-Key", key.as_str()),
+        ];
+        self.call_orders_api(user, "/v1/orders", "/v1/orders", &headers, Some(body))
+            .await
+    }
+
+    /// POST /v1/orders/{id}/cancel as `user`.
+    pub async fn cancel_order(&self, user: &str, order_id: &str) -> Answer {
+        let path = format!("/v1/orders/{order_id}/cancel");
+        self.call_orders_api(user, "/v1/orders/{id}/cancel", &path, &[], None)
+            .await
+    }
+
+    async fn call_orders_api(
+        &self,
+        user: &str,
+        resource: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Answer {
+        let event = json!({
+            "resource": resource,
+            "path": path,
+            "httpMethod": "POST",
+            "headers": headers.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            "multiValueHeaders": headers.iter().map(|(k, v)| ((*k).to_owned(), json!([v]))).collect::<serde_json::Map<_, _>>(),
+            "queryStringParameters": null,
+            "multiValueQueryStringParameters": null,
+            "pathParameters": null,
+            "stageVariables": null,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "saga-histories",
+                "httpMethod": "POST",
+                "path": format!("/api{path}"),
+                "requestId": shared::ids::new_id(),
+                "resourcePath": resource,
+                "stage": "api",
+                "identity": {"sourceIp": "203.0.113.10"},
+                "authorizer": {"claims": {"sub": user, "token_use": "id"}}
+            },
+            "body": body.map(Value::to_string),
+            "isBase64Encoded": false
+        });
+        let request =
+            lambda_http::request::from_str(&event.to_string()).expect("a REST proxy event");
+        let response = self
+            .orders_routes
+            .dispatch(Arc::clone(&self.orders_app), request)
+            .await;
+        let status = response.status().as_u16();
+        let body = match response.body() {
+            lambda_http::Body::Text(text) => {
+                serde_json::from_str(text).unwrap_or(Value::String(text.clone()))
+            }
+            _ => Value::Null,
+        };
+        Answer { status, body }
+    }
+
+    /// Deletes the history's tables.
+    pub async fn delete_tables(&self) {
+        for name in self.tables.values() {
+            // A table left behind only costs moto memory until the test binary exits.
+            let _ = self.client.delete_table().table_name(name).send().await;
+        }
+    }
+}
