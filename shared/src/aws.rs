@@ -2,6 +2,7 @@
 //! `AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_<SERVICE>`), which is how the local cloud
 //! points the real clients at moto.
 
+use crate::config::{ConfigError, Env};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -12,21 +13,33 @@ use std::time::Duration;
 
 /// Loads the SDK config from the Lambda environment with explicit timeouts and a bounded
 /// standard retry, so a slow dependency turns into a 503 well inside the function timeout.
-pub async fn load_config() -> SdkConfig {
-    let local = crate::config::Env::from_process()
-        .optional(LOCAL_TIMEOUT_VAR)
-        .and_then(|secs| secs.parse::<u64>().ok())
-        .map(Duration::from_secs);
+/// Fails, naming the variable, when the local cloud's timeout variable is not a number.
+pub async fn load_config() -> Result<SdkConfig, ConfigError> {
+    let local = local_timeout(&Env::from_process())?;
     let (timeouts, retries) = match local {
         Some(limit) => (local_timeouts(limit), retries().with_max_attempts(1)),
         None => (timeouts(), retries()),
     };
-    aws_config::defaults(BehaviorVersion::latest())
+    Ok(aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client())
         .timeout_config(timeouts)
         .retry_config(retries)
         .load()
-        .await
+        .await)
+}
+
+/// The local cloud's per-call limit, when it set one.
+fn local_timeout(env: &Env) -> Result<Option<Duration>, ConfigError> {
+    env.optional(LOCAL_TIMEOUT_VAR)
+        .map(|secs| {
+            secs.parse::<u64>()
+                .map(Duration::from_secs)
+                .map_err(|_| ConfigError::Invalid {
+                    name: LOCAL_TIMEOUT_VAR.to_owned(),
+                    reason: format!("expected whole seconds, got {secs:?}"),
+                })
+        })
+        .transpose()
 }
 
 /// Set by the local cloud only: one attempt per SDK call, bounded by this many seconds
@@ -66,4 +79,18 @@ fn retries() -> RetryConfig {
         .with_max_attempts(3)
         .with_initial_backoff(Duration::from_millis(50))
         .with_max_backoff(Duration::from_secs(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_local_timeout_is_whole_seconds_or_absent() {
+        let env = |v: &'static str| Env::from_pairs([(LOCAL_TIMEOUT_VAR, v)]);
+        assert_eq!(local_timeout(&Env::from_pairs([])), Ok(None));
+        assert_eq!(local_timeout(&env("10")), Ok(Some(Duration::from_secs(10))));
+        let err = local_timeout(&env("ten")).unwrap_err();
+        assert!(err.to_string().contains(LOCAL_TIMEOUT_VAR), "{err}");
+    }
 }

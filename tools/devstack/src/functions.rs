@@ -81,9 +81,6 @@ pub struct Runtime<'a> {
     pub rust_log: Option<String>,
 }
 
-/// `shared::aws::LOCAL_TIMEOUT_VAR` (the devstack does not depend on the shared crate).
-const LOCAL_SDK_TIMEOUT_VAR: &str = "CRABCART_LOCAL_SDK_TIMEOUT_SECS";
-
 /// The binary each function runs (Metadata.BuildProperties.Binary of cargo-lambda builds).
 pub fn binary_name(r: &Resource) -> Result<String> {
     r.metadata
@@ -216,7 +213,7 @@ fn plan_one(
         // production timeouts would then retry transactions that moto already committed
         // (it ignores ClientRequestToken). Locally an SDK call may take the whole
         // function timeout, once.
-        (LOCAL_SDK_TIMEOUT_VAR, timeout.to_string()),
+        (shared::aws::LOCAL_TIMEOUT_VAR, timeout.to_string()),
         (
             "_HANDLER",
             opt_str(&props, "Handler")?.unwrap_or_else(|| "bootstrap".to_owned()),

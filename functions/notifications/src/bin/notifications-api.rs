@@ -5,7 +5,7 @@ use shared::config::Env;
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init(notifications::SERVICE);
     let config = ApiConfig::from_env(&Env::from_process())?;
-    let aws = shared::aws::load_config().await;
+    let aws = shared::aws::load_config().await?;
     shared::http::run(
         notifications::api::router(),
         notifications::App::new(&aws, config),

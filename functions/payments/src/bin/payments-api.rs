@@ -5,6 +5,6 @@ use shared::config::Env;
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init(payments::SERVICE);
     let config = ApiConfig::from_env(&Env::from_process())?;
-    let aws = shared::aws::load_config().await;
+    let aws = shared::aws::load_config().await?;
     shared::http::run(payments::api::router(), payments::App::new(&aws, config)).await
 }

@@ -8,7 +8,7 @@ use shared::config::Env;
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init(payments::CONSUMER);
     let config = WorkerConfig::from_env(&Env::from_process())?;
-    let aws = shared::aws::load_config().await;
+    let aws = shared::aws::load_config().await?;
     let provider = ResilientProvider::new(SimulatedProvider::new(), ResiliencePolicy::default());
     let worker = Worker::new(
         aws_sdk_dynamodb::Client::new(&aws),

@@ -5,6 +5,6 @@ use shared::config::Env;
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init(products::SERVICE);
     let config = ApiConfig::from_env(&Env::from_process())?;
-    let aws = shared::aws::load_config().await;
+    let aws = shared::aws::load_config().await?;
     shared::http::run(products::api::router(), products::App::new(&aws, config)).await
 }

@@ -7,7 +7,7 @@ use shared::config::Env;
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init(products::CONSUMER);
     let config = WorkerConfig::from_env(&Env::from_process())?;
-    let aws = shared::aws::load_config().await;
+    let aws = shared::aws::load_config().await?;
     let worker = Worker::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name);
     lambda_runtime::run(service_fn(|event| worker.handle_batch(event))).await
 }
