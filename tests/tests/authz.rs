@@ -15,6 +15,7 @@ use e2e::orders::{
     wait_for_status,
 };
 use e2e::{forge_id_token, Reply, TestApp, User};
+use moto_runner::fixtures::Template;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -222,31 +223,11 @@ fn with(base: Value, field: &str, value: Value) -> Value {
 
 /// The template's Api events as `METHOD /path`.
 fn template_routes() -> BTreeSet<String> {
-    let path = moto_runner::workspace_root().join("template.yaml");
-    let text = std::fs::read_to_string(path).expect("template.yaml");
-    let template: serde_yaml::Value = serde_yaml::from_str(&text).expect("YAML");
-    let mut routes = BTreeSet::new();
-    for resource in template["Resources"]
-        .as_mapping()
-        .expect("Resources")
-        .values()
-    {
-        for event in resource["Properties"]["Events"]
-            .as_mapping()
-            .into_iter()
-            .flat_map(|m| m.values())
-        {
-            if event["Type"] == "Api" {
-                let p = &event["Properties"];
-                routes.insert(format!(
-                    "{} {}",
-                    p["Method"].as_str().unwrap_or_default().to_uppercase(),
-                    p["Path"].as_str().unwrap_or_default()
-                ));
-            }
-        }
-    }
-    routes
+    Template::load()
+        .api_events()
+        .into_iter()
+        .map(|e| format!("{} {}", e.method, e.path))
+        .collect()
 }
 
 /// What is wrong with an error reply's shape (DESIGN.md section 5), if anything.

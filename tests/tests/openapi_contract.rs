@@ -4,6 +4,7 @@
 //! end-to-end suite (tests/contract/validate_responses.py) fails on responses that break
 //! the contract.
 
+use moto_runner::fixtures::Template;
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -34,29 +35,17 @@ fn load(file: &str) -> Value {
 
 /// Every `Type: Api` event of the template's functions: (METHOD, path) -> name, public.
 fn template_routes() -> Routes {
-    let template = load("template.yaml");
-    let resources = template["Resources"].as_mapping().expect("Resources");
     let mut routes = Routes::new();
-    for resource in resources.values() {
-        let events = resource["Properties"]["Events"].as_mapping();
-        for (name, event) in events.into_iter().flatten() {
-            if event["Type"].as_str() != Some("Api") {
-                continue;
-            }
-            let props = &event["Properties"];
-            let key = (
-                props["Method"].as_str().expect("Method").to_uppercase(),
-                props["Path"].as_str().expect("Path").to_owned(),
-            );
-            let declared = Declared {
-                name: name.as_str().expect("event name").to_owned(),
-                public: props["Auth"]["Authorizer"].as_str() == Some("NONE"),
-            };
-            assert!(
-                routes.insert(key.clone(), declared).is_none(),
-                "template.yaml routes {key:?} twice"
-            );
-        }
+    for event in Template::load().api_events() {
+        let key = (event.method, event.path);
+        let declared = Declared {
+            name: event.name,
+            public: event.public,
+        };
+        assert!(
+            routes.insert(key.clone(), declared).is_none(),
+            "template.yaml routes {key:?} twice"
+        );
     }
     routes
 }

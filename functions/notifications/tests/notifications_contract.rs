@@ -13,70 +13,21 @@ use notifications::channel::DisabledChannel;
 use notifications::config::ApiConfig;
 use notifications::worker::{Worker, HANDLED_EVENT_TYPES};
 use notifications::App;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use shared::events::orders::OrderConfirmed;
 use shared::{Currency, Envelope, Money};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct FunctionProperties {
-    events: HashMap<String, FunctionEvent>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct FunctionEvent {
-    #[serde(rename = "Type")]
-    kind: String,
-    properties: ApiEventProperties,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ApiEventProperties {
-    path: Option<String>,
-    method: Option<String>,
-    auth: Option<serde::de::IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SubscriptionProperties {
-    raw_message_delivery: bool,
-    filter_policy: FilterPolicy,
-}
-
-#[derive(Deserialize)]
-struct FilterPolicy {
-    event_type: Vec<String>,
-}
 
 #[test]
 fn the_route_table_is_exactly_the_templates_api_events_behind_the_authorizer() {
-    let props: FunctionProperties =
-        Template::load().properties("NotificationsApiFunction", "AWS::Serverless::Function");
-    let api_events: Vec<ApiEventProperties> = props
-        .events
-        .into_values()
-        .filter(|e| e.kind == "Api")
-        .map(|e| e.properties)
-        .collect();
+    let declared = Template::load().api_events_of("NotificationsApiFunction");
     assert!(
-        api_events.iter().all(|e| e.auth.is_none()),
+        declared.iter().all(|e| !e.public),
         "the inbox keeps the default Cognito authorizer"
     );
-    let declared: BTreeSet<(String, String)> = api_events
-        .into_iter()
-        .map(|p| {
-            (
-                p.method.unwrap_or_default().to_uppercase(),
-                p.path.unwrap_or_default(),
-            )
-        })
-        .collect();
+    let declared: BTreeSet<(String, String)> =
+        declared.into_iter().map(|e| (e.method, e.path)).collect();
     let served: BTreeSet<(String, String)> = notifications::api::router()
         .routes()
         .into_iter()
@@ -87,17 +38,7 @@ fn the_route_table_is_exactly_the_templates_api_events_behind_the_authorizer() {
 
 #[test]
 fn the_queue_receives_exactly_the_events_the_worker_handles() {
-    let template = Template::load();
-    let mut delivered = BTreeSet::new();
-    for logical_id in [
-        "NotificationsUserEventsSubscription",
-        "NotificationsOrderEventsSubscription",
-        "NotificationsPaymentEventsSubscription",
-    ] {
-        let sub: SubscriptionProperties = template.properties(logical_id, "AWS::SNS::Subscription");
-        assert!(sub.raw_message_delivery, "{logical_id}");
-        delivered.extend(sub.filter_policy.event_type);
-    }
+    let delivered = Template::load().event_types_delivered_to("NotificationsQueue");
     let handled: BTreeSet<String> = HANDLED_EVENT_TYPES
         .iter()
         .map(|t| (*t).to_owned())

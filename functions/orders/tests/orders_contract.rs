@@ -8,72 +8,23 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use moto_runner::fixtures::{sample_events, Template};
 use orders::domain::{Checkout, CheckoutRequest, OrderId};
 use orders::worker::HANDLED_EVENT_TYPES;
-use serde::Deserialize;
 use shared::events::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
 use shared::events::products::{
     ProductCreated, ProductDeleted, ProductUpdated, StockReservationFailed, StockReserved,
 };
 use shared::idempotency::IdempotencyKey;
 use shared::Envelope;
-use std::collections::{BTreeSet, HashMap};
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct FunctionProperties {
-    events: HashMap<String, FunctionEvent>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct FunctionEvent {
-    #[serde(rename = "Type")]
-    kind: String,
-    properties: ApiEventProperties,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ApiEventProperties {
-    path: Option<String>,
-    method: Option<String>,
-    auth: Option<serde::de::IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SubscriptionProperties {
-    raw_message_delivery: bool,
-    filter_policy: FilterPolicy,
-}
-
-#[derive(Deserialize)]
-struct FilterPolicy {
-    event_type: Vec<String>,
-}
+use std::collections::BTreeSet;
 
 #[test]
 fn the_route_table_is_exactly_the_templates_api_events_all_behind_the_authorizer() {
-    let props: FunctionProperties =
-        Template::load().properties("OrdersApiFunction", "AWS::Serverless::Function");
-    let api_events: Vec<ApiEventProperties> = props
-        .events
-        .into_values()
-        .filter(|e| e.kind == "Api")
-        .map(|e| e.properties)
-        .collect();
+    let declared = Template::load().api_events_of("OrdersApiFunction");
     assert!(
-        api_events.iter().all(|e| e.auth.is_none()),
+        declared.iter().all(|e| !e.public),
         "every orders route uses the default Cognito authorizer"
     );
-    let declared: BTreeSet<(String, String)> = api_events
-        .into_iter()
-        .map(|p| {
-            (
-                p.method.unwrap_or_default().to_uppercase(),
-                p.path.unwrap_or_default(),
-            )
-        })
-        .collect();
+    let declared: BTreeSet<(String, String)> =
+        declared.into_iter().map(|e| (e.method, e.path)).collect();
     let served: BTreeSet<(String, String)> = orders::api::router()
         .routes()
         .into_iter()
@@ -84,16 +35,7 @@ fn the_route_table_is_exactly_the_templates_api_events_all_behind_the_authorizer
 
 #[test]
 fn the_queue_receives_exactly_the_events_the_worker_handles() {
-    let template = Template::load();
-    let mut delivered = BTreeSet::new();
-    for logical_id in [
-        "OrdersProductEventsSubscription",
-        "OrdersPaymentEventsSubscription",
-    ] {
-        let sub: SubscriptionProperties = template.properties(logical_id, "AWS::SNS::Subscription");
-        assert!(sub.raw_message_delivery, "{logical_id}");
-        delivered.extend(sub.filter_policy.event_type);
-    }
+    let delivered = Template::load().event_types_delivered_to("OrdersQueue");
     let handled: BTreeSet<String> = HANDLED_EVENT_TYPES
         .iter()
         .map(|t| (*t).to_owned())

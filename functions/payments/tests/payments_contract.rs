@@ -7,66 +7,29 @@ use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_http::Body;
 use lambda_runtime::{Context, LambdaEvent};
-use moto_runner::fixtures::sample_events;
+use moto_runner::fixtures::{sample_events, Template};
 use payments::config::ApiConfig;
 use payments::domain::{OrderId, OrderPayment, Payment, PaymentRequest, PaymentStatus};
 use payments::provider::{ResiliencePolicy, ResilientProvider, SimulatedProvider};
 use payments::store::PaymentStore;
 use payments::worker::Worker;
 use payments::App;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use shared::events::orders::{OrderCancelled, PaymentRequested};
 use shared::{Currency, Envelope, Money};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct FunctionProperties {
-    events: HashMap<String, FunctionEvent>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct FunctionEvent {
-    #[serde(rename = "Type")]
-    kind: String,
-    properties: ApiEventProperties,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ApiEventProperties {
-    path: Option<String>,
-    method: Option<String>,
-    auth: Option<Value>,
-}
-
 #[test]
 fn the_route_table_is_exactly_the_templates_api_events_and_all_are_protected() {
-    let props: FunctionProperties = moto_runner::fixtures::Template::load()
-        .properties("PaymentsApiFunction", "AWS::Serverless::Function");
-    let api_events: Vec<ApiEventProperties> = props
-        .events
-        .into_values()
-        .filter(|e| e.kind == "Api")
-        .map(|e| e.properties)
-        .collect();
+    let declared = Template::load().api_events_of("PaymentsApiFunction");
     assert!(
-        api_events.iter().all(|p| p.auth.is_none()),
+        declared.iter().all(|e| !e.public),
         "every payments route keeps the default Cognito authorizer"
     );
-    let declared: BTreeSet<(String, String)> = api_events
-        .into_iter()
-        .map(|p| {
-            (
-                p.method.unwrap_or_default().to_uppercase(),
-                p.path.unwrap_or_default(),
-            )
-        })
-        .collect();
+    let declared: BTreeSet<(String, String)> =
+        declared.into_iter().map(|e| (e.method, e.path)).collect();
     let served: BTreeSet<(String, String)> = payments::api::router()
         .routes()
         .into_iter()

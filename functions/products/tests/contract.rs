@@ -4,49 +4,16 @@
 
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
-use moto_runner::fixtures::sample_events;
-use serde::Deserialize;
+use moto_runner::fixtures::{sample_events, Template};
 use shared::events::orders::OrderPlaced;
 use shared::Envelope;
-use std::collections::{BTreeSet, HashMap};
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct FunctionProperties {
-    events: HashMap<String, FunctionEvent>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct FunctionEvent {
-    #[serde(rename = "Type")]
-    kind: String,
-    properties: ApiEventProperties,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ApiEventProperties {
-    path: Option<String>,
-    method: Option<String>,
-}
+use std::collections::BTreeSet;
 
 #[test]
 fn the_route_table_is_exactly_the_templates_api_events() {
-    let props: FunctionProperties = moto_runner::fixtures::Template::load()
-        .properties("ProductsApiFunction", "AWS::Serverless::Function");
-    let declared: BTreeSet<(String, String)> = props
-        .events
-        .into_values()
-        .filter(|e| e.kind == "Api")
-        .map(|e| {
-            let p = e.properties;
-            (
-                p.method.unwrap_or_default().to_uppercase(),
-                p.path.unwrap_or_default(),
-            )
-        })
-        .collect();
+    let declared = Template::load().api_events_of("ProductsApiFunction");
+    let declared: BTreeSet<(String, String)> =
+        declared.into_iter().map(|e| (e.method, e.path)).collect();
     let served: BTreeSet<(String, String)> = products::api::router()
         .routes()
         .into_iter()

@@ -6,6 +6,7 @@ use aws_sdk_dynamodb as dynamodb;
 use lambda_runtime::{Context, LambdaEvent};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use std::collections::BTreeSet;
 
 /// The sample events of one function under events/ (for `cargo lambda invoke
 /// --data-file`), as (path, JSON text) in file-name order; panics when there are none.
@@ -63,6 +64,36 @@ pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
 }
 
+/// One `Type: Api` event of a function of the template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiEvent {
+    /// The function's logical id.
+    pub function: String,
+    /// The event's name (openapi.yaml's operationId).
+    pub name: String,
+    /// The HTTP method, upper case.
+    pub method: String,
+    /// The path template, e.g. `/v1/orders/{id}`.
+    pub path: String,
+    /// True when the route opts out of the default authorizer (`Auth: Authorizer: NONE`).
+    pub public: bool,
+}
+
+/// `Logical.Attr` of a `!GetAtt Logical.Attr` (or `Fn::GetAtt: [Logical, Attr]`).
+fn get_att(value: &serde_yaml::Value) -> Option<String> {
+    match value {
+        serde_yaml::Value::Tagged(tagged) if tagged.tag == "GetAtt" => {
+            tagged.value.as_str().map(str::to_owned)
+        }
+        serde_yaml::Value::Mapping(m) => {
+            let parts = m.get("Fn::GetAtt")?.as_sequence()?;
+            let parts: Vec<&str> = parts.iter().filter_map(serde_yaml::Value::as_str).collect();
+            Some(parts.join("."))
+        }
+        _ => None,
+    }
+}
+
 /// The parsed template.yaml of the workspace.
 pub struct Template(serde_yaml::Value);
 
@@ -88,6 +119,83 @@ impl Template {
         );
         serde_yaml::from_value(resource["Properties"].clone())
             .unwrap_or_else(|e| panic!("template.yaml: properties of {logical_id}: {e}"))
+    }
+
+    /// Every `Type: Api` event of the template's functions, in template order.
+    pub fn api_events(&self) -> Vec<ApiEvent> {
+        let mut events = Vec::new();
+        for (logical_id, resource) in self.resources("AWS::Serverless::Function") {
+            let declared = resource["Properties"]["Events"].as_mapping();
+            for (name, event) in declared.into_iter().flatten() {
+                if event["Type"].as_str() != Some("Api") {
+                    continue;
+                }
+                let props = &event["Properties"];
+                events.push(ApiEvent {
+                    function: logical_id.clone(),
+                    name: name.as_str().expect("event names are strings").to_owned(),
+                    method: props["Method"].as_str().expect("Method").to_uppercase(),
+                    path: props["Path"].as_str().expect("Path").to_owned(),
+                    public: props["Auth"]["Authorizer"].as_str() == Some("NONE"),
+                });
+            }
+        }
+        events
+    }
+
+    /// The Api events of function `function_logical_id`.
+    pub fn api_events_of(&self, function_logical_id: &str) -> Vec<ApiEvent> {
+        self.api_events()
+            .into_iter()
+            .filter(|e| e.function == function_logical_id)
+            .collect()
+    }
+
+    /// The event types SNS delivers to queue `queue_logical_id`: the union of the
+    /// `event_type` filter policies of the subscriptions whose endpoint is that queue,
+    /// each of which must use raw delivery (the workers parse the body as the envelope).
+    pub fn event_types_delivered_to(&self, queue_logical_id: &str) -> BTreeSet<String> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Subscription {
+            raw_message_delivery: bool,
+            filter_policy: FilterPolicy,
+        }
+        #[derive(Deserialize)]
+        struct FilterPolicy {
+            event_type: Vec<String>,
+        }
+        let endpoint = format!("{queue_logical_id}.Arn");
+        let mut types = BTreeSet::new();
+        for (logical_id, resource) in self.resources("AWS::SNS::Subscription") {
+            if get_att(&resource["Properties"]["Endpoint"]).as_deref() != Some(endpoint.as_str()) {
+                continue;
+            }
+            let sub: Subscription = serde_yaml::from_value(resource["Properties"].clone())
+                .unwrap_or_else(|e| panic!("template.yaml: properties of {logical_id}: {e}"));
+            assert!(
+                sub.raw_message_delivery,
+                "{logical_id} must use raw delivery"
+            );
+            types.extend(sub.filter_policy.event_type);
+        }
+        assert!(
+            !types.is_empty(),
+            "nothing is subscribed to {queue_logical_id}"
+        );
+        types
+    }
+
+    fn resources<'a>(
+        &'a self,
+        resource_type: &'a str,
+    ) -> impl Iterator<Item = (String, &'a serde_yaml::Value)> + 'a {
+        self.0["Resources"]
+            .as_mapping()
+            .expect("template.yaml has Resources")
+            .iter()
+            .filter(move |(_, r)| r["Type"].as_str() == Some(resource_type))
+            .map(|(id, r)| (id.as_str().unwrap_or_default().to_owned(), r))
     }
 
     /// The `Properties` of every resource of `resource_type`.
