@@ -16,6 +16,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::http::{error_response, ApiRequest, ApiResult};
 use crate::outbox::Transaction;
+use crate::store::string_attr as s;
 use crate::store::{from_item, to_item, StoreError};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
@@ -447,10 +448,6 @@ fn in_flight(request_id: &str) -> Response<Body> {
 fn epoch_millis(from_now: Duration) -> i64 {
     let ahead = chrono::Duration::from_std(from_now).unwrap_or(chrono::Duration::zero());
     (chrono::Utc::now() + ahead).timestamp_millis()
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
 }
 
 fn number(v: i64) -> AttributeValue {

@@ -8,6 +8,7 @@
 //! Processed-event markers of consumers: `PK = EVENT#<event id>`, `SK = PROCESSED#<consumer>`.
 
 use crate::events::{Envelope, Event};
+use crate::store::string_attr as s;
 use crate::store::{is_transient, StoreError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
@@ -183,10 +184,6 @@ impl Transaction {
             _ => Err(CommitError::Other(err.into())),
         }
     }
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
 }
 
 fn n(v: i64) -> AttributeValue {

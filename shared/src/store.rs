@@ -77,6 +77,14 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// A DynamoDB key or item, attribute name to value (a page's `LastEvaluatedKey` too).
+pub type Key = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
+/// A string attribute value.
+pub fn string_attr(v: impl Into<String>) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::S(v.into())
+}
+
 /// Serializes a record into a DynamoDB item.
 pub fn to_item<T: serde::Serialize>(
     record: &T,

@@ -7,6 +7,7 @@ use crate::domain::{display_name, Contact, EmailAddress, UserId};
 use aws_sdk_dynamodb::types::{AttributeValue, Put};
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
+use shared::store::string_attr as s;
 use shared::store::{from_item, to_item, StoreError};
 
 /// Who a notification is for, as far as this service knows.
@@ -121,8 +122,4 @@ impl ContactStore {
             .map_err(StoreError::from_sdk)?;
         Ok(out.item)
     }
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
 }

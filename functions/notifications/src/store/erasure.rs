@@ -8,6 +8,7 @@ use crate::domain::UserId;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
+use shared::store::string_attr as s;
 use shared::store::StoreError;
 use std::time::Duration;
 
@@ -144,8 +145,4 @@ impl UserErasure {
             requests.len()
         )))
     }
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
 }

@@ -9,16 +9,15 @@ use crate::domain::{
     UserId,
 };
 use crate::CONSUMER;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::outbox::{CommitError, Transaction};
+use shared::store::string_attr as s;
 use shared::store::{from_item, to_item, StoreError};
-use std::collections::HashMap;
 
-/// A DynamoDB key (`LastEvaluatedKey` / `ExclusiveStartKey`).
-pub type Key = HashMap<String, AttributeValue>;
+pub use shared::store::Key;
 
 /// What became of recording an entry.
 #[derive(Debug, PartialEq, Eq)]
@@ -217,10 +216,6 @@ impl InboxStore {
             .collect::<Result<Vec<_>, _>>()?;
         Ok((entries, out.last_evaluated_key))
     }
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
 }
 
 #[cfg(test)]

@@ -10,12 +10,6 @@ mod record;
 pub use orders::{Applied, OrderListing, OrderStore};
 pub use projection::PriceProjection;
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use std::collections::HashMap;
+use shared::store::string_attr as s;
 
-/// A DynamoDB primary key, as `LastEvaluatedKey` / `ExclusiveStartKey`.
-pub type Key = HashMap<String, AttributeValue>;
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
+pub use shared::store::Key;

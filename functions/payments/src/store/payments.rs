@@ -6,9 +6,10 @@ use super::keys;
 use super::record::PaymentRecord;
 use crate::domain::{OrderId, OrderPayment, Payment, PaymentStatus, VoidedPayment};
 use crate::CONSUMER;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use shared::outbox::{CommitError, Transaction};
+use shared::store::string_attr as s;
 use shared::store::{from_item, to_item, StoreError};
 use shared::{Envelope, Event};
 
@@ -140,8 +141,4 @@ fn settle(result: Result<(), CommitError>) -> Result<Outcome, StoreError> {
         Err(CommitError::ConditionFailed(0)) => Ok(Outcome::Raced),
         Err(other) => Err(other.into()),
     }
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
 }

@@ -9,12 +9,6 @@ mod reservations;
 pub use catalog::{AdjustError, CatalogStore, Listing};
 pub use reservations::{Outcome, ReservationStore};
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use std::collections::HashMap;
+use shared::store::string_attr as s;
 
-/// A DynamoDB primary key, as `LastEvaluatedKey` / `ExclusiveStartKey`.
-pub type Key = HashMap<String, AttributeValue>;
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
+pub use shared::store::Key;

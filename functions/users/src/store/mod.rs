@@ -12,10 +12,8 @@ use shared::events::users::{UserDeleted, UserProfileUpdated, UserRegistered};
 use shared::outbox::{CommitError, Transaction};
 use shared::store::{from_item, to_item, StoreError};
 use shared::Envelope;
-use std::collections::HashMap;
 
-/// A DynamoDB primary key, as `LastEvaluatedKey` / `ExclusiveStartKey`.
-pub type Key = HashMap<String, AttributeValue>;
+pub use shared::store::Key;
 
 /// Profiles in the users table.
 #[derive(Clone)]
