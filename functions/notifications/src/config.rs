@@ -1,6 +1,6 @@
 //! The notifications functions' configuration, read once at init.
 
-use crate::domain::EmailAddress;
+use crate::domain::Email;
 use shared::config::{ConfigError, Env};
 
 /// The variable naming the SES identity email goes out from; empty turns email off.
@@ -32,7 +32,7 @@ pub struct WorkerConfig {
     pub table_name: String,
     /// The verified SES identity to send from; `None` (unset or empty) records every
     /// delivery as skipped.
-    pub sender_email: Option<EmailAddress>,
+    pub sender_email: Option<Email>,
 }
 
 impl WorkerConfig {
@@ -41,7 +41,7 @@ impl WorkerConfig {
         let sender_email = env
             .optional(SENDER_EMAIL_VAR)
             .map(|raw| {
-                EmailAddress::parse(&raw).ok_or_else(|| ConfigError::Invalid {
+                Email::parse(&raw).map_err(|_| ConfigError::Invalid {
                     name: SENDER_EMAIL_VAR.to_owned(),
                     reason: "must be an email address (or empty to send no email)".to_owned(),
                 })

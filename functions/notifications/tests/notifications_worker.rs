@@ -7,7 +7,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use notifications::channel::{Channel, DisabledChannel, SesChannel};
 use notifications::domain::{
-    ChannelKind, DeliveryStatus, EmailAddress, InboxEntry, NotificationType, UserId,
+    ChannelKind, DeliveryStatus, Email, InboxEntry, NotificationType, UserId,
 };
 use notifications::store::{ContactStore, InboxStore, Recipient};
 use notifications::worker::Worker;
@@ -415,7 +415,7 @@ async fn ses_channel(verified: bool) -> (SesChannel, String) {
             .await
             .unwrap();
     }
-    let channel = SesChannel::new(ses, EmailAddress::parse(&sender).unwrap());
+    let channel = SesChannel::new(ses, Email::parse(&sender).unwrap());
     (channel, sender)
 }
 

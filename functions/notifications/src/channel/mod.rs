@@ -9,7 +9,7 @@ mod ses;
 pub use disabled::DisabledChannel;
 pub use ses::SesChannel;
 
-use crate::domain::{ChannelKind, Contact, Delivery, EmailAddress, Message};
+use crate::domain::{ChannelKind, Contact, Delivery, Email, Message};
 use aws_config::SdkConfig;
 use std::future::Future;
 
@@ -33,7 +33,7 @@ pub enum ConfiguredChannel {
 
 impl ConfiguredChannel {
     /// Email from `sender` when there is one, else no delivery.
-    pub fn new(aws: &SdkConfig, sender: Option<EmailAddress>) -> Self {
+    pub fn new(aws: &SdkConfig, sender: Option<Email>) -> Self {
         match sender {
             Some(sender) => Self::Email(SesChannel::new(aws_sdk_sesv2::Client::new(aws), sender)),
             None => Self::Disabled(DisabledChannel),

@@ -7,7 +7,7 @@
 //! involved, so only the error's code is logged, with the user id.
 
 use super::Channel;
-use crate::domain::{ChannelKind, Contact, Delivery, EmailAddress, Message};
+use crate::domain::{ChannelKind, Contact, Delivery, Email, Message};
 use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent};
 use aws_sdk_sesv2::Client;
@@ -15,13 +15,13 @@ use aws_sdk_sesv2::Client;
 /// Sends email from one verified identity.
 pub struct SesChannel {
     client: Client,
-    sender: EmailAddress,
+    sender: Email,
 }
 
 impl SesChannel {
     /// A channel sending from `sender` (an identity verified in SES; the worker's IAM
     /// policy allows sending from it alone).
-    pub fn new(client: Client, sender: EmailAddress) -> Self {
+    pub fn new(client: Client, sender: Email) -> Self {
         Self { client, sender }
     }
 

@@ -10,9 +10,10 @@ mod money_text;
 mod notification_type;
 pub mod render;
 
-pub use contact::{display_name, Contact, EmailAddress};
+pub use contact::{display_name, Contact};
 pub use delivery::{ChannelKind, Delivery, DeliveryStatus};
 pub use ids::{EventId, OrderId, UserId};
 pub use inbox_entry::{InboxEntry, Message};
 pub use money_text::{minor_unit_exponent, money_text};
 pub use notification_type::NotificationType;
+pub use shared::email::Email;

@@ -3,7 +3,7 @@
 //! learns about a recipient before it renders and delivers anything.
 
 use super::keys;
-use crate::domain::{display_name, Contact, EmailAddress, UserId};
+use crate::domain::{display_name, Contact, Email, UserId};
 use aws_sdk_dynamodb::types::{AttributeValue, Put};
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
@@ -59,7 +59,7 @@ impl TryFrom<ContactRecord> for Contact {
         };
         Ok(Contact {
             user_id: UserId::parse(&r.user_id).ok_or_else(|| corrupt("user_id"))?,
-            email: EmailAddress::parse(&r.email).ok_or_else(|| corrupt("email"))?,
+            email: Email::parse(&r.email).map_err(|_| corrupt("email"))?,
             name: r.name.as_deref().and_then(display_name),
         })
     }

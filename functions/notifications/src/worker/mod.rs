@@ -6,7 +6,7 @@ mod erase;
 mod notify;
 
 use crate::channel::Channel;
-use crate::domain::{render, Contact, EmailAddress, EventId, OrderId, UserId};
+use crate::domain::{render, Contact, Email, EventId, OrderId, UserId};
 use crate::store::{ContactStore, InboxStore, UserErasure};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::Client;
@@ -78,7 +78,7 @@ impl<C: Channel> Worker<C> {
             UserRegistered::TYPE => {
                 let e: UserRegistered = envelope.decode().map_err(poison)?;
                 let notice = notice(&e.user_id)?;
-                let email = EmailAddress::parse(&e.email).ok_or_else(|| {
+                let email = Email::parse(&e.email).map_err(|_| {
                     ConsumeError::Poison(format!(
                         "user {}: the registered email is not an address",
                         notice.user.as_str()

@@ -2,13 +2,12 @@
 //! No I/O here.
 
 mod display_name;
-mod email;
 mod password;
 mod profile;
 mod registration;
 
 pub use display_name::DisplayName;
-pub use email::Email;
 pub use password::Password;
 pub use profile::{Profile, UserId};
 pub use registration::Registration;
+pub use shared::email::Email;

@@ -1,4 +1,7 @@
-use shared::FieldError;
+//! Email addresses, checked once for every service: the users service's accounts and the
+//! notifications service's contacts and sender.
+
+use crate::FieldError;
 use std::fmt;
 
 /// RFC 5321 caps a forward path at 254 characters.
@@ -10,7 +13,7 @@ const MAX_LEN: usize = 254;
 /// rule as a pattern): a local part of 1 to 64 letters, digits and `._%+-` that starts
 /// with a letter, digit or `_`; dot-separated domain labels of letters, digits and inner
 /// hyphens; a top-level domain of 2 or more letters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
@@ -54,7 +57,14 @@ impl Email {
 impl fmt::Display for Email {
     /// Masked, so that an email never reaches a log line whole by accident.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&shared::telemetry::mask_email(&self.0))
+        f.write_str(&crate::telemetry::mask_email(&self.0))
+    }
+}
+
+impl fmt::Debug for Email {
+    /// Masked as well: `{:?}` of a struct holding an email must not leak it either.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Email({self})")
     }
 }
 
@@ -115,5 +125,6 @@ mod tests {
     fn display_never_shows_the_whole_address() {
         let email = Email::parse("ann@example.com").unwrap();
         assert_eq!(email.to_string(), "a***@example.com");
+        assert_eq!(format!("{email:?}"), "Email(a***@example.com)");
     }
 }
