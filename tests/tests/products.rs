@@ -461,7 +461,7 @@ fn order_cancelled(order_id: &str) -> Value {
         "orders",
         "OrderCancelled",
         order_id,
-        json!({"order_id": order_id, "user_id": "e2e-user", "refund": false}),
+        json!({"order_id": order_id, "user_id": "e2e-user", "total": {"amount": 1000, "currency": "EUR"}, "refund": false}),
     )
 }
 

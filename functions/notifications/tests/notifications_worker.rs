@@ -162,6 +162,7 @@ fn rejected(user: &str, order: &str) -> Envelope {
         OrderRejected {
             order_id: order.to_owned(),
             user_id: user.to_owned(),
+            total: eur(99800),
             reason: "out_of_stock".to_owned(),
         },
     ))
@@ -174,6 +175,7 @@ fn cancelled(user: &str, order: &str) -> Envelope {
         OrderCancelled {
             order_id: order.to_owned(),
             user_id: user.to_owned(),
+            total: eur(99800),
             refund: true,
         },
     ))

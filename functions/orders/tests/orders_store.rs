@@ -7,6 +7,7 @@ mod support;
 
 use orders::domain::{Order, OrderStatus, ProductId, RejectionReason};
 use orders::store::OrderListing;
+use serde_json::json;
 use shared::events::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
 use shared::events::products::{
     ProductCreated, ProductDeleted, ProductUpdated, Shortage, StockLine, StockReservationFailed,
@@ -453,6 +454,10 @@ async fn an_order_out_of_stock_is_rejected_and_a_late_reservation_changes_nothin
     let events = events_about(&t, &order).await;
     assert_eq!(types(&events), ["OrderPlaced", "OrderRejected"]);
     assert_eq!(events[1].1["reason"], "out_of_stock");
+    assert_eq!(
+        events[1].1["total"],
+        json!({"amount": 1250, "currency": "EUR"})
+    );
 }
 
 #[tokio::test]
@@ -496,6 +501,10 @@ async fn stock_reserved_after_a_cancellation_is_released_by_exactly_one_compensa
         "the cancellation, then one compensation; no payment requested"
     );
     assert_eq!(events[2].1["refund"], false);
+    assert_eq!(
+        events[2].1["total"],
+        json!({"amount": 1250, "currency": "EUR"})
+    );
 }
 
 #[tokio::test]

@@ -153,6 +153,7 @@ fn cancelled(order_id: &str, refund: bool) -> Envelope<OrderCancelled> {
         OrderCancelled {
             order_id: order_id.to_owned(),
             user_id: USER.to_owned(),
+            total: eur(4990),
             refund,
         },
     )

@@ -127,6 +127,7 @@ fn cancelled(order_id: &str) -> Envelope<OrderCancelled> {
         OrderCancelled {
             order_id: order_id.to_owned(),
             user_id: "user-1".to_owned(),
+            total: eur(1000),
             refund: false,
         },
     )

@@ -165,6 +165,7 @@ fn every_event() -> Vec<Entry> {
             OrderRejected {
                 order_id: ORDER.into(),
                 user_id: USER.into(),
+                total: eur(4998),
                 reason: "out_of_stock".into(),
             },
         ),
@@ -173,6 +174,7 @@ fn every_event() -> Vec<Entry> {
             OrderCancelled {
                 order_id: ORDER.into(),
                 user_id: USER.into(),
+                total: eur(4998),
                 refund: true,
             },
         ),

@@ -71,6 +71,8 @@ pub struct OrderRejected {
     pub order_id: String,
     /// Who placed it.
     pub user_id: String,
+    /// The order's total, so a notice can name what was not charged.
+    pub total: Money,
     /// `out_of_stock` or `payment_declined`, as in the order's `status_reason`.
     pub reason: String,
 }
@@ -87,6 +89,8 @@ pub struct OrderCancelled {
     pub order_id: String,
     /// Who placed it.
     pub user_id: String,
+    /// The order's total, so a notice can name it.
+    pub total: Money,
     /// True when a succeeded payment must be refunded.
     #[serde(default)]
     pub refund: bool,

@@ -1,8 +1,7 @@
 //! The message of each event, one function per event type: a one-line subject and a
-//! plain-text body that name the order, the amount where the event carries one, and the
-//! reason where there is one. OrderRejected and OrderCancelled carry no total, and this
-//! service keeps no projection of orders to look one up, so their messages name the order
-//! and what happened to it.
+//! plain-text body that name the order, its total (or the amount refunded) and the reason
+//! where there is one. Every order event carries the total, so no projection of orders is
+//! needed here.
 
 use super::contact::display_name;
 use super::inbox_entry::Message;
@@ -53,22 +52,30 @@ pub fn order_rejected(event: &OrderRejected, name: Option<&str>) -> Message {
         NotificationType::OrderRejected,
         format!("Your order {} could not be completed", event.order_id),
         name,
-        format!("we could not complete your order {}: {why}", event.order_id),
+        format!(
+            "we could not complete your order {} of {}: {why}",
+            event.order_id,
+            money_text(event.total)
+        ),
     )
 }
 
 /// OrderCancelled -> the order is cancelled, and a refund announced when one is due.
 pub fn order_cancelled(event: &OrderCancelled, name: Option<&str>) -> Message {
+    let total = money_text(event.total);
     let refund = if event.refund {
-        " Your payment will be refunded: a refund is on its way."
+        format!("The {total} you paid will be refunded: a refund is on its way.")
     } else {
-        " Nothing was charged."
+        "Nothing was charged.".to_owned()
     };
     message(
         NotificationType::OrderCancelled,
         format!("Your order {} is cancelled", event.order_id),
         name,
-        format!("your order {} is cancelled.{refund}", event.order_id),
+        format!(
+            "your order {} of {total} is cancelled. {refund}",
+            event.order_id
+        ),
     )
 }
 
@@ -115,6 +122,7 @@ mod tests {
             &OrderRejected {
                 order_id: ORDER.to_owned(),
                 user_id: USER.to_owned(),
+                total: money(4998, "EUR"),
                 reason: reason.to_owned(),
             },
             None,
@@ -126,6 +134,7 @@ mod tests {
             &OrderCancelled {
                 order_id: ORDER.to_owned(),
                 user_id: USER.to_owned(),
+                total: money(1500, "JPY"),
                 refund,
             },
             Some("Alice"),
@@ -173,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn a_rejection_names_the_order_and_the_reason() {
+    fn a_rejection_names_the_order_its_total_and_the_reason() {
         let stock = rejected("out_of_stock");
         assert_eq!(stock.kind, NotificationType::OrderRejected);
         assert_eq!(
@@ -183,7 +192,7 @@ mod tests {
         assert!(stock.body.starts_with("Hello,\n\n"), "{}", stock.body);
         assert!(
             stock.body.contains(&format!(
-                "your order {ORDER}: some of its items are out of stock."
+                "your order {ORDER} of 49.98 EUR: some of its items are out of stock."
             )),
             "{}",
             stock.body
@@ -195,27 +204,33 @@ mod tests {
             declined.body
         );
         let unknown = rejected("meteor_strike");
-        assert!(unknown
-            .body
-            .contains(&format!("your order {ORDER}: it could not be completed.")));
+        assert!(unknown.body.contains(&format!(
+            "your order {ORDER} of 49.98 EUR: it could not be completed."
+        )));
         assert!(!unknown.body.contains("meteor"));
     }
 
     #[test]
-    fn a_cancellation_announces_a_refund_only_when_one_is_due() {
+    fn a_cancellation_names_the_total_and_announces_a_refund_only_when_one_is_due() {
         let refunded = cancelled(true);
         assert_eq!(refunded.kind, NotificationType::OrderCancelled);
         assert_eq!(refunded.subject, format!("Your order {ORDER} is cancelled"));
         assert!(
-            refunded.body.contains("a refund is on its way"),
+            refunded.body.contains(&format!(
+                "your order {ORDER} of 1500 JPY is cancelled. The 1500 JPY you paid will be refunded: a refund is on its way."
+            )),
             "{}",
             refunded.body
         );
         let unpaid = cancelled(false);
         assert!(!unpaid.body.contains("refund"), "{}", unpaid.body);
-        assert!(unpaid
-            .body
-            .contains(&format!("your order {ORDER} is cancelled.")));
+        assert!(
+            unpaid.body.contains(&format!(
+                "your order {ORDER} of 1500 JPY is cancelled. Nothing was charged."
+            )),
+            "{}",
+            unpaid.body
+        );
     }
 
     #[test]

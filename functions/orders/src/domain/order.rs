@@ -153,11 +153,13 @@ impl Order {
             Emit::OrderRejected(reason) => OrderEvent::Rejected(OrderRejected {
                 order_id,
                 user_id,
+                total: self.total,
                 reason: reason.as_str().to_owned(),
             }),
             Emit::OrderCancelled { refund } => OrderEvent::Cancelled(OrderCancelled {
                 order_id,
                 user_id,
+                total: self.total,
                 refund,
             }),
         }
