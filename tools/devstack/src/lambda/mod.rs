@@ -69,6 +69,38 @@ impl fmt::Display for InvokeError {
 
 impl std::error::Error for InvokeError {}
 
+/// What Lambda's REPORT log line says about one invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvokeReport {
+    /// The invocation's request id.
+    pub request_id: String,
+    /// From handing the event to the process (its /next) to its /response or /error.
+    pub duration: Duration,
+    /// From exec to the process's first /next; only on the first invocation of a process.
+    pub init_duration: Option<Duration>,
+    /// Peak resident memory of the process so far (VmHWM), where /proc tells it.
+    pub max_memory_kib: Option<u64>,
+}
+
+impl fmt::Display for InvokeReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        write!(
+            f,
+            "REPORT RequestId: {} Duration: {:.2} ms",
+            self.request_id,
+            ms(self.duration)
+        )?;
+        if let Some(kib) = self.max_memory_kib {
+            write!(f, " Max Memory Used: {} MB", kib.div_ceil(1024))?;
+        }
+        if let Some(init) = self.init_duration {
+            write!(f, " Init Duration: {:.2} ms", ms(init))?;
+        }
+        Ok(())
+    }
+}
+
 type Outcome = Result<serde_json::Value, InvokeError>;
 
 /// An invocation waiting for the process to ask for it.
@@ -87,6 +119,10 @@ struct InFlight {
     generation: u64,
     deadline: Instant,
     outcome: oneshot::Sender<Outcome>,
+    /// When /next handed it over: the start of the invocation's Duration.
+    handed_at: Instant,
+    /// The process's init duration, when this is its first invocation.
+    init_duration: Option<Duration>,
 }
 
 struct State {
@@ -99,6 +135,13 @@ struct State {
     queued: Option<Queued>,
     in_flight: Option<InFlight>,
     shut_down: bool,
+    /// When the current generation's binary was exec'd.
+    spawned_at: Option<Instant>,
+    /// Exec to the first /next of the current generation, once it has asked.
+    init_duration: Option<Duration>,
+    pid: Option<u32>,
+    /// The report of the last answered invocation (one runs at a time).
+    last_report: Option<InvokeReport>,
 }
 
 enum Cmd {
@@ -167,6 +210,10 @@ impl FunctionHandle {
                 queued: None,
                 in_flight: None,
                 shut_down: false,
+                spawned_at: None,
+                init_duration: None,
+                pid: None,
+                last_report: None,
             }),
             changed,
             invoke_lock: tokio::sync::Mutex::new(()),
@@ -193,12 +240,40 @@ impl FunctionHandle {
         &self,
         payload: serde_json::Value,
     ) -> Result<serde_json::Value, InvokeError> {
+        self.invoke_reported(payload).await.0
+    }
+
+    /// As `invoke`, with the invocation's REPORT when the process answered it.
+    pub async fn invoke_reported(
+        &self,
+        payload: serde_json::Value,
+    ) -> (Result<serde_json::Value, InvokeError>, Option<InvokeReport>) {
+        let mut id = String::new();
+        let outcome = self.run_invocation(payload, &mut id).await;
+        let report = {
+            let mut st = self.inner.lock();
+            st.last_report.take().filter(|r| r.request_id == id)
+        };
+        let report = report.map(|mut r| {
+            r.max_memory_kib = self.inner.lock().pid.and_then(process::peak_rss_kib);
+            tracing::debug!(function = %self.inner.spec.name, "{r}");
+            r
+        });
+        (outcome, report)
+    }
+
+    async fn run_invocation(
+        &self,
+        payload: serde_json::Value,
+        request_id: &mut String,
+    ) -> Result<serde_json::Value, InvokeError> {
         let inner = &self.inner;
         // One execution environment handles one event at a time.
         let _serial = inner.invoke_lock.lock().await;
         let payload = serde_json::to_vec(&payload)
             .map_err(|e| InvokeError::Init(format!("payload is not serializable: {e}")))?;
         let id = uuid::Uuid::now_v7().to_string();
+        request_id.clone_from(&id);
         let (picked_tx, picked_rx) = oneshot::channel();
         let (outcome_tx, mut outcome_rx) = oneshot::channel();
         {

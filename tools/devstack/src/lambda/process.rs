@@ -47,6 +47,9 @@ pub(super) async fn spawn_generation(inner: &Arc<Inner>) -> anyhow::Result<Gener
         st.alive = true;
         st.served = false;
         st.init_error = None;
+        st.spawned_at = None;
+        st.init_duration = None;
+        st.pid = None;
         st.generation
     };
     inner.bump();
@@ -106,6 +109,8 @@ pub(super) async fn spawn_generation(inner: &Arc<Inner>) -> anyhow::Result<Gener
         // goes away.)
         .process_group(0)
         .kill_on_drop(true);
+    // Init is measured from here, as Lambda's Init Duration is from the runtime's start.
+    inner.lock().spawned_at = Some(Instant::now());
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -115,6 +120,7 @@ pub(super) async fn spawn_generation(inner: &Arc<Inner>) -> anyhow::Result<Gener
         }
     };
 
+    inner.lock().pid = child.id();
     let stderr_tail: Tail = Arc::new(Mutex::new(VecDeque::new()));
     let mut pumps = Vec::new();
     if let Some(out) = child.stdout.take() {
@@ -137,6 +143,16 @@ pub(super) async fn spawn_generation(inner: &Arc<Inner>) -> anyhow::Result<Gener
         stderr_tail,
         started: Instant::now(),
     })
+}
+
+/// Peak resident set of a process in KiB (`VmHWM` of /proc/<pid>/status), where the
+/// platform has it.
+pub(super) fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// Copies the function's output line by line with a `[Name]` prefix.

@@ -1,6 +1,6 @@
 //! The Lambda Runtime API (2018-06-01) as seen by one process generation.
 
-use super::{InFlight, Inner, InvokeError};
+use super::{InFlight, Inner, InvokeError, InvokeReport};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -73,6 +73,12 @@ async fn next(State(ctx): State<GenCtx>) -> Response {
     // Subscribing before looking at the state means no change between the look and the
     // wait can be missed.
     let mut changes = ctx.inner.changed.subscribe();
+    {
+        let mut st = ctx.inner.lock();
+        if st.generation == ctx.generation && st.init_duration.is_none() {
+            st.init_duration = st.spawned_at.map(|t| t.elapsed());
+        }
+    }
     loop {
         {
             let mut st = ctx.inner.lock();
@@ -91,12 +97,15 @@ async fn next(State(ctx): State<GenCtx>) -> Response {
                     .unwrap_or(Duration::ZERO)
                     .saturating_add(timeout)
                     .as_millis();
+                let first = !st.served;
                 st.served = true;
                 st.in_flight = Some(InFlight {
                     id: q.id.clone(),
                     generation: ctx.generation,
                     deadline: Instant::now() + timeout,
                     outcome: q.outcome,
+                    handed_at: Instant::now(),
+                    init_duration: st.init_duration.filter(|_| first),
                 });
                 let _ = q.picked.send(());
                 let mut headers = HeaderMap::new();
@@ -121,11 +130,20 @@ async fn next(State(ctx): State<GenCtx>) -> Response {
     }
 }
 
-/// Takes the in-flight invocation if `id` names it and it belongs to this generation.
+/// Takes the in-flight invocation if `id` names it and it belongs to this generation,
+/// and files its report.
 fn take_in_flight(ctx: &GenCtx, id: &str) -> Option<InFlight> {
     let mut st = ctx.inner.lock();
     match st.in_flight.take() {
-        Some(f) if f.id == id && f.generation == ctx.generation => Some(f),
+        Some(f) if f.id == id && f.generation == ctx.generation => {
+            st.last_report = Some(InvokeReport {
+                request_id: f.id.clone(),
+                duration: f.handed_at.elapsed(),
+                init_duration: f.init_duration,
+                max_memory_kib: None,
+            });
+            Some(f)
+        }
         other => {
             st.in_flight = other;
             None

@@ -211,3 +211,35 @@ async fn missing_binary_fails_start() {
 }
 
 use std::time::SystemTime;
+
+#[tokio::test]
+async fn reports_time_each_invocation_and_the_init_of_a_fresh_process_only() {
+    let f = echo(Duration::from_secs(5)).await;
+    let (out, first) = f.invoke_reported(json!({"sleep": 0.05})).await;
+    let out = out.expect("first invoke");
+    let first = first.expect("a report of the first invocation");
+    assert_eq!(json!(first.request_id), out["requestId"]);
+    assert!(first.duration >= Duration::from_millis(50), "{first}");
+    assert!(
+        first.init_duration.is_some_and(|d| d > Duration::ZERO),
+        "{first}"
+    );
+    assert!(first.max_memory_kib.is_some_and(|k| k > 0), "{first}");
+    assert!(first.to_string().contains("Init Duration: "), "{first}");
+
+    let (_, warm) = f.invoke_reported(json!({"n": 2})).await;
+    let warm = warm.expect("a report of the warm invocation");
+    assert_eq!(warm.init_duration, None, "{warm}");
+    assert!(warm.duration < first.duration, "{warm} vs {first}");
+
+    // A crashed environment is replaced; the replacement's first invocation has an init.
+    let (crashed, report) = f.invoke_reported(json!({"crash": true})).await;
+    assert!(
+        matches!(crashed, Err(InvokeError::Crashed(_))),
+        "{crashed:?}"
+    );
+    assert_eq!(report, None, "no REPORT for an invocation nobody answered");
+    let (_, fresh) = f.invoke_reported(json!({"n": 3})).await;
+    assert!(fresh.expect("report").init_duration.is_some());
+    f.shutdown().await;
+}
