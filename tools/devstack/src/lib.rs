@@ -7,7 +7,7 @@ pub mod cli;
 pub mod functions;
 pub mod lambda;
 pub mod provision;
-mod seed;
+pub mod seed;
 pub mod sources;
 mod summary;
 pub mod template;

@@ -1,0 +1,121 @@
+//! The measuring protocol: cold starts, then warm invocations in one process.
+
+use crate::aws_proxy::RoundTrips;
+use crate::stack::{Sample, Subject};
+use anyhow::{Context as _, Result};
+use serde_json::Value;
+use std::time::Duration;
+
+/// How many of each.
+#[derive(Debug, Clone, Copy)]
+pub struct Protocol {
+    /// Fresh processes per operation; each one's first invocation is timed.
+    pub cold_starts: usize,
+    /// Invocations discarded before the warm series of each operation.
+    pub warmup: usize,
+    /// Timed warm invocations per operation.
+    pub warm: usize,
+}
+
+/// What an operation is, for the report and its round-trip target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Read,
+    Write,
+    Batch,
+}
+
+/// One operation of a function: a name and a source of fresh events for it.
+pub struct Op {
+    pub name: String,
+    pub kind: Kind,
+    pub next_event: Box<dyn FnMut() -> Result<Value> + Send>,
+}
+
+impl Op {
+    pub fn new(
+        name: &str,
+        kind: Kind,
+        next_event: impl FnMut() -> Result<Value> + Send + 'static,
+    ) -> Op {
+        Op {
+            name: name.to_owned(),
+            kind,
+            next_event: Box::new(next_event),
+        }
+    }
+}
+
+/// The raw measurements of one operation.
+#[derive(Debug, Default)]
+pub struct OpSamples {
+    pub first: Vec<Duration>,
+    pub warm: Vec<Duration>,
+    pub aws: Vec<Duration>,
+    pub overhead: Vec<Duration>,
+    /// The most calls (and deepest chain) any warm invocation made.
+    pub trips: Option<RoundTrips>,
+}
+
+/// The raw measurements of one function.
+#[derive(Debug, Default)]
+pub struct FunctionSamples {
+    pub init: Vec<Duration>,
+    pub ops: Vec<OpSamples>,
+    pub peak_rss_kib: Option<u64>,
+}
+
+/// Runs the protocol for `subject` over `ops`: `cold_starts` fresh processes per
+/// operation (init and first invocation), then one process for every warm series.
+pub async fn measure(
+    subject: &Subject,
+    ops: &mut [Op],
+    protocol: Protocol,
+) -> Result<FunctionSamples> {
+    let mut samples = FunctionSamples::default();
+    for op in ops.iter_mut() {
+        let mut op_samples = OpSamples::default();
+        for _ in 0..protocol.cold_starts {
+            let running = subject.start().await?;
+            let sample = running.invoke((op.next_event)()?).await;
+            running.stop().await;
+            let sample = sample.with_context(|| format!("{}: {}", subject.name(), op.name))?;
+            samples
+                .init
+                .push(sample.init.context("a fresh process reports its init")?);
+            op_samples.first.push(sample.duration);
+        }
+        samples.ops.push(op_samples);
+    }
+
+    let running = subject.start().await?;
+    for (op, op_samples) in ops.iter_mut().zip(samples.ops.iter_mut()) {
+        for _ in 0..protocol.warmup {
+            running.invoke((op.next_event)()?).await?;
+        }
+        for _ in 0..protocol.warm {
+            let sample = running
+                .invoke((op.next_event)()?)
+                .await
+                .with_context(|| format!("{}: {}", subject.name(), op.name))?;
+            record_warm(op_samples, &sample);
+            samples.peak_rss_kib = sample.max_memory_kib.or(samples.peak_rss_kib);
+        }
+    }
+    running.stop().await;
+    Ok(samples)
+}
+
+fn record_warm(op: &mut OpSamples, sample: &Sample) {
+    op.warm.push(sample.duration);
+    op.aws.push(sample.aws);
+    op.overhead.push(sample.duration.saturating_sub(sample.aws));
+    let deeper = op
+        .trips
+        .as_ref()
+        .is_none_or(|t| (sample.trips.calls, sample.trips.depth) > (t.calls, t.depth));
+    if deeper {
+        op.trips = Some(sample.trips.clone());
+    }
+}

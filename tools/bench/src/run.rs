@@ -1,0 +1,135 @@
+//! One bench run: the stack, the world, every scenario measured in turn, the report.
+
+use crate::cli::Args;
+use crate::measure::{measure, Protocol};
+use crate::report::{self, FunctionReport, Report, Settings, Size};
+use crate::scenarios::{self, Role};
+use crate::stack::{Stack, Subject};
+use crate::world::World;
+use anyhow::{Context as _, Result};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Invocations discarded before each warm series.
+const WARMUP: usize = 3;
+
+pub async fn run(args: Args) -> Result<()> {
+    let root = moto_runner::workspace_root();
+    let protocol = Protocol {
+        cold_starts: args.cold_starts,
+        warmup: WARMUP,
+        warm: args.warm,
+    };
+    let arm64 = arm64_sizes(args.arm64_sizes.as_deref())?;
+    tracing::info!("starting moto and provisioning template.yaml");
+    let stack = Stack::start(&root, &args.bin_dir).await?;
+    // The saga step consumes one PENDING order per invocation; two spare.
+    let orders = protocol.cold_starts + protocol.warmup + protocol.warm + 2;
+    tracing::info!("building the data: two users, a product, {orders} orders");
+    let world = World::build(&stack, orders).await?;
+
+    let mut all = vec![scenarios::floor(&args.bin_dir, &world)];
+    all.extend(scenarios::functions(&stack, &world, &args.bin_dir)?);
+    all.push(scenarios::node_peer(&root, &stack, &world)?);
+
+    let mut functions = Vec::new();
+    for mut scenario in all {
+        tracing::info!("measuring {}", scenario.name);
+        let subject = Subject::new(scenario.spec.clone(), &stack.moto_url).await?;
+        let samples = measure(&subject, &mut scenario.ops, protocol)
+            .await
+            .with_context(|| format!("measuring {}", scenario.name))?;
+        let binary = scenario
+            .artifact
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let size = Size {
+            stripped_bytes: size_of(&scenario.artifact),
+            zip_arm64_bytes: (scenario.role == Role::Crabcart)
+                .then(|| arm64.get(&binary).copied())
+                .flatten(),
+        };
+        let ops: Vec<_> = scenario
+            .ops
+            .iter()
+            .map(|o| (o.name.clone(), o.kind))
+            .collect();
+        functions.push(FunctionReport::new(
+            &scenario.name,
+            scenario.role,
+            &binary,
+            &samples,
+            &ops,
+            size,
+        ));
+    }
+
+    let report = Report {
+        schema: 1,
+        generated_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        machine: crate::machine::describe(),
+        settings: Settings {
+            cold_starts: protocol.cold_starts,
+            warm_invokes: protocol.warm,
+        },
+        budgets: report::budgets(&functions),
+        functions,
+    };
+    std::fs::create_dir_all(&args.out_dir)?;
+    let json = args.out_dir.join("benchmarks.json");
+    std::fs::write(&json, serde_json::to_string_pretty(&report)? + "\n")
+        .with_context(|| format!("writing {}", json.display()))?;
+    let md = args.out_dir.join("benchmarks.md");
+    std::fs::write(&md, report::markdown(&report))
+        .with_context(|| format!("writing {}", md.display()))?;
+    let failed: Vec<_> = report.budgets.iter().filter(|b| !b.pass).collect();
+    for b in &failed {
+        tracing::warn!(
+            "FAIL {} ({}): {} against {}",
+            b.budget,
+            b.subject,
+            b.measured,
+            b.limit
+        );
+    }
+    tracing::info!(
+        "wrote {} and {}: {} of {} budgets pass",
+        md.display(),
+        json.display(),
+        report.budgets.len() - failed.len(),
+        report.budgets.len()
+    );
+    Ok(())
+}
+
+/// Bytes of a file, or of every file under a directory.
+fn size_of(path: &Path) -> Option<u64> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_file() {
+        return Some(meta.len());
+    }
+    let mut total = 0;
+    for entry in std::fs::read_dir(path).ok()? {
+        total += size_of(&entry.ok()?.path()).unwrap_or(0);
+    }
+    Some(total)
+}
+
+/// `<binary> <bytes>` lines written by tools/bench/package-arm64.sh.
+fn arm64_sizes(path: Option<&Path>) -> Result<BTreeMap<String, u64>> {
+    let Some(path) = path else {
+        return Ok(BTreeMap::new());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let (bin, bytes) = l
+                .split_once(' ')
+                .with_context(|| format!("{}: `{l}` is not `<binary> <bytes>`", path.display()))?;
+            Ok((bin.to_owned(), bytes.trim().parse()?))
+        })
+        .collect()
+}

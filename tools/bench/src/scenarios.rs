@@ -1,0 +1,324 @@
+//! What is measured: for every function one read and one write route (API functions) or
+//! one single-message batch (workers, outbox publisher), and the floor and the peer.
+
+use crate::events::{outbox_insert_of, sqs_batch_of, ApiCall, Caller};
+use crate::measure::{Kind, Op};
+use crate::world::{eur, place_order, product_body, World, PRICE};
+use anyhow::{Context as _, Result};
+use devstack::lambda::FunctionSpec;
+use serde_json::{json, Value};
+use shared::events::orders::{OrderConfirmed, OrderLine, OrderPlaced, PaymentRequested};
+use shared::events::products::{StockLine, StockReserved};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Who a measured binary is, in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Crabcart,
+    Floor,
+    Peer,
+}
+
+/// One binary to measure and its operations.
+pub struct Scenario {
+    pub name: String,
+    pub role: Role,
+    /// The file whose size is reported (the release binary; the peer's package dir).
+    pub artifact: PathBuf,
+    pub spec: FunctionSpec,
+    pub ops: Vec<Op>,
+}
+
+/// A fresh id per call (moved into `Op` closures).
+fn new_id() -> String {
+    shared::ids::new_id()
+}
+
+/// The next of a fixed list of ids, shared by the operations that consume them.
+#[derive(Clone)]
+struct Pool(Arc<Mutex<Vec<String>>>);
+
+impl Pool {
+    fn take(&self) -> Result<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .context("the pool of placed orders ran out: raise World::build's count")
+    }
+}
+
+fn get(caller: &Caller, resource: &'static str, param: Option<(&'static str, String)>) -> Value {
+    match &param {
+        Some((name, value)) => ApiCall::new("GET", resource)
+            .params(&[(name, value.as_str())])
+            .by(caller)
+            .event(),
+        None => ApiCall::new("GET", resource).by(caller).event(),
+    }
+}
+
+/// The template functions and what each is measured on.
+pub fn functions(
+    stack: &crate::stack::Stack,
+    world: &World,
+    bin_dir: &Path,
+) -> Result<Vec<Scenario>> {
+    let shopper = world.shopper.clone();
+    let admin = world.admin.clone();
+    let product = world.product_id.clone();
+    let orders = Pool(Arc::new(Mutex::new(world.orders.clone())));
+    let read_order = world.orders.first().context("placed orders")?.clone();
+    let paid_order = world.paid_order.clone();
+    let scenario = |logical_id: &str, binary: &str, ops: Vec<Op>| -> Result<Scenario> {
+        Ok(Scenario {
+            name: logical_id.to_owned(),
+            role: Role::Crabcart,
+            artifact: bin_dir.join(binary),
+            spec: stack.spec(logical_id)?,
+            ops,
+        })
+    };
+
+    let mut n = 0u64;
+    let users = {
+        let (me, rename) = (shopper.clone(), shopper.clone());
+        vec![
+            Op::new("GET /v1/users/me", Kind::Read, move || {
+                Ok(get(&me, "/v1/users/me", None))
+            }),
+            Op::new("PATCH /v1/users/me", Kind::Write, move || {
+                n += 1;
+                Ok(ApiCall::new("PATCH", "/v1/users/me")
+                    .body(json!({"name": format!("Shopper {n}")}))
+                    .by(&rename)
+                    .event())
+            }),
+        ]
+    };
+
+    let products = {
+        let (id, creator) = (product.clone(), admin.clone());
+        let mut n = 0u64;
+        vec![
+            Op::new("GET /v1/products/{id}", Kind::Read, move || {
+                Ok(ApiCall::new("GET", "/v1/products/{id}")
+                    .params(&[("id", id.as_str())])
+                    .event())
+            }),
+            Op::new("POST /v1/products", Kind::Write, move || {
+                n += 1;
+                Ok(ApiCall::new("POST", "/v1/products")
+                    .body(product_body(&format!("Bench Teapot {n}"), 10))
+                    .by(&creator)
+                    .event())
+            }),
+        ]
+    };
+
+    let orders_api = {
+        let (reader, buyer, id, item) = (
+            shopper.clone(),
+            shopper.clone(),
+            read_order.clone(),
+            product.clone(),
+        );
+        vec![
+            Op::new("GET /v1/orders/{id}", Kind::Read, move || {
+                Ok(get(&reader, "/v1/orders/{id}", Some(("id", id.clone()))))
+            }),
+            Op::new("POST /v1/orders", Kind::Write, move || {
+                Ok(place_order(&buyer, &item))
+            }),
+        ]
+    };
+
+    let payments_api = {
+        let (owner, order) = (shopper.clone(), paid_order.clone());
+        vec![Op::new(
+            "GET /v1/payments?order_id=",
+            Kind::Read,
+            move || {
+                Ok(ApiCall::new("GET", "/v1/payments")
+                    .query(format!("order_id={order}"))
+                    .by(&owner)
+                    .event())
+            },
+        )]
+    };
+
+    let notifications_api = {
+        let owner = shopper.clone();
+        vec![Op::new("GET /v1/notifications", Kind::Read, move || {
+            Ok(get(&owner, "/v1/notifications", None))
+        })]
+    };
+
+    let products_worker = {
+        let (user, item) = (shopper.user_id.clone(), product.clone());
+        vec![Op::new(
+            "OrderPlaced -> reserve stock",
+            Kind::Batch,
+            move || {
+                let order_id = new_id();
+                Ok(sqs_batch_of(
+                    "orders",
+                    &order_id.clone(),
+                    OrderPlaced {
+                        order_id,
+                        user_id: user.clone(),
+                        lines: vec![OrderLine {
+                            product_id: item.clone(),
+                            quantity: 1,
+                            unit_price: eur(PRICE)?,
+                        }],
+                        total: eur(PRICE)?,
+                    },
+                ))
+            },
+        )]
+    };
+
+    let orders_worker = {
+        let (pool, item) = (orders.clone(), product.clone());
+        vec![Op::new(
+            "StockReserved -> request payment",
+            Kind::Batch,
+            move || {
+                let order_id = pool.take()?;
+                Ok(sqs_batch_of(
+                    "products",
+                    &order_id.clone(),
+                    StockReserved {
+                        order_id,
+                        lines: vec![StockLine {
+                            product_id: item.clone(),
+                            quantity: 1,
+                        }],
+                    },
+                ))
+            },
+        )]
+    };
+
+    let payments_worker = {
+        let user = shopper.user_id.clone();
+        vec![Op::new(
+            "PaymentRequested -> charge",
+            Kind::Batch,
+            move || {
+                let order_id = new_id();
+                Ok(sqs_batch_of(
+                    "orders",
+                    &order_id.clone(),
+                    PaymentRequested {
+                        order_id,
+                        user_id: user.clone(),
+                        amount: eur(PRICE)?,
+                        payment_method: "pm_card_visa".to_owned(),
+                    },
+                ))
+            },
+        )]
+    };
+
+    let notifications_worker = {
+        let user = shopper.user_id.clone();
+        vec![Op::new("OrderConfirmed -> inbox", Kind::Batch, move || {
+            let order_id = new_id();
+            Ok(sqs_batch_of(
+                "orders",
+                &order_id.clone(),
+                OrderConfirmed {
+                    order_id,
+                    user_id: user.clone(),
+                    total: eur(PRICE)?,
+                },
+            ))
+        })]
+    };
+
+    let outbox = {
+        let user = shopper.user_id.clone();
+        vec![Op::new("outbox insert -> SNS", Kind::Batch, move || {
+            let order_id = new_id();
+            Ok(outbox_insert_of(
+                "orders",
+                &order_id.clone(),
+                OrderConfirmed {
+                    order_id,
+                    user_id: user.clone(),
+                    total: eur(PRICE)?,
+                },
+            ))
+        })]
+    };
+
+    Ok(vec![
+        scenario("UsersApiFunction", "users-api", users)?,
+        scenario("ProductsApiFunction", "products-api", products)?,
+        scenario("ProductsWorkerFunction", "products-worker", products_worker)?,
+        scenario("OrdersApiFunction", "orders-api", orders_api)?,
+        scenario("OrdersWorkerFunction", "orders-worker", orders_worker)?,
+        scenario("PaymentsApiFunction", "payments-api", payments_api)?,
+        scenario("PaymentsWorkerFunction", "payments-worker", payments_worker)?,
+        scenario(
+            "NotificationsApiFunction",
+            "notifications-api",
+            notifications_api,
+        )?,
+        scenario(
+            "NotificationsWorkerFunction",
+            "notifications-worker",
+            notifications_worker,
+        )?,
+        scenario("OrdersOutboxPublisherFunction", "outbox-publisher", outbox)?,
+    ])
+}
+
+/// The floor: a hello-world lambda_runtime binary, invoked with the product read's event.
+pub fn floor(bin_dir: &Path, world: &World) -> Scenario {
+    let id = world.product_id.clone();
+    Scenario {
+        name: "hello-world floor".to_owned(),
+        role: Role::Floor,
+        artifact: bin_dir.join("hello-floor"),
+        spec: FunctionSpec {
+            name: "HelloFloor".to_owned(),
+            binary: bin_dir.join("hello-floor"),
+            env: BTreeMap::new(),
+            timeout: Duration::from_secs(10),
+            memory_mb: 128,
+        },
+        ops: vec![Op::new("any event", Kind::Read, move || {
+            Ok(ApiCall::new("GET", "/v1/products/{id}")
+                .params(&[("id", id.as_str())])
+                .event())
+        })],
+    }
+}
+
+/// The peer: Node.js 20 + AWS SDK v3 doing GET /v1/products/{id}'s GetItem, with the
+/// products function's environment.
+pub fn node_peer(root: &Path, stack: &crate::stack::Stack, world: &World) -> Result<Scenario> {
+    let dir = root.join("benches/peers/node-get-product");
+    let mut spec = stack.spec("ProductsApiFunction")?;
+    spec.name = "NodePeerGetProduct".to_owned();
+    spec.binary = dir.join("bootstrap");
+    let id = world.product_id.clone();
+    Ok(Scenario {
+        name: "Node.js 20 peer".to_owned(),
+        role: Role::Peer,
+        artifact: dir,
+        spec,
+        ops: vec![Op::new("GET /v1/products/{id}", Kind::Read, move || {
+            Ok(ApiCall::new("GET", "/v1/products/{id}")
+                .params(&[("id", id.as_str())])
+                .event())
+        })],
+    })
+}

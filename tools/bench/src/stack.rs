@@ -1,0 +1,156 @@
+//! The AWS side of the bench: moto provisioned from template.yaml exactly as the devstack
+//! does it, and each function run under the devstack's Runtime API behind its own
+//! recording AWS proxy. No pollers, no REST front: the bench hands every event to the
+//! function itself, so nothing else runs while an invocation is timed.
+
+use crate::aws_proxy::{time_in_aws, AwsProxy, RoundTrips};
+use anyhow::{bail, Context as _, Result};
+use devstack::functions::{self, FunctionPlan};
+use devstack::lambda::{FunctionHandle, FunctionSpec};
+use devstack::provision::{self, Clients};
+use devstack::template::intrinsics::resolve_parameters;
+use devstack::template::{Context, Template};
+use moto_runner::MotoServer;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+/// moto with every template resource, and the plans of every function.
+pub struct Stack {
+    _moto: MotoServer,
+    pub moto_url: String,
+    pub clients: Clients,
+    pub ctx: Context,
+    plans: Vec<FunctionPlan>,
+}
+
+impl Stack {
+    /// Starts moto and provisions the template; functions run from `bin_dir`.
+    pub async fn start(root: &Path, bin_dir: &Path) -> Result<Stack> {
+        let template = Template::load(&root.join("template.yaml"))?;
+        functions::check_functions(&template, bin_dir)?;
+        let params = resolve_parameters(&template, &BTreeMap::new())?;
+        let mut ctx = Context::new(&template, params);
+        provision::register_serverless(&template, &mut ctx)?;
+        let python = moto_runner::ensure_venv(root).await?;
+        let moto = MotoServer::start(&python, 0).await?;
+        let moto_url = moto.url.clone();
+        let clients = Clients::new(&moto_url).await;
+        provision::provision_all(&template, &mut ctx, &clients).await?;
+        let runtime = functions::Runtime {
+            bin_dir,
+            moto_url: &moto_url,
+            rust_log: Some("warn".to_owned()),
+        };
+        let plans = functions::plan_all(&template, &ctx, &runtime)?;
+        Ok(Stack {
+            _moto: moto,
+            moto_url,
+            clients,
+            ctx,
+            plans,
+        })
+    }
+
+    /// The spec of a template function, as the devstack would run it.
+    pub fn spec(&self, logical_id: &str) -> Result<FunctionSpec> {
+        self.plans
+            .iter()
+            .find(|p| p.logical_id == logical_id)
+            .map(|p| p.spec.clone())
+            .with_context(|| format!("no function {logical_id} in template.yaml"))
+    }
+}
+
+/// One invocation, as the bench sees it.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// The function's answer.
+    pub output: Value,
+    /// Runtime API: /next handed the event -> /response.
+    pub duration: Duration,
+    /// Exec -> first /next, on a process's first invocation.
+    pub init: Option<Duration>,
+    /// Time covered by the invocation's AWS calls.
+    pub aws: Duration,
+    pub trips: RoundTrips,
+    pub max_memory_kib: Option<u64>,
+}
+
+/// A function (or a floor / peer binary) with its own AWS proxy; each `start` is a fresh
+/// execution environment.
+pub struct Subject {
+    spec: FunctionSpec,
+    proxy: AwsProxy,
+}
+
+impl Subject {
+    /// `spec` with its AWS endpoint moved behind a fresh recording proxy.
+    pub async fn new(mut spec: FunctionSpec, moto_url: &str) -> Result<Subject> {
+        let proxy = AwsProxy::start(moto_url).await?;
+        spec.env
+            .insert("AWS_ENDPOINT_URL".to_owned(), proxy.url.clone());
+        Ok(Subject { spec, proxy })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// Starts a new process (a cold execution environment).
+    pub async fn start(&self) -> Result<Running<'_>> {
+        let handle = FunctionHandle::start(self.spec.clone())
+            .await
+            .with_context(|| format!("starting {}", self.spec.binary.display()))?;
+        Ok(Running {
+            handle,
+            proxy: &self.proxy,
+        })
+    }
+}
+
+/// A started process of a `Subject`.
+pub struct Running<'a> {
+    handle: FunctionHandle,
+    proxy: &'a AwsProxy,
+}
+
+impl Running<'_> {
+    /// Invokes once and fails unless the function answered with success: a 2xx for an API
+    /// event, no failed record for a batch.
+    pub async fn invoke(&self, event: Value) -> Result<Sample> {
+        self.proxy.take();
+        let (output, report) = self.handle.invoke_reported(event).await;
+        let calls = self.proxy.take();
+        let output = output.map_err(|e| anyhow::anyhow!("{}: {e}", self.handle.name()))?;
+        check_success(self.handle.name(), &output)?;
+        let report = report.context("the Runtime API filed no report")?;
+        Ok(Sample {
+            output,
+            duration: report.duration,
+            init: report.init_duration,
+            aws: time_in_aws(&calls),
+            trips: RoundTrips::of(&calls),
+            max_memory_kib: report.max_memory_kib,
+        })
+    }
+
+    pub async fn stop(self) {
+        self.handle.shutdown().await;
+    }
+}
+
+fn check_success(function: &str, output: &Value) -> Result<()> {
+    if let Some(status) = output.get("statusCode").and_then(Value::as_u64) {
+        if !(200..300).contains(&status) {
+            bail!("{function} answered {status}: {}", output["body"]);
+        }
+    }
+    if let Some(failed) = output.get("batchItemFailures").and_then(Value::as_array) {
+        if !failed.is_empty() {
+            bail!("{function} failed records: {failed:?}");
+        }
+    }
+    Ok(())
+}

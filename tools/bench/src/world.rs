@@ -1,0 +1,254 @@
+//! The data the measured operations need, made through the functions themselves (as a
+//! user and an admin would), before anything is timed: two users, a product with plenty
+//! of stock that the orders service knows the price of, placed orders, a payment and an
+//! inbox.
+
+use crate::events::{answer_body, sqs_batch_of, sqs_batch_of_envelope, ApiCall, Caller};
+use crate::stack::{Running, Stack, Subject};
+use anyhow::{Context as _, Result};
+use serde_json::{json, Value};
+use shared::events::orders::{OrderConfirmed, PaymentRequested};
+use shared::events::users::UserRegistered;
+use shared::{Currency, Money};
+
+const PASSWORD: &str = "Bench-Passw0rd!";
+/// The product's stock: enough for every reservation of the run.
+const STOCK: u64 = 1_000_000;
+/// Its price, in cents.
+pub const PRICE: u64 = 1999;
+
+/// What the scenarios build on.
+pub struct World {
+    pub shopper: Caller,
+    pub admin: Caller,
+    pub product_id: String,
+    /// PENDING orders of the shopper, for the saga step and reads.
+    pub orders: Vec<String>,
+    /// An order of the shopper with a payment.
+    pub paid_order: String,
+}
+
+pub fn eur(amount: u64) -> Result<Money> {
+    Ok(Money::new(
+        amount,
+        Currency::parse("EUR").context("EUR is a currency")?,
+    ))
+}
+
+impl World {
+    /// Builds the world; `orders` PENDING orders are placed.
+    pub async fn build(stack: &Stack, orders: usize) -> Result<World> {
+        let users = Subject::new(stack.spec("UsersApiFunction")?, &stack.moto_url).await?;
+        let users = users.start().await?;
+        let shopper = sign_up(&users, "shopper").await?;
+        let admin_email = sign_up_email("admin");
+        register(&users, &admin_email).await?;
+        promote_to_admin(stack, &admin_email).await?;
+        let admin = log_in(&users, &admin_email).await?;
+        users.stop().await;
+
+        let products = Subject::new(stack.spec("ProductsApiFunction")?, &stack.moto_url).await?;
+        let products = products.start().await?;
+        let created = products
+            .invoke(
+                ApiCall::new("POST", "/v1/products")
+                    .body(product_body("Bench Kettle", STOCK))
+                    .by(&admin)
+                    .event(),
+            )
+            .await?;
+        products.stop().await;
+        let product_id = answer_body(&created.output)?["id"]
+            .as_str()
+            .context("a created product has an id")?
+            .to_owned();
+
+        // The orders service prices from its projection of the catalog, which the
+        // product's own ProductCreated event fills.
+        let created_event = outbox_envelope(stack, "ProductsApiFunction", "ProductCreated").await?;
+        let orders_worker =
+            Subject::new(stack.spec("OrdersWorkerFunction")?, &stack.moto_url).await?;
+        let running = orders_worker.start().await?;
+        running
+            .invoke(sqs_batch_of_envelope(&created_event))
+            .await?;
+        running.stop().await;
+
+        let orders_api = Subject::new(stack.spec("OrdersApiFunction")?, &stack.moto_url).await?;
+        let running = orders_api.start().await?;
+        let mut placed = Vec::with_capacity(orders);
+        for _ in 0..orders {
+            let sample = running.invoke(place_order(&shopper, &product_id)).await?;
+            let body = answer_body(&sample.output)?;
+            placed.push(
+                body["id"]
+                    .as_str()
+                    .context("an order has an id")?
+                    .to_owned(),
+            );
+        }
+        running.stop().await;
+        let paid_order = placed.pop().context("at least one order")?;
+
+        let payments = Subject::new(stack.spec("PaymentsWorkerFunction")?, &stack.moto_url).await?;
+        let running = payments.start().await?;
+        running
+            .invoke(sqs_batch_of(
+                "orders",
+                &paid_order,
+                PaymentRequested {
+                    order_id: paid_order.clone(),
+                    user_id: shopper.user_id.clone(),
+                    amount: eur(PRICE)?,
+                    payment_method: "pm_card_visa".to_owned(),
+                },
+            ))
+            .await?;
+        running.stop().await;
+
+        let notifications =
+            Subject::new(stack.spec("NotificationsWorkerFunction")?, &stack.moto_url).await?;
+        let running = notifications.start().await?;
+        running
+            .invoke(sqs_batch_of(
+                "users",
+                &shopper.user_id,
+                UserRegistered {
+                    user_id: shopper.user_id.clone(),
+                    email: sign_up_email("shopper"),
+                    name: "Bench Shopper".to_owned(),
+                    registered_at: shared::time::now(),
+                },
+            ))
+            .await?;
+        for order in placed.iter().take(25) {
+            running
+                .invoke(sqs_batch_of(
+                    "orders",
+                    order,
+                    OrderConfirmed {
+                        order_id: order.clone(),
+                        user_id: shopper.user_id.clone(),
+                        total: eur(PRICE)?,
+                    },
+                ))
+                .await?;
+        }
+        running.stop().await;
+
+        Ok(World {
+            shopper,
+            admin,
+            product_id,
+            orders: placed,
+            paid_order,
+        })
+    }
+}
+
+/// A catalog entry with `stock` units.
+pub fn product_body(name: &str, stock: u64) -> Value {
+    json!({
+        "name": name,
+        "description": "Measured, not tested.",
+        "category": "bench",
+        "price": {"amount": PRICE, "currency": "EUR"},
+        "stock": stock,
+    })
+}
+
+/// POST /v1/orders of one unit of `product_id`, under a fresh Idempotency-Key.
+pub fn place_order(shopper: &Caller, product_id: &str) -> Value {
+    ApiCall::new("POST", "/v1/orders")
+        .body(json!({
+            "items": [{"product_id": product_id, "quantity": 1}],
+            "payment_method": "pm_card_visa",
+            "shipping_address": {
+                "name": "Bench Shopper",
+                "line1": "1 Bench Street",
+                "city": "Lisbon",
+                "postal_code": "1000-001",
+                "country": "PT"
+            }
+        }))
+        .header(
+            "Idempotency-Key",
+            format!("bench-{}", uuid::Uuid::new_v4().simple()),
+        )
+        .by(shopper)
+        .event()
+}
+
+fn sign_up_email(who: &str) -> String {
+    format!("{who}-{}@bench.example.com", uuid::Uuid::new_v4().simple())
+}
+
+async fn register(users: &Running<'_>, email: &str) -> Result<()> {
+    users
+        .invoke(
+            ApiCall::new("POST", "/v1/auth/register")
+                .body(json!({"email": email, "password": PASSWORD, "name": "Bench User"}))
+                .event(),
+        )
+        .await?;
+    Ok(())
+}
+
+async fn log_in(users: &Running<'_>, email: &str) -> Result<Caller> {
+    let login = users
+        .invoke(
+            ApiCall::new("POST", "/v1/auth/login")
+                .body(json!({"email": email, "password": PASSWORD}))
+                .event(),
+        )
+        .await?;
+    let body = answer_body(&login.output)?;
+    Caller::from_id_token(
+        body["id_token"]
+            .as_str()
+            .context("login gives an id_token")?,
+    )
+}
+
+async fn sign_up(users: &Running<'_>, who: &str) -> Result<Caller> {
+    let email = sign_up_email(who);
+    register(users, &email).await?;
+    log_in(users, &email).await
+}
+
+/// Adds the user to the pool's admin group, as an operator would.
+async fn promote_to_admin(stack: &Stack, email: &str) -> Result<()> {
+    let (pool, group) = devstack::seed::admin_pool(&stack.ctx).context("a user pool")?;
+    stack
+        .clients
+        .cognito
+        .admin_add_user_to_group()
+        .user_pool_id(pool)
+        .username(email)
+        .group_name(group.context("an admin group")?)
+        .send()
+        .await
+        .context("AdminAddUserToGroup")?;
+    Ok(())
+}
+
+/// The envelope of the first `event_type` in the outbox of `function`'s table.
+async fn outbox_envelope(stack: &Stack, function: &str, event_type: &str) -> Result<Value> {
+    let spec = stack.spec(function)?;
+    let table = spec.env.get("TABLE_NAME").context("TABLE_NAME")?;
+    let items = stack
+        .clients
+        .dynamodb
+        .scan()
+        .table_name(table)
+        .send()
+        .await
+        .context("Scan")?;
+    let envelope = items
+        .items()
+        .iter()
+        .filter(|i| i.get("event_type").and_then(|v| v.as_s().ok()) == Some(&event_type.to_owned()))
+        .find_map(|i| i.get("envelope").and_then(|v| v.as_s().ok()))
+        .with_context(|| format!("no {event_type} in the outbox of {table}"))?;
+    Ok(serde_json::from_str(envelope)?)
+}
