@@ -11,7 +11,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 TEST_THREADS ?= 4
 
 .PHONY: dev test venv build fmt-check clippy cargo-test e2e-test lint-template clean-venv \
-	api-contract fuzz-api
+	api-contract fuzz-api bench bench-tools
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
 dev: venv build
@@ -92,6 +92,39 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-checkov.txt
+	@touch $@
+
+## make bench: cold start, latency, memory, size and AWS round trips of every function,
+## beside a hello-world floor and a Node.js 20 peer, in one run (tools/bench/README.md).
+## Writes docs/benchmarks.md, .json and .png. Not part of `make test`.
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_OUT := $(TARGET_DIR)/bench
+PEER_DIR := benches/peers/node-get-product
+BENCH_ARGS ?=
+FUNCTION_PACKAGES := -p users -p products -p orders -p payments -p notifications -p outbox-publisher
+
+bench: venv bench-tools
+	@command -v node >/dev/null || { echo "Node.js 20 is required for the peer (https://nodejs.org)"; exit 1; }
+	npm ci --prefix $(PEER_DIR) --no-audit --no-fund --loglevel=error
+	# The functions alone, as they are deployed (features unified only among them), then
+	# the floor and the harness.
+	$(CARGO) build --release $(FUNCTION_PACKAGES)
+	$(CARGO) build --release -p crabcart-bench-floor -p crabcart-bench
+	mkdir -p $(BENCH_OUT)
+	if bash tools/bench/package-arm64.sh $(VENV) $(BENCH_OUT)/arm64 > $(BENCH_OUT)/arm64-sizes.txt; then \
+		arm64="--arm64-sizes $(BENCH_OUT)/arm64-sizes.txt"; \
+	else echo "bench: the arm64 zips are not measured (see above)"; arm64=""; fi; \
+	$(TARGET_DIR)/release/bench --bin-dir $(TARGET_DIR)/release $$arm64 $(BENCH_ARGS)
+	$(VENV)/bin/python tools/bench/chart.py --input docs/benchmarks.json --output docs/benchmarks.png
+
+# matplotlib, cargo-lambda and zig (requirements-bench.txt) into the project venv, and
+# the aarch64 Rust target for the arm64 zips (skipped with a note where rustup is not).
+bench-tools: $(BENCH_STAMP)
+
+$(BENCH_STAMP): requirements-bench.txt $(VENV_STAMP)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-bench.txt
+	if command -v rustup >/dev/null; then rustup target add aarch64-unknown-linux-gnu; \
+	else echo "bench: no rustup, so no aarch64 target: the arm64 zips will not be measured"; fi
 	@touch $@
 
 clean-venv:
