@@ -10,7 +10,9 @@
 //! `ttl` (epoch seconds) and, once completed, `response` {status, body, location}.
 //! A successful request completes its record in the same transaction as its state
 //! change ([`IdempotencyStore::completion`]), so there is never a change without its
-//! record, nor two changes for one key.
+//! record, nor two changes for one key. A request whose reads do not need the claim
+//! runs them while the key is claimed ([`IdempotencyStore::run_prepared`]), so that it
+//! costs two sequential round trips: {claim, reads}, then its transaction.
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -245,9 +247,37 @@ impl IdempotencyStore {
         F: FnOnce(Claim) -> Fut,
         Fut: Future<Output = Result<StoredResponse, ApiError>>,
     {
+        self.run_prepared(req, caller, async { Ok(()) }, |claim, ()| handler(claim))
+            .await
+    }
+
+    /// [`Self::run`] in two steps, so that the request's reads overlap the claim of its
+    /// key instead of following it (one sequential round trip fewer). `prepare` (parse
+    /// the body, read what the request needs) runs while the key is claimed and must
+    /// change nothing: its result is dropped when the key's answer is replayed, the key is
+    /// in flight or was used with another body. `commit` gets the claim and the prepared
+    /// value and, like `run`'s handler, commits [`Self::completion`] with its state change.
+    /// An error of either step is the request's answer as a handler's would be.
+    pub async fn run_prepared<P, Prepare, Commit, CommitFut>(
+        &self,
+        req: &ApiRequest,
+        caller: &Caller,
+        prepare: Prepare,
+        commit: Commit,
+    ) -> ApiResult
+    where
+        Prepare: Future<Output = Result<P, ApiError>>,
+        Commit: FnOnce(Claim, P) -> CommitFut,
+        CommitFut: Future<Output = Result<StoredResponse, ApiError>>,
+    {
+        // A bad key is answered before anything runs: `prepare` is dropped unpolled.
         let key = IdempotencyKey::from_header(req.header(HEADER))?;
         let fingerprint = Fingerprint::of_body(req.body());
-        let claim = match self.claim(&caller.user_id, &key, &fingerprint).await? {
+        // join!, not try_join!: a failing `prepare` must not cancel the claim half-way,
+        // which could leave the key claimed until its lease ends with nobody to release it.
+        let (claimed, prepared) =
+            tokio::join!(self.claim(&caller.user_id, &key, &fingerprint), prepare);
+        let claim = match claimed? {
             Claimed::Acquired(claim) => claim,
             Claimed::Replay(answer) => {
                 tracing::info!(status = answer.status, "replaying an idempotent answer");
@@ -264,7 +294,11 @@ impl IdempotencyStore {
                 ))
             }
         };
-        match handler(claim.clone()).await {
+        let outcome = match prepared {
+            Ok(prepared) => commit(claim.clone(), prepared).await,
+            Err(err) => Err(err),
+        };
+        match outcome {
             Ok(answer) => answer.to_response(),
             Err(err) if releases_key(&err) => {
                 if let Err(e) = self.release(&claim).await {

@@ -31,7 +31,11 @@ pub struct App {
 impl App {
     /// Builds the clients from the SDK config and the function's configuration.
     pub fn new(aws: &SdkConfig, config: ApiConfig) -> Self {
-        let client = aws_sdk_dynamodb::Client::new(aws);
+        Self::with_client(aws_sdk_dynamodb::Client::new(aws), config)
+    }
+
+    /// Builds the stores over `client` (tests pass one that records its calls).
+    pub fn with_client(client: aws_sdk_dynamodb::Client, config: ApiConfig) -> Self {
         Self {
             orders: OrderStore::new(client.clone(), config.table_name.clone()),
             prices: PriceProjection::new(client.clone(), config.table_name.clone()),

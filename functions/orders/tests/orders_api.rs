@@ -1,11 +1,13 @@
 //! The orders API through its route table, with API Gateway REST proxy events as the
 //! authorizer sends them, against moto: placement priced from the projection, every
 //! Idempotency-Key outcome as a client sees it, privacy of orders, cancellation by the
-//! saga's rules, and the listings with their cursors.
+//! saga's rules, the listings with their cursors, and the AWS calls each route makes
+//! (issue 7's round-trip budget).
 
 mod support;
 
 use lambda_http::{Body, Response};
+use moto_runner::call_log::{sequential_depth, CallLog};
 use orders::config::ApiConfig;
 use orders::domain::ProductId;
 use orders::App;
@@ -22,6 +24,8 @@ struct Api {
     t: TestTable,
     app: Arc<App>,
     router: Arc<Router<App>>,
+    /// The DynamoDB calls the app made.
+    calls: CallLog,
 }
 
 /// A caller as the Cognito authorizer describes them.
@@ -81,9 +85,11 @@ impl Api {
             table_name: t.name.clone(),
             cursor_signing_key: CURSOR_KEY.as_bytes().to_vec(),
         };
+        let calls = CallLog::default();
         Self {
-            app: Arc::new(App::new(&aws, config)),
+            app: Arc::new(App::with_client(calls.client(&aws), config)),
             router: Arc::new(orders::api::router()),
+            calls,
             t,
         }
     }
@@ -550,6 +556,64 @@ async fn a_server_error_releases_the_key_so_that_a_retry_runs_again() {
     let retry = api.place(&alice, Some("flaky"), &body).await;
     assert_eq!(retry.status, 201, "{}", retry.body);
     assert_eq!(retry.header("idempotent-replayed"), None);
+}
+
+#[tokio::test]
+async fn a_placement_is_three_calls_in_two_rounds_and_a_replay_writes_nothing() {
+    let api = Api::new().await;
+    let mug = api.t.product("Mug", 1250, "EUR").await;
+    let alice = User::new();
+    let body = checkout(&[(&mug, 2)]);
+    let placed = api.place(&alice, Some("two-rounds"), &body).await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let calls = api.calls.take();
+    let operations: Vec<&str> = calls.iter().map(|c| c.operation.as_str()).collect();
+    // The claim and the price read overlap; the transaction needs the claim.
+    let (overlapping, then) = operations.split_at(2.min(operations.len()));
+    assert_eq!(
+        BTreeSet::from_iter(overlapping.iter().copied()),
+        BTreeSet::from(["BatchGetItem", "PutItem"]),
+        "{calls:#?}"
+    );
+    assert_eq!(then, ["TransactWriteItems"], "{calls:#?}");
+    assert_eq!(sequential_depth(&calls), 2, "{calls:#?}");
+
+    // A replay: the claim finds the answer (PutItem refused, GetItem) while the price
+    // read runs for nothing; no write succeeds and no order is added.
+    let again = api.place(&alice, Some("two-rounds"), &body).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body, placed.body);
+    let calls = api.calls.take();
+    let operations: BTreeSet<&str> = calls.iter().map(|c| c.operation.as_str()).collect();
+    assert_eq!(
+        operations,
+        BTreeSet::from(["BatchGetItem", "GetItem", "PutItem"]),
+        "{calls:#?}"
+    );
+    assert_eq!(calls.len(), 3, "{calls:#?}");
+    assert_eq!(sequential_depth(&calls), 2, "{calls:#?}");
+    assert_eq!(api.t.events_of("OrderPlaced").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_read_by_id_and_a_listing_page_are_one_call_each() {
+    let api = Api::new().await;
+    let mug = api.t.product("Mug", 1250, "EUR").await;
+    let alice = User::new();
+    let order = api.placed(&alice, &[(&mug, 1)]).await;
+    let id = order["id"].as_str().unwrap();
+    api.calls.take();
+    let operations =
+        |api: &Api| -> Vec<String> { api.calls.take().into_iter().map(|c| c.operation).collect() };
+
+    assert_eq!(api.get(&alice, id).await.status, 200);
+    assert_eq!(operations(&api), ["GetItem"]);
+    assert_eq!(api.list(&alice, &[("limit", "1")]).await.status, 200);
+    assert_eq!(operations(&api), ["Query"]);
+    let admin = User::admin();
+    let page = api.admin_list(&admin, &[("status", "PENDING")]).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(operations(&api), ["Query"]);
 }
 
 #[tokio::test]

@@ -1,12 +1,15 @@
 //! The orders adapter, the shared idempotency records, the worker and the API against
 //! moto, on tables with the template's key schema: orders placed with their event and
 //! their completed key in one transaction, every idempotency outcome, the price
-//! projection, and the saga under duplicates, reordering and cancellation.
+//! projection, and the saga under duplicates, reordering and cancellation, each step one
+//! read and one transaction.
 
 mod support;
 
+use moto_runner::call_log::CallLog;
 use orders::domain::{Order, OrderStatus, ProductId, RejectionReason};
 use orders::store::OrderListing;
+use orders::worker::Worker;
 use serde_json::json;
 use shared::events::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
 use shared::events::products::{
@@ -411,6 +414,36 @@ async fn a_reserved_order_requests_its_payment_once_however_often_the_event_come
         assert_eq!(requested["payment_method"], "pm_card_visa");
         assert_eq!(requested["user_id"], "user-1");
     }
+}
+
+#[tokio::test]
+async fn a_saga_step_is_one_read_then_one_transaction() {
+    let t = TestTable::new().await;
+    let mug = t.product("Mug", 1250, "EUR").await;
+    let calls = CallLog::default();
+    let aws = moto_runner::sdk_config(moto_runner::shared_endpoint()).await;
+    let worker = Worker::new(calls.client(&aws), t.name.clone());
+    let operations = || -> Vec<String> { calls.take().into_iter().map(|c| c.operation).collect() };
+
+    // A transition: PENDING -> AWAITING_PAYMENT with PaymentRequested and the marker.
+    let order = t.place("user-1", &[(&mug, 1)]).await;
+    assert!(deliver(&worker, &[&stock_reserved(&order)])
+        .await
+        .is_empty());
+    assert_eq!(t.stored(&order).await.status, OrderStatus::AwaitingPayment);
+    assert_eq!(operations(), ["GetItem", "TransactWriteItems"]);
+
+    // A compensation: the cancelled order's stock is released, its status unchanged.
+    let cancelled = t.place("user-1", &[(&mug, 1)]).await;
+    t.cancel(&cancelled).await;
+    assert!(deliver(&worker, &[&stock_reserved(&cancelled)])
+        .await
+        .is_empty());
+    assert_eq!(
+        types(&events_about(&t, &cancelled).await),
+        ["OrderPlaced", "OrderCancelled", "OrderCancelled"]
+    );
+    assert_eq!(operations(), ["GetItem", "TransactWriteItems"]);
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! server process (with the DynamoDB request lock of `moto_launcher.py`). The devstack
 //! runs one; adapter tests share one per test binary through [`shared_endpoint`].
 
+pub mod call_log;
 pub mod faults;
 pub mod fixtures;
 

@@ -1,8 +1,9 @@
 //! POST /v1/orders: checkout -> a PENDING order priced from the catalog projection, once
-//! per Idempotency-Key.
+//! per Idempotency-Key. The pricing reads run while the key is claimed, so a placement is
+//! two sequential round trips: {claim, price read}, then the order's transaction.
 
 use super::views::{order_location, OrderView};
-use crate::domain::{price, Checkout, CheckoutRequest, Order, OrderId, ProductId};
+use crate::domain::{price, Checkout, CheckoutRequest, Order, OrderId, PricedOrder, ProductId};
 use crate::error::OrdersError;
 use crate::App;
 use shared::http::{ApiRequest, ApiResult};
@@ -15,23 +16,35 @@ use std::sync::Arc;
 pub async fn place_order(app: Arc<App>, req: ApiRequest) -> ApiResult {
     let caller = req.caller()?;
     app.idempotency
-        .run(&req, &caller, |claim| place(&app, &req, &caller, claim))
+        .run_prepared(
+            &req,
+            &caller,
+            priced_checkout(&app, &req),
+            |claim, (checkout, priced)| place(&app, &caller, claim, checkout, priced),
+        )
         .await
 }
 
-/// Places the order the body describes; the answer is stored with the order, in the
-/// same transaction, as the completion of `claim`.
-async fn place(
-    app: &App,
-    req: &ApiRequest,
-    caller: &Caller,
-    claim: Claim,
-) -> Result<StoredResponse, ApiError> {
+/// The checkout the body describes with its prices from the projection. Reads only: it
+/// runs before the request is known to hold its key.
+async fn priced_checkout(app: &App, req: &ApiRequest) -> Result<(Checkout, PricedOrder), ApiError> {
     let body: CheckoutRequest = req.json()?;
     let checkout = Checkout::parse(&body).map_err(OrdersError::from)?;
     let ids: Vec<&ProductId> = checkout.lines.iter().map(|l| &l.product_id).collect();
     let catalog = app.prices.get_many(&ids).await.map_err(OrdersError::from)?;
     let priced = price(&checkout.lines, &catalog).map_err(OrdersError::Unplaceable)?;
+    Ok((checkout, priced))
+}
+
+/// Places the priced checkout as a new order; the answer is stored with the order, in
+/// the same transaction, as the completion of `claim`.
+async fn place(
+    app: &App,
+    caller: &Caller,
+    claim: Claim,
+    checkout: Checkout,
+    priced: PricedOrder,
+) -> Result<StoredResponse, ApiError> {
     let order = Order::place(
         OrderId::generate(),
         &caller.user_id,
