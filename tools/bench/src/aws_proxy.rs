@@ -7,30 +7,22 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use moto_runner::call_log::{sequential_depth, Call};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-
-/// One AWS call as the proxy saw it.
-#[derive(Debug, Clone)]
-pub struct AwsCall {
-    /// `service.Operation`, e.g. `dynamodb.GetItem`.
-    pub operation: String,
-    pub start: Instant,
-    pub end: Instant,
-}
 
 #[derive(Clone)]
 struct Forward {
     moto_url: String,
     client: reqwest::Client,
-    calls: Arc<Mutex<Vec<AwsCall>>>,
+    calls: Arc<Mutex<Vec<Call>>>,
 }
 
 /// A running proxy; dropping it stops it.
 pub struct AwsProxy {
     /// The `AWS_ENDPOINT_URL` to give the function.
     pub url: String,
-    calls: Arc<Mutex<Vec<AwsCall>>>,
+    calls: Arc<Mutex<Vec<Call>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -60,7 +52,7 @@ impl AwsProxy {
     }
 
     /// The calls recorded since the last `take`.
-    pub fn take(&self) -> Vec<AwsCall> {
+    pub fn take(&self) -> Vec<Call> {
         std::mem::take(&mut *self.calls.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
@@ -112,10 +104,10 @@ async fn forward(
     fwd.calls
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push(AwsCall {
+        .push(Call {
             operation,
-            start,
-            end: Instant::now(),
+            started: start,
+            ended: Instant::now(),
         });
     (status, out_headers, body).into_response()
 }
@@ -143,8 +135,8 @@ fn operation_name(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) 
     format!("{service}.{operation}")
 }
 
-/// Calls of one invocation, summarised: how many, how deep the longest chain of calls
-/// that each waited for the previous one, and the union of their time.
+/// Calls of one invocation, summarised: how many, in which order, and how deep the
+/// longest chain of calls that each waited for the previous one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoundTrips {
     pub calls: usize,
@@ -153,29 +145,20 @@ pub struct RoundTrips {
 }
 
 impl RoundTrips {
-    pub fn of(calls: &[AwsCall]) -> RoundTrips {
-        let mut sorted: Vec<&AwsCall> = calls.iter().collect();
-        sorted.sort_by_key(|c| c.start);
-        // Longest chain where each call starts after the one before it ended.
-        let mut chain = vec![1usize; sorted.len()];
-        for i in 0..sorted.len() {
-            for j in 0..i {
-                if sorted[j].end <= sorted[i].start {
-                    chain[i] = chain[i].max(chain[j] + 1);
-                }
-            }
-        }
+    pub fn of(calls: &[Call]) -> RoundTrips {
+        let mut sorted: Vec<&Call> = calls.iter().collect();
+        sorted.sort_by_key(|c| c.started);
         RoundTrips {
-            calls: sorted.len(),
-            depth: chain.into_iter().max().unwrap_or(0),
+            calls: calls.len(),
+            depth: sequential_depth(calls),
             operations: sorted.iter().map(|c| c.operation.clone()).collect(),
         }
     }
 }
 
 /// Time covered by at least one call (overlapping calls count once).
-pub fn time_in_aws(calls: &[AwsCall]) -> std::time::Duration {
-    let mut spans: Vec<(Instant, Instant)> = calls.iter().map(|c| (c.start, c.end)).collect();
+pub fn time_in_aws(calls: &[Call]) -> std::time::Duration {
+    let mut spans: Vec<(Instant, Instant)> = calls.iter().map(|c| (c.started, c.ended)).collect();
     spans.sort();
     let mut total = std::time::Duration::ZERO;
     let mut current: Option<(Instant, Instant)> = None;
@@ -200,11 +183,11 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn call(op: &str, base: Instant, from_ms: u64, to_ms: u64) -> AwsCall {
-        AwsCall {
+    fn call(op: &str, base: Instant, from_ms: u64, to_ms: u64) -> Call {
+        Call {
             operation: op.to_owned(),
-            start: base + Duration::from_millis(from_ms),
-            end: base + Duration::from_millis(to_ms),
+            started: base + Duration::from_millis(from_ms),
+            ended: base + Duration::from_millis(to_ms),
         }
     }
 

@@ -38,6 +38,15 @@ fn new_id() -> String {
     shared::ids::new_id()
 }
 
+/// OrderConfirmed of a new order of `user_id`.
+fn fresh_confirmation(user_id: &str) -> Result<OrderConfirmed> {
+    Ok(OrderConfirmed {
+        order_id: new_id(),
+        user_id: user_id.to_owned(),
+        total: eur(PRICE)?,
+    })
+}
+
 /// The next of a fixed list of ids, shared by the operations that consume them.
 #[derive(Clone)]
 struct Pool(Arc<Mutex<Vec<String>>>);
@@ -229,15 +238,11 @@ pub fn functions(
     let notifications_worker = {
         let user = shopper.user_id.clone();
         vec![Op::new("OrderConfirmed -> inbox", Kind::Batch, move || {
-            let order_id = new_id();
+            let confirmed = fresh_confirmation(&user)?;
             Ok(sqs_batch_of(
                 "orders",
-                &order_id.clone(),
-                OrderConfirmed {
-                    order_id,
-                    user_id: user.clone(),
-                    total: eur(PRICE)?,
-                },
+                &confirmed.order_id.clone(),
+                confirmed,
             ))
         })]
     };
@@ -245,15 +250,11 @@ pub fn functions(
     let outbox = {
         let user = shopper.user_id.clone();
         vec![Op::new("outbox insert -> SNS", Kind::Batch, move || {
-            let order_id = new_id();
+            let confirmed = fresh_confirmation(&user)?;
             Ok(outbox_insert_of(
                 "orders",
-                &order_id.clone(),
-                OrderConfirmed {
-                    order_id,
-                    user_id: user.clone(),
-                    total: eur(PRICE)?,
-                },
+                &confirmed.order_id.clone(),
+                confirmed,
             ))
         })]
     };

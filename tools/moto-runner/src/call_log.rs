@@ -18,7 +18,8 @@ const TARGET_HEADER: &str = "x-amz-target";
 /// One finished call: its operation, from its first hook to its last (retries included).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
-    /// The DynamoDB operation, as AWS names it (`PutItem`, `TransactWriteItems`).
+    /// The operation, as AWS names it (`PutItem`, `TransactWriteItems`), prefixed by its
+    /// service (`dynamodb.PutItem`) where the recorder sees more than one service.
     pub operation: String,
     /// When the SDK began the call.
     pub started: Instant,
