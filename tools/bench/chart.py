@@ -80,8 +80,7 @@ def number(node: object, *path: str) -> float | None:
 
 def short_name(function: dict) -> str:
     """A function's logical id without the "Function" every id ends with."""
-    name = function["name"]
-    return name.removesuffix("Function") if name.endswith("Function") else name
+    return function["name"].removesuffix("Function")
 
 
 def ordered(functions: list[dict]) -> list[dict]:
@@ -91,11 +90,13 @@ def ordered(functions: list[dict]) -> list[dict]:
 
 
 def role_of(function: dict) -> str:
+    """The function's role; an unknown one is drawn as crabcart's, the budgets' subject."""
     role = function.get("role")
     return role if role in ROLE_COLOURS else "crabcart"
 
 
 def reference_init_p50(functions: list[dict], role: str) -> float | None:
+    """Init p50 of the floor or the peer, the base of an init budget."""
     for function in functions:
         if function.get("role") == role:
             return number(function, "init_ms", "p50")
@@ -103,6 +104,7 @@ def reference_init_p50(functions: list[dict], role: str) -> float | None:
 
 
 def mark_missing(ax: Axes, y: int) -> None:
+    """Says "not measured" in row `y`, where a null value would otherwise leave a gap."""
     # x in axes fraction so the note clears the spine on linear and log scales alike
     ax.text(
         0.01,
@@ -118,6 +120,7 @@ def mark_missing(ax: Axes, y: int) -> None:
 
 
 def style_rows(ax: Axes, labels: list[str]) -> None:
+    """One labelled row per bar, first at the top, with a light vertical grid."""
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.set_ylim(len(labels) - 0.5, -0.5)  # first row at the top
     ax.grid(axis="x", color="#e9ecef", linewidth=0.8)
@@ -132,10 +135,12 @@ def outside_legend(ax: Axes, handles: list) -> None:
 
 
 def budget_line(ax: Axes, x: float, label: str, style: str = "--") -> Line2D:
+    """A budget as a vertical line across the panel; returned for the legend."""
     return ax.axvline(x, color=BUDGET_COLOUR, linestyle=style, linewidth=1.1, label=label)
 
 
 def draw_init(ax: Axes, functions: list[dict]) -> None:
+    """Panel 1: init p50 and p90 per function on a log scale, with the two init budgets."""
     labels = [short_name(f) for f in functions]
     values = [
         v
@@ -167,7 +172,9 @@ def draw_init(ax: Axes, functions: list[dict]) -> None:
     floor = reference_init_p50(functions, "floor")
     if floor is not None:
         limit = floor * INIT_FLOOR_FACTOR
-        handles.append(budget_line(ax, limit, f"budget {INIT_FLOOR_FACTOR:g}x floor ({limit:.1f} ms)"))
+        handles.append(
+            budget_line(ax, limit, f"budget {INIT_FLOOR_FACTOR:g}x floor ({limit:.1f} ms)")
+        )
     peer = reference_init_p50(functions, "peer")
     if peer is not None:
         limit = peer / INIT_PEER_DIVISOR
@@ -188,6 +195,7 @@ def draw_init(ax: Axes, functions: list[dict]) -> None:
 
 
 def draw_warm(ax: Axes, functions: list[dict]) -> None:
+    """Panel 2: per operation, overhead p99 then AWS p99 stacked, end-to-end p99 ticked."""
     labels: list[str] = []
     ends: list[float] = []
     y = 0
@@ -220,11 +228,15 @@ def draw_warm(ax: Axes, functions: list[dict]) -> None:
         if function.get("role") == "crabcart" and function.get("ops"):
             ax.axhline(y - 0.5, color="#f1f3f5", linewidth=0.8)
 
-    budget = budget_line(ax, OVERHEAD_P99_BUDGET_MS, f"overhead budget {OVERHEAD_P99_BUDGET_MS:g} ms")
+    budget = budget_line(
+        ax, OVERHEAD_P99_BUDGET_MS, f"overhead budget {OVERHEAD_P99_BUDGET_MS:g} ms"
+    )
     handles = [
         Patch(color=ROLE_COLOURS["crabcart"], label="function overhead p99"),
         Patch(color=AWS_COLOUR, label="AWS (moto) time p99"),
-        Line2D([], [], marker="|", color="black", linestyle="", markersize=10, label="end-to-end p99"),
+        Line2D(
+            [], [], marker="|", color="black", linestyle="", markersize=10, label="end-to-end p99"
+        ),
         Patch(color=ROLE_COLOURS["floor"], label="floor / peer overhead p99", alpha=0.9),
         budget,
     ]
@@ -236,6 +248,7 @@ def draw_warm(ax: Axes, functions: list[dict]) -> None:
 
 
 def draw_footprint(ax: Axes, rows: list[Row], budget: float, title: str, unit: str) -> None:
+    """Panel 3 (one of three): a bar per row against a fixed budget; crabcart's over it crossed."""
     measured = [r.value for r in rows if r.value is not None]
     for y, row in enumerate(rows):
         if row.value is None:
@@ -273,6 +286,7 @@ def binary_rows(functions: list[dict], key: str) -> list[Row]:
 
 
 def draw(document: dict, output: Path) -> None:
+    """The whole figure for one benchmarks.json document, written to `output` as PNG."""
     functions = ordered(document.get("functions") or [])
     if not functions:
         raise ValueError("the JSON names no function")
@@ -322,6 +336,7 @@ def draw(document: dict, output: Path) -> None:
 
 
 def main() -> int:
+    """Reads the JSON, draws the PNG; 1 with a message when the JSON cannot be drawn."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", type=Path, default=REPO / "docs" / "benchmarks.json")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.png")
@@ -333,7 +348,7 @@ def main() -> int:
         return 1
     if document.get("schema") != SCHEMA:
         print(
-            f"chart.py: {args.input} has schema {document.get('schema')!r}, this draws schema {SCHEMA}",
+            f"chart.py: {args.input} is schema {document.get('schema')!r}; this draws {SCHEMA}",
             file=sys.stderr,
         )
         return 1
