@@ -26,14 +26,20 @@ pub enum Kind {
     Batch,
 }
 
+/// Invocations of an operation whose AWS calls alone are reported.
+const ROUND_TRIP_RUNS: usize = 3;
+
 /// One operation of a function: a name and a source of fresh events for it.
 pub struct Op {
     pub name: String,
     pub kind: Kind,
+    /// Timed (cold starts and the warm series) or only its AWS calls counted.
+    pub timed: bool,
     pub next_event: Box<dyn FnMut() -> Result<Value> + Send>,
 }
 
 impl Op {
+    /// An operation measured in full.
     pub fn new(
         name: &str,
         kind: Kind,
@@ -42,7 +48,20 @@ impl Op {
         Op {
             name: name.to_owned(),
             kind,
+            timed: true,
             next_event: Box::new(next_event),
+        }
+    }
+
+    /// An operation whose AWS calls alone are counted, over a few warm invocations.
+    pub fn round_trips_only(
+        name: &str,
+        kind: Kind,
+        next_event: impl FnMut() -> Result<Value> + Send + 'static,
+    ) -> Op {
+        Op {
+            timed: false,
+            ..Op::new(name, kind, next_event)
         }
     }
 }
@@ -76,7 +95,8 @@ pub async fn measure(
     let mut samples = FunctionSamples::default();
     for op in ops.iter_mut() {
         let mut op_samples = OpSamples::default();
-        for _ in 0..protocol.cold_starts {
+        let cold_starts = if op.timed { protocol.cold_starts } else { 0 };
+        for _ in 0..cold_starts {
             let running = subject.start().await?;
             let sample = running.invoke((op.next_event)()?).await;
             running.stop().await;
@@ -91,6 +111,16 @@ pub async fn measure(
 
     let running = subject.start().await?;
     for (op, op_samples) in ops.iter_mut().zip(samples.ops.iter_mut()) {
+        if !op.timed {
+            for _ in 0..ROUND_TRIP_RUNS {
+                let sample = running
+                    .invoke((op.next_event)()?)
+                    .await
+                    .with_context(|| format!("{}: {}", subject.name(), op.name))?;
+                record_trips(op_samples, &sample);
+            }
+            continue;
+        }
         for _ in 0..protocol.warmup {
             running.invoke((op.next_event)()?).await?;
         }
@@ -111,6 +141,10 @@ fn record_warm(op: &mut OpSamples, sample: &Sample) {
     op.warm.push(sample.duration);
     op.aws.push(sample.aws);
     op.overhead.push(sample.duration.saturating_sub(sample.aws));
+    record_trips(op, sample);
+}
+
+fn record_trips(op: &mut OpSamples, sample: &Sample) {
     let deeper = op
         .trips
         .as_ref()

@@ -23,8 +23,9 @@ pub async fn run(args: Args) -> Result<()> {
     let arm64 = arm64_sizes(args.arm64_sizes.as_deref())?;
     tracing::info!("starting moto and provisioning template.yaml");
     let stack = Stack::start(&root, &args.bin_dir).await?;
-    // The saga step consumes one PENDING order per invocation; two spare.
-    let orders = protocol.cold_starts + protocol.warmup + protocol.warm + 2;
+    // The saga step consumes one PENDING order per invocation, the cancel route a few;
+    // two spare.
+    let orders = protocol.cold_starts + protocol.warmup + protocol.warm + crate::world::SPARES + 2;
     tracing::info!("building the data: two users, a product, {orders} orders");
     let world = World::build(&stack, orders).await?;
 

@@ -3,7 +3,7 @@
 
 use crate::events::{outbox_insert_of, sqs_batch_of, ApiCall, Caller};
 use crate::measure::{Kind, Op};
-use crate::world::{eur, place_order, product_body, World, PRICE};
+use crate::world::{eur, place_order, product_body, sign_up_email, World, PASSWORD, PRICE};
 use anyhow::{Context as _, Result};
 use devstack::lambda::FunctionSpec;
 use serde_json::{json, Value};
@@ -57,7 +57,7 @@ impl Pool {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .pop()
-            .context("the pool of placed orders ran out: raise World::build's count")
+            .context("the pool ran out: raise World::build's counts")
     }
 }
 
@@ -107,6 +107,52 @@ pub fn functions(
                     .by(&rename)
                     .event())
             }),
+            Op::round_trips_only("POST /v1/auth/register", Kind::Write, || {
+                Ok(ApiCall::new("POST", "/v1/auth/register")
+                    .body(
+                        json!({"email": sign_up_email("new"), "password": PASSWORD, "name": "New"}),
+                    )
+                    .event())
+            }),
+            {
+                let email = world.shopper_email.clone();
+                Op::round_trips_only("POST /v1/auth/login", Kind::Write, move || {
+                    Ok(ApiCall::new("POST", "/v1/auth/login")
+                        .body(json!({"email": email, "password": PASSWORD}))
+                        .event())
+                })
+            },
+            {
+                let token = world.shopper_refresh_token.clone();
+                Op::round_trips_only("POST /v1/auth/refresh", Kind::Write, move || {
+                    Ok(ApiCall::new("POST", "/v1/auth/refresh")
+                        .body(json!({"refresh_token": token}))
+                        .event())
+                })
+            },
+            {
+                let admin = admin.clone();
+                Op::round_trips_only("GET /v1/users", Kind::Read, move || {
+                    Ok(get(&admin, "/v1/users", None))
+                })
+            },
+            {
+                let (admin, id) = (admin.clone(), shopper.user_id.clone());
+                Op::round_trips_only("GET /v1/users/{id}", Kind::Read, move || {
+                    Ok(get(&admin, "/v1/users/{id}", Some(("id", id.clone()))))
+                })
+            },
+            {
+                let spares = Arc::new(Mutex::new(world.spare_users.clone()));
+                Op::round_trips_only("DELETE /v1/users/me", Kind::Write, move || {
+                    let user = spares
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .pop()
+                        .context("no spare user left")?;
+                    Ok(ApiCall::new("DELETE", "/v1/users/me").by(&user).event())
+                })
+            },
         ]
     };
 
@@ -126,6 +172,54 @@ pub fn functions(
                     .by(&creator)
                     .event())
             }),
+            Op::round_trips_only("GET /v1/products", Kind::Read, || {
+                Ok(ApiCall::new("GET", "/v1/products").event())
+            }),
+            {
+                let (admin, id) = (admin.clone(), product.clone());
+                Op::round_trips_only("PUT /v1/products/{id}", Kind::Write, move || {
+                    let mut body = product_body("Bench Kettle", 0);
+                    body.as_object_mut().map(|b| b.remove("stock"));
+                    Ok(ApiCall::new("PUT", "/v1/products/{id}")
+                        .params(&[("id", id.as_str())])
+                        .body(body)
+                        .by(&admin)
+                        .event())
+                })
+            },
+            {
+                let (admin, id) = (admin.clone(), product.clone());
+                Op::round_trips_only("PATCH /v1/products/{id}", Kind::Write, move || {
+                    Ok(ApiCall::new("PATCH", "/v1/products/{id}")
+                        .params(&[("id", id.as_str())])
+                        .body(json!({"description": "Measured again."}))
+                        .by(&admin)
+                        .event())
+                })
+            },
+            {
+                let (admin, id) = (admin.clone(), product.clone());
+                Op::round_trips_only("POST /v1/products/{id}/stock", Kind::Write, move || {
+                    Ok(ApiCall::new("POST", "/v1/products/{id}/stock")
+                        .params(&[("id", id.as_str())])
+                        .body(json!({"delta": -1}))
+                        .by(&admin)
+                        .event())
+                })
+            },
+            {
+                let (admin, spares) = (
+                    admin.clone(),
+                    Pool(Arc::new(Mutex::new(world.spare_products.clone()))),
+                );
+                Op::round_trips_only("DELETE /v1/products/{id}", Kind::Write, move || {
+                    let id = spares.take()?;
+                    Ok(ApiCall::new("DELETE", "/v1/products/{id}")
+                        .params(&[("id", id.as_str())])
+                        .by(&admin)
+                        .event())
+                })
+            },
         ]
     };
 
@@ -143,6 +237,28 @@ pub fn functions(
             Op::new("POST /v1/orders", Kind::Write, move || {
                 Ok(place_order(&buyer, &item))
             }),
+            {
+                let owner = shopper.clone();
+                Op::round_trips_only("GET /v1/orders", Kind::Read, move || {
+                    Ok(get(&owner, "/v1/orders", None))
+                })
+            },
+            {
+                let admin = admin.clone();
+                Op::round_trips_only("GET /v1/admin/orders", Kind::Read, move || {
+                    Ok(get(&admin, "/v1/admin/orders", None))
+                })
+            },
+            {
+                let (owner, pool) = (shopper.clone(), orders.clone());
+                Op::round_trips_only("POST /v1/orders/{id}/cancel", Kind::Write, move || {
+                    let id = pool.take()?;
+                    Ok(ApiCall::new("POST", "/v1/orders/{id}/cancel")
+                        .params(&[("id", id.as_str())])
+                        .by(&owner)
+                        .event())
+                })
+            },
         ]
     };
 

@@ -11,7 +11,8 @@ use shared::events::orders::{OrderConfirmed, PaymentRequested};
 use shared::events::users::UserRegistered;
 use shared::{Currency, Money};
 
-const PASSWORD: &str = "Bench-Passw0rd!";
+/// The password of every user the bench signs up.
+pub const PASSWORD: &str = "Bench-Passw0rd!";
 /// The product's stock: enough for every reservation of the run.
 const STOCK: u64 = 1_000_000;
 /// Its price, in cents.
@@ -26,7 +27,16 @@ pub struct World {
     pub orders: Vec<String>,
     /// An order of the shopper with a payment.
     pub paid_order: String,
+    /// The shopper's sign-in, for the login and refresh routes.
+    pub shopper_email: String,
+    pub shopper_refresh_token: String,
+    /// Products and users that the archive and delete routes may take away.
+    pub spare_products: Vec<String>,
+    pub spare_users: Vec<Caller>,
 }
+
+/// Spare products and users, one per invocation of a delete route.
+pub const SPARES: usize = 3;
 
 pub fn eur(amount: u64) -> Result<Money> {
     Ok(Money::new(
@@ -40,11 +50,17 @@ impl World {
     pub async fn build(stack: &Stack, orders: usize) -> Result<World> {
         let users = Subject::new(stack.spec("UsersApiFunction")?, &stack.moto_url).await?;
         let users = users.start().await?;
-        let shopper = sign_up(&users, "shopper").await?;
+        let shopper_email = sign_up_email("shopper");
+        register(&users, &shopper_email).await?;
+        let (shopper, shopper_refresh_token) = log_in(&users, &shopper_email).await?;
+        let mut spare_users = Vec::with_capacity(SPARES);
+        for _ in 0..SPARES {
+            spare_users.push(sign_up(&users, "spare").await?);
+        }
         let admin_email = sign_up_email("admin");
         register(&users, &admin_email).await?;
         promote_to_admin(stack, &admin_email).await?;
-        let admin = log_in(&users, &admin_email).await?;
+        let (admin, _) = log_in(&users, &admin_email).await?;
         users.stop().await;
 
         let products = Subject::new(stack.spec("ProductsApiFunction")?, &stack.moto_url).await?;
@@ -57,11 +73,20 @@ impl World {
                     .event(),
             )
             .await?;
+        let mut spare_products = Vec::with_capacity(SPARES);
+        for n in 0..SPARES {
+            let spare = products
+                .invoke(
+                    ApiCall::new("POST", "/v1/products")
+                        .body(product_body(&format!("Bench Spare {n}"), 1))
+                        .by(&admin)
+                        .event(),
+                )
+                .await?;
+            spare_products.push(product_id_of(&spare.output)?);
+        }
         products.stop().await;
-        let product_id = answer_body(&created.output)?["id"]
-            .as_str()
-            .context("a created product has an id")?
-            .to_owned();
+        let product_id = product_id_of(&created.output)?;
 
         // The orders service prices from its projection of the catalog, which the
         // product's own ProductCreated event fills.
@@ -115,7 +140,7 @@ impl World {
                 &shopper.user_id,
                 UserRegistered {
                     user_id: shopper.user_id.clone(),
-                    email: sign_up_email("shopper"),
+                    email: shopper_email.clone(),
                     name: "Bench Shopper".to_owned(),
                     registered_at: shared::time::now(),
                 },
@@ -142,6 +167,10 @@ impl World {
             product_id,
             orders: placed,
             paid_order,
+            shopper_email,
+            shopper_refresh_token,
+            spare_products,
+            spare_users,
         })
     }
 }
@@ -179,7 +208,8 @@ pub fn place_order(shopper: &Caller, product_id: &str) -> Value {
         .event()
 }
 
-fn sign_up_email(who: &str) -> String {
+/// A new address.
+pub fn sign_up_email(who: &str) -> String {
     format!("{who}-{}@bench.example.com", uuid::Uuid::new_v4().simple())
 }
 
@@ -194,7 +224,15 @@ async fn register(users: &Running<'_>, email: &str) -> Result<()> {
     Ok(())
 }
 
-async fn log_in(users: &Running<'_>, email: &str) -> Result<Caller> {
+fn product_id_of(created: &Value) -> Result<String> {
+    Ok(answer_body(created)?["id"]
+        .as_str()
+        .context("a created product has an id")?
+        .to_owned())
+}
+
+/// The caller and their refresh token.
+async fn log_in(users: &Running<'_>, email: &str) -> Result<(Caller, String)> {
     let login = users
         .invoke(
             ApiCall::new("POST", "/v1/auth/login")
@@ -203,17 +241,19 @@ async fn log_in(users: &Running<'_>, email: &str) -> Result<Caller> {
         )
         .await?;
     let body = answer_body(&login.output)?;
-    Caller::from_id_token(
-        body["id_token"]
-            .as_str()
-            .context("login gives an id_token")?,
-    )
+    let token = body["id_token"]
+        .as_str()
+        .context("login gives an id_token")?;
+    let refresh = body["refresh_token"]
+        .as_str()
+        .context("login gives a refresh_token")?;
+    Ok((Caller::from_id_token(token)?, refresh.to_owned()))
 }
 
 async fn sign_up(users: &Running<'_>, who: &str) -> Result<Caller> {
     let email = sign_up_email(who);
     register(users, &email).await?;
-    log_in(users, &email).await
+    Ok(log_in(users, &email).await?.0)
 }
 
 /// Adds the user to the pool's admin group, as an operator would.
