@@ -117,9 +117,15 @@ async fn forward(
 /// in the `Action` form field, REST protocols only by method and path.
 fn operation_name(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> String {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    // Cognito's sign-up and sign-in calls are unsigned; their target names the service.
     let service = header("authorization")
         .and_then(|a| a.split("Credential=").nth(1))
         .and_then(|c| c.split('/').nth(3))
+        .or_else(|| {
+            header("x-amz-target")
+                .filter(|t| t.starts_with("AWSCognitoIdentityProviderService."))
+                .map(|_| "cognito-idp")
+        })
         .unwrap_or("aws");
     let operation = header("x-amz-target")
         .and_then(|t| t.rsplit('.').next())
@@ -242,6 +248,15 @@ mod tests {
                 b"Action=Publish&Version=2010-03-31"
             ),
             "dynamodb.Publish"
+        );
+        let mut unsigned = HeaderMap::new();
+        unsigned.insert(
+            "x-amz-target",
+            "AWSCognitoIdentityProviderService.SignUp".parse().unwrap(),
+        );
+        assert_eq!(
+            operation_name(&Method::POST, &uri, &unsigned, b"{}"),
+            "cognito-idp.SignUp"
         );
         let rest: Uri = "/v2/email/outbound-emails".parse().unwrap();
         assert_eq!(
