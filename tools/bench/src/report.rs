@@ -99,10 +99,10 @@ impl FunctionReport {
                 warm_ms: Summary::of(&s.warm),
                 aws_ms: Summary::of(&s.aws),
                 overhead_ms: Summary::of(&s.overhead),
-                round_trips: s.trips.as_ref().map(|t| RoundTripReport {
+                round_trips: s.typical_trips().map(|t| RoundTripReport {
                     calls: t.calls,
                     depth: t.depth,
-                    operations: t.operations.clone(),
+                    operations: t.operations,
                 }),
             })
             .collect();
@@ -364,7 +364,7 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(md, "\n## AWS round trips per operation\n");
     let _ = writeln!(
         md,
-        "Counted where the calls leave the SDK client (a recording proxy per function), the most any warm invocation made; depth is the longest chain of calls that each waited for the one before.\n"
+        "Counted where the calls leave the SDK client (a recording proxy per function): what most warm invocations made; depth is the longest chain of calls that each waited for the one before.\n"
     );
     let _ = writeln!(md, "| function | operation | calls | depth | calls made |");
     let _ = writeln!(md, "|---|---|---|---|---|");
