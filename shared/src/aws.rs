@@ -5,10 +5,10 @@
 use crate::config::{ConfigError, Env};
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
-use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_dynamodb::config::SharedHttpClient;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
 use aws_smithy_http_client::Builder;
@@ -38,11 +38,11 @@ pub async fn load_config() -> Result<SdkConfig, ConfigError> {
 /// are its variables (as they are under the local cloud and `cargo lambda watch`).
 /// Without profile files and the rest of the default chains, building the config in init
 /// went from about 0.45 ms to 0.1 ms.
-fn no_profile_files() -> ProfileFiles {
-    ProfileFiles::builder()
+fn no_profile_files() -> EnvConfigFiles {
+    EnvConfigFiles::builder()
         .include_default_config_file(false)
         .include_default_credentials_file(false)
-        .with_contents(ProfileFileKind::Config, "")
+        .with_contents(EnvConfigFileKind::Config, "")
         .build()
 }
 
