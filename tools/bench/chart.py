@@ -201,7 +201,9 @@ def draw_warm(ax: Axes, functions: list[dict]) -> None:
     y = 0
     for function in functions:
         colour = ROLE_COLOURS[role_of(function)]
-        for op in function.get("ops") or []:
+        # Operations with their AWS calls counted but not timed have no bar to draw.
+        timed = [op for op in function.get("ops") or [] if op.get("warm_ms") is not None]
+        for op in timed:
             labels.append(f"{short_name(function)}  {op.get('name', '?')}")
             overhead = number(op, "overhead_ms", "p99")
             aws = number(op, "aws_ms", "p99")
@@ -290,7 +292,9 @@ def draw(document: dict, output: Path) -> None:
     functions = ordered(document.get("functions") or [])
     if not functions:
         raise ValueError("the JSON names no function")
-    op_count = sum(len(f.get("ops") or []) for f in functions)
+    op_count = sum(
+        1 for f in functions for op in f.get("ops") or [] if op.get("warm_ms") is not None
+    )
     stripped = binary_rows(functions, "stripped_bytes")
     zipped = binary_rows(functions, "zip_arm64_bytes")
     footprint_rows = max(len(functions), len(stripped), 1)
