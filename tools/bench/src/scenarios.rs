@@ -47,12 +47,17 @@ fn fresh_confirmation(user_id: &str) -> Result<OrderConfirmed> {
     })
 }
 
-/// The next of a fixed list of ids, shared by the operations that consume them.
+/// A fixed list of things (placed orders, spare products or users), shared by the
+/// operations that use them up.
 #[derive(Clone)]
-struct Pool(Arc<Mutex<Vec<String>>>);
+struct Pool<T>(Arc<Mutex<Vec<T>>>);
 
-impl Pool {
-    fn take(&self) -> Result<String> {
+impl<T> Pool<T> {
+    fn new(items: Vec<T>) -> Pool<T> {
+        Pool(Arc::new(Mutex::new(items)))
+    }
+
+    fn take(&self) -> Result<T> {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -80,7 +85,7 @@ pub fn functions(
     let shopper = world.shopper.clone();
     let admin = world.admin.clone();
     let product = world.product_id.clone();
-    let orders = Pool(Arc::new(Mutex::new(world.orders.clone())));
+    let orders = Pool::new(world.orders.clone());
     let read_order = world.orders.first().context("placed orders")?.clone();
     let paid_order = world.paid_order.clone();
     let scenario = |logical_id: &str, binary: &str, ops: Vec<Op>| -> Result<Scenario> {
@@ -143,13 +148,9 @@ pub fn functions(
                 })
             },
             {
-                let spares = Arc::new(Mutex::new(world.spare_users.clone()));
+                let spares = Pool::new(world.spare_users.clone());
                 Op::round_trips_only("DELETE /v1/users/me", Kind::Write, move || {
-                    let user = spares
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .pop()
-                        .context("no spare user left")?;
+                    let user = spares.take()?;
                     Ok(ApiCall::new("DELETE", "/v1/users/me").by(&user).event())
                 })
             },
@@ -208,10 +209,7 @@ pub fn functions(
                 })
             },
             {
-                let (admin, spares) = (
-                    admin.clone(),
-                    Pool(Arc::new(Mutex::new(world.spare_products.clone()))),
-                );
+                let (admin, spares) = (admin.clone(), Pool::new(world.spare_products.clone()));
                 Op::round_trips_only("DELETE /v1/products/{id}", Kind::Write, move || {
                     let id = spares.take()?;
                     Ok(ApiCall::new("DELETE", "/v1/products/{id}")
