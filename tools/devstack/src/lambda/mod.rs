@@ -240,7 +240,13 @@ impl FunctionHandle {
         &self,
         payload: serde_json::Value,
     ) -> Result<serde_json::Value, InvokeError> {
-        self.invoke_reported(payload).await.0
+        let (outcome, report) = self.run_invocation(payload).await;
+        // Reading /proc for the REPORT line only when someone will see it.
+        if let Some(report) = report.filter(|_| tracing::enabled!(tracing::Level::DEBUG)) {
+            let report = self.with_peak_memory(report);
+            tracing::debug!(function = %self.inner.spec.name, "{report}");
+        }
+        outcome
     }
 
     /// As `invoke`, with the invocation's REPORT when the process answered it.
@@ -248,32 +254,41 @@ impl FunctionHandle {
         &self,
         payload: serde_json::Value,
     ) -> (Result<serde_json::Value, InvokeError>, Option<InvokeReport>) {
-        let mut id = String::new();
-        let outcome = self.run_invocation(payload, &mut id).await;
-        let report = {
-            let mut st = self.inner.lock();
-            st.last_report.take().filter(|r| r.request_id == id)
-        };
-        let report = report.map(|mut r| {
-            r.max_memory_kib = self.inner.lock().pid.and_then(process::peak_rss_kib);
-            tracing::debug!(function = %self.inner.spec.name, "{r}");
-            r
-        });
-        (outcome, report)
+        let (outcome, report) = self.run_invocation(payload).await;
+        (outcome, report.map(|r| self.with_peak_memory(r)))
     }
 
+    fn with_peak_memory(&self, mut report: InvokeReport) -> InvokeReport {
+        report.max_memory_kib = self.inner.lock().pid.and_then(process::peak_rss_kib);
+        report
+    }
+
+    /// One invocation at a time, as one execution environment; its report is taken
+    /// before the next one can file its own.
     async fn run_invocation(
         &self,
         payload: serde_json::Value,
-        request_id: &mut String,
+    ) -> (Result<serde_json::Value, InvokeError>, Option<InvokeReport>) {
+        let _serial = self.inner.invoke_lock.lock().await;
+        let id = uuid::Uuid::now_v7().to_string();
+        let outcome = self.run_serialized(payload, &id).await;
+        let report = self
+            .inner
+            .lock()
+            .last_report
+            .take()
+            .filter(|r| r.request_id == id);
+        (outcome, report)
+    }
+
+    async fn run_serialized(
+        &self,
+        payload: serde_json::Value,
+        id: &str,
     ) -> Result<serde_json::Value, InvokeError> {
         let inner = &self.inner;
-        // One execution environment handles one event at a time.
-        let _serial = inner.invoke_lock.lock().await;
         let payload = serde_json::to_vec(&payload)
             .map_err(|e| InvokeError::Init(format!("payload is not serializable: {e}")))?;
-        let id = uuid::Uuid::now_v7().to_string();
-        request_id.clone_from(&id);
         let (picked_tx, picked_rx) = oneshot::channel();
         let (outcome_tx, mut outcome_rx) = oneshot::channel();
         {
@@ -282,7 +297,7 @@ impl FunctionHandle {
                 return Err(InvokeError::Init("function is shut down".into()));
             }
             st.queued = Some(Queued {
-                id: id.clone(),
+                id: id.to_owned(),
                 payload,
                 picked: picked_tx,
                 outcome: outcome_tx,
@@ -290,7 +305,7 @@ impl FunctionHandle {
             });
         }
         inner.bump();
-        let _guard = CancelGuard { inner, id: &id };
+        let _guard = CancelGuard { inner, id };
 
         // Waiting for pickup covers a restart after a previous crash or timeout; its bound
         // is Lambda's init limit plus the longest restart backoff.
