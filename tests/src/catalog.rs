@@ -38,6 +38,14 @@ pub async fn create_product(app: &TestApp, admin: &User, body: Value) -> Value {
     reply.body.clone()
 }
 
+/// Creates a product as `admin` and returns its id.
+pub async fn create_product_id(app: &TestApp, admin: &User, body: Value) -> String {
+    create_product(app, admin, body).await["id"]
+        .as_str()
+        .expect("a created product has an id")
+        .to_owned()
+}
+
 /// Runs futures concurrently on the current task (a JoinSet would need 'static futures).
 pub async fn join_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
     let mut pending: Vec<_> = futures.map(Box::pin).collect();

@@ -2,7 +2,7 @@
 //! knows the products, and polling an order, its payment and its products' stock until
 //! the saga has settled them.
 
-use crate::catalog::{create_product, product_body, unique_category};
+use crate::catalog::{create_product_id, product_body, unique_category};
 use crate::{Reply, TestApp, User};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -76,10 +76,7 @@ pub async fn create_priced_product(
 ) -> String {
     let mut body = product_body(name, &unique_category("saga"), stock);
     body["price"] = price;
-    create_product(app, admin, body).await["id"]
-        .as_str()
-        .expect("product id")
-        .to_owned()
+    create_product_id(app, admin, body).await
 }
 
 /// `amount` euro cents as the API writes money.

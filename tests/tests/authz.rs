@@ -9,7 +9,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use e2e::catalog::{create_product, product_body, unique_category};
+use e2e::catalog::{create_product, create_product_id, product_body, unique_category};
 use e2e::orders::{
     create_priced_product, eur, new_key, order_body, order_id, place, place_when_priced,
     wait_for_status,
@@ -251,15 +251,12 @@ async fn build_world(app: &TestApp) -> World {
         app.new_user().await,
     );
     let product = create_priced_product(app, &admin, "Matrix Mug", 100, eur(1000)).await;
-    let doomed = create_product(
+    let doomed = create_product_id(
         app,
         &admin,
         product_body("Doomed", &unique_category("authz"), 1),
     )
-    .await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    .await;
     let placed =
         place_when_priced(app, &owner, &order_body(&[(&product, 1)], "pm_card_visa")).await;
     placed.expect(201);

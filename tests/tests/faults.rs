@@ -5,7 +5,7 @@
 //! the middle of a batch loses nothing. The tests take turns (an outage hits every
 //! function) and every fault is cleared when its guard drops, even when a test fails.
 
-use e2e::catalog::{create_product, product_body, unique_category};
+use e2e::catalog::{create_product, create_product_id, product_body, unique_category};
 use e2e::faults::{
     exclusive_switch, items_mentioning, publish_as_one_batch, FaultRule, FaultService, StackQueue,
 };
@@ -253,15 +253,12 @@ async fn a_poison_message_goes_to_the_dlq_and_the_rest_of_its_batch_is_processed
     let app = TestApp::shared();
     let (_turn, switch) = exclusive_switch(app.stack).await;
     let admin = app.admin().await;
-    let product = create_product(
+    let product = create_product_id(
         &app,
         &admin,
         product_body("Poison Pot", &unique_category("poison"), 10),
     )
-    .await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    .await;
     let tap = EventTap::subscribe(
         app.stack,
         "ProductsTopic",
@@ -329,15 +326,12 @@ async fn a_worker_timeout_in_the_middle_of_a_batch_loses_nothing() {
     let app = TestApp::shared();
     let (_turn, switch) = exclusive_switch(app.stack).await;
     let admin = app.admin().await;
-    let product = create_product(
+    let product = create_product_id(
         &app,
         &admin,
         product_body("Timeout Tray", &unique_category("timeout"), 10),
     )
-    .await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    .await;
     let tap = EventTap::subscribe(
         app.stack,
         "ProductsTopic",
