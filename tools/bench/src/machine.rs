@@ -1,5 +1,6 @@
 //! What the numbers were measured on.
 
+use crate::cpus::Placement;
 use crate::report::Machine;
 use std::process::Command;
 
@@ -13,7 +14,7 @@ fn first_line(program: &str, args: &[&str]) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-pub fn describe() -> Machine {
+pub fn describe(placement: &Placement) -> Machine {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -24,7 +25,10 @@ pub fn describe() -> Machine {
         .unwrap_or_else(|| "unknown".to_owned());
     Machine {
         cpu,
-        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        // Not available_parallelism: the bench has narrowed its own mask (src/cpus.rs).
+        // SAFETY: sysconf has no preconditions.
+        cores: usize::try_from(unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }).unwrap_or(1),
+        placement: placement.describe(),
         kernel: first_line("uname", &["-r"]),
         rustc: first_line("rustc", &["--version"]),
         node: first_line("node", &["--version"]),

@@ -3,6 +3,7 @@
 
 mod aws_proxy;
 mod cli;
+mod cpus;
 mod events;
 mod machine;
 mod measure;
@@ -15,8 +16,20 @@ mod world;
 
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Before the runtime's threads and moto exist, so they inherit the narrower mask.
+    let placement = cpus::Placement::reserve_last_core();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("bench: error: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(bench(placement))
+}
+
+async fn bench(placement: cpus::Placement) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BENCH_LOG")
@@ -32,7 +45,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run::run(args).await {
+    match run::run(args, placement).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench: error: {e:#}");

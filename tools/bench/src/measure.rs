@@ -85,30 +85,49 @@ pub struct FunctionSamples {
     pub peak_rss_kib: Option<u64>,
 }
 
-/// Runs the protocol for `subject` over `ops`: `cold_starts` fresh processes per
-/// operation (init and first invocation), then one process for every warm series.
-pub async fn measure(
+impl FunctionSamples {
+    /// Empty samples for a function with `ops` operations.
+    pub fn new(ops: usize) -> FunctionSamples {
+        FunctionSamples {
+            ops: (0..ops).map(|_| OpSamples::default()).collect(),
+            ..FunctionSamples::default()
+        }
+    }
+}
+
+/// One cold start per timed operation of `subject`: a fresh process each, its init and
+/// its first invocation. `run` calls this once per round for every subject in turn, so
+/// the floor, the peer and the functions start under the same conditions (the tail of
+/// the previous invocation's work in moto and the previous process's teardown).
+pub async fn cold_starts(
+    subject: &Subject,
+    ops: &mut [Op],
+    samples: &mut FunctionSamples,
+) -> Result<()> {
+    for (op, op_samples) in ops.iter_mut().zip(samples.ops.iter_mut()) {
+        if !op.timed {
+            continue;
+        }
+        let running = subject.start().await?;
+        let sample = running.invoke((op.next_event)()?).await;
+        running.stop().await;
+        let sample = sample.with_context(|| format!("{}: {}", subject.name(), op.name))?;
+        samples
+            .init
+            .push(sample.init.context("a fresh process reports its init")?);
+        op_samples.first.push(sample.duration);
+    }
+    Ok(())
+}
+
+/// One process for every warm series of `subject`: the discarded warm-up, then the timed
+/// invocations of each timed operation; the calls alone of the others.
+pub async fn warm_series(
     subject: &Subject,
     ops: &mut [Op],
     protocol: Protocol,
-) -> Result<FunctionSamples> {
-    let mut samples = FunctionSamples::default();
-    for op in ops.iter_mut() {
-        let mut op_samples = OpSamples::default();
-        let cold_starts = if op.timed { protocol.cold_starts } else { 0 };
-        for _ in 0..cold_starts {
-            let running = subject.start().await?;
-            let sample = running.invoke((op.next_event)()?).await;
-            running.stop().await;
-            let sample = sample.with_context(|| format!("{}: {}", subject.name(), op.name))?;
-            samples
-                .init
-                .push(sample.init.context("a fresh process reports its init")?);
-            op_samples.first.push(sample.duration);
-        }
-        samples.ops.push(op_samples);
-    }
-
+    samples: &mut FunctionSamples,
+) -> Result<()> {
     let running = subject.start().await?;
     for (op, op_samples) in ops.iter_mut().zip(samples.ops.iter_mut()) {
         if !op.timed {
@@ -134,7 +153,7 @@ pub async fn measure(
         }
     }
     running.stop().await;
-    Ok(samples)
+    Ok(())
 }
 
 fn record_warm(op: &mut OpSamples, sample: &Sample) {

@@ -24,6 +24,8 @@ pub struct Report {
 pub struct Machine {
     pub cpu: String,
     pub cores: usize,
+    /// Which CPUs the measured processes ran on.
+    pub placement: String,
     pub kernel: String,
     pub rustc: String,
     pub node: String,
@@ -269,8 +271,8 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(md, "# Benchmarks\n");
     let _ = writeln!(
         md,
-        "Written by `make bench` on {} ({}; {} cores; Linux {}; {}; Node.js {}): {} cold starts per operation, {} warm invocations per operation. Do not edit: run `make bench`.\n",
-        report.generated_at, m.cpu, m.cores, m.kernel, m.rustc, m.node,
+        "Written by `make bench` on {} ({}; {} cores, {}; Linux {}; {}; Node.js {}): {} cold starts per operation, {} warm invocations per operation. Do not edit: run `make bench`.\n",
+        report.generated_at, m.cpu, m.cores, m.placement, m.kernel, m.rustc, m.node,
         report.settings.cold_starts, report.settings.warm_invokes
     );
     let _ = writeln!(md, "![Init, latency, memory and size](benchmarks.png)\n");
@@ -422,7 +424,13 @@ const METHOD: &str = "
   through a recording proxy of its own.
 - **Init**: from the exec of the binary to its first `GET /runtime/invocation/next`,
   which is when Lambda's Init Duration ends: the runtime, tracing, the SDK config and
-  every client are built by then. Each sample is a fresh process.
+  every client are built by then. Each sample is a fresh process. Cold starts go in
+  rounds, one per operation of every subject in turn (floor, functions, peer), so that
+  the machine's drift and the leftovers of the previous invocation (moto's work, the
+  teardown of the previous process) reach all of them alike.
+- **Placement**: on a machine with two or more cores, the bench and moto keep off the
+  last core and each measured process runs there alone, as a Lambda execution
+  environment has its own vCPUs; the header says how this run was placed.
 - **First**: the first invocation of each fresh process (its connection to the endpoint
   is opened then). **Warm**: one process, a few discarded invocations, then the timed
   series. Both are the Runtime API's view, as Lambda's Duration: from handing the event

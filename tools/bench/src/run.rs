@@ -1,7 +1,8 @@
 //! One bench run: the stack, the world, every scenario measured in turn, the report.
 
 use crate::cli::Args;
-use crate::measure::{measure, Protocol};
+use crate::cpus::Placement;
+use crate::measure::{cold_starts, warm_series, FunctionSamples, Protocol};
 use crate::report::{self, FunctionReport, Report, Settings, Size};
 use crate::scenarios::{self, Role};
 use crate::stack::{Stack, Subject};
@@ -13,7 +14,7 @@ use std::path::Path;
 /// Invocations discarded before each warm series.
 const WARMUP: usize = 3;
 
-pub async fn run(args: Args) -> Result<()> {
+pub async fn run(args: Args, placement: Placement) -> Result<()> {
     let root = moto_runner::workspace_root();
     let protocol = Protocol {
         cold_starts: args.cold_starts,
@@ -33,13 +34,38 @@ pub async fn run(args: Args) -> Result<()> {
     all.extend(scenarios::functions(&stack, &world, &args.bin_dir)?);
     all.push(scenarios::node_peer(&root, &stack, &world)?);
 
-    let mut functions = Vec::new();
-    for mut scenario in all {
-        tracing::info!("measuring {}", scenario.name);
-        let subject = Subject::new(scenario.spec.clone(), &stack.moto_url).await?;
-        let samples = measure(&subject, &mut scenario.ops, protocol)
+    let mut subjects = Vec::with_capacity(all.len());
+    for scenario in &all {
+        subjects.push(Subject::new(scenario.spec.clone(), &stack.moto_url, placement).await?);
+    }
+    let mut samples: Vec<_> = all
+        .iter()
+        .map(|s| FunctionSamples::new(s.ops.len()))
+        .collect();
+    // Round by round rather than subject by subject: the machine drifts (other work, CPU
+    // frequency), and a drift then reaches the floor and every function alike instead of
+    // landing on whichever was being measured.
+    tracing::info!(
+        "{} rounds of cold starts over {} subjects",
+        protocol.cold_starts,
+        all.len()
+    );
+    for _ in 0..protocol.cold_starts {
+        for ((scenario, subject), samples) in all.iter_mut().zip(&subjects).zip(&mut samples) {
+            cold_starts(subject, &mut scenario.ops, samples)
+                .await
+                .with_context(|| format!("cold starts of {}", scenario.name))?;
+        }
+    }
+    for ((scenario, subject), samples) in all.iter_mut().zip(&subjects).zip(&mut samples) {
+        tracing::info!("warm series of {}", scenario.name);
+        warm_series(subject, &mut scenario.ops, protocol, samples)
             .await
-            .with_context(|| format!("measuring {}", scenario.name))?;
+            .with_context(|| format!("warm series of {}", scenario.name))?;
+    }
+
+    let mut functions = Vec::new();
+    for (scenario, samples) in all.iter().zip(&samples) {
         let binary = scenario
             .artifact
             .file_name()
@@ -60,7 +86,7 @@ pub async fn run(args: Args) -> Result<()> {
             &scenario.name,
             scenario.role,
             &binary,
-            &samples,
+            samples,
             &ops,
             size,
         ));
@@ -69,7 +95,7 @@ pub async fn run(args: Args) -> Result<()> {
     let report = Report {
         schema: 1,
         generated_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        machine: crate::machine::describe(),
+        machine: crate::machine::describe(&placement),
         settings: Settings {
             cold_starts: protocol.cold_starts,
             warm_invokes: protocol.warm,

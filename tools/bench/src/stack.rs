@@ -4,6 +4,7 @@
 //! function itself, so nothing else runs while an invocation is timed.
 
 use crate::aws_proxy::{time_in_aws, AwsProxy, RoundTrips};
+use crate::cpus::Placement;
 use anyhow::{bail, Context as _, Result};
 use devstack::functions::{self, FunctionPlan};
 use devstack::lambda::{FunctionHandle, FunctionSpec};
@@ -83,15 +84,24 @@ pub struct Sample {
 pub struct Subject {
     spec: FunctionSpec,
     proxy: AwsProxy,
+    placement: Placement,
 }
 
 impl Subject {
     /// `spec` with its AWS endpoint moved behind a fresh recording proxy.
-    pub async fn new(mut spec: FunctionSpec, moto_url: &str) -> Result<Subject> {
+    pub async fn new(
+        mut spec: FunctionSpec,
+        moto_url: &str,
+        placement: Placement,
+    ) -> Result<Subject> {
         let proxy = AwsProxy::start(moto_url).await?;
         spec.env
             .insert("AWS_ENDPOINT_URL".to_owned(), proxy.url.clone());
-        Ok(Subject { spec, proxy })
+        Ok(Subject {
+            spec,
+            proxy,
+            placement,
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -103,6 +113,7 @@ impl Subject {
         let handle = FunctionHandle::start(self.spec.clone())
             .await
             .with_context(|| format!("starting {}", self.spec.binary.display()))?;
+        self.placement.place(handle.pid());
         Ok(Running {
             handle,
             proxy: &self.proxy,
