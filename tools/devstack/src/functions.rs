@@ -173,7 +173,12 @@ fn plan_one(
     ctx: &Context,
     rt: &Runtime<'_>,
 ) -> Result<FunctionPlan> {
-    let raw = template.effective_properties(r);
+    let mut raw = template.effective_properties(r);
+    // Properties with no local effect are not resolved: they may refer to resources the
+    // local cloud never creates (a DeploymentPreference's alarms, for one).
+    if let Value::Object(map) = &mut raw {
+        map.retain(|k, _| !IGNORED.contains(&k.as_str()));
+    }
     let props = ctx.resolve(&raw)?;
     let name = function_name(r);
     let memory_mb = opt_i64(&props, "MemorySize")?.unwrap_or(128);

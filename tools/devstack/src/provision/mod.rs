@@ -276,9 +276,14 @@ pub fn register_serverless(template: &Template, ctx: &mut Context) -> Result<()>
         match r.type_.as_str() {
             SERVERLESS_FUNCTION => {
                 let name = function_name(r);
+                // `Version.Version` is what SAM gives `!GetAtt Fn.Version.Version` (the version
+                // AutoPublishAlias published, named in deployment alarms); locally every
+                // function runs as $LATEST.
                 ctx.resources.insert(
                     r.logical_id.clone(),
-                    Outputs::new(SERVERLESS_FUNCTION, name.clone()).with("Arn", lambda_arn(&name)),
+                    Outputs::new(SERVERLESS_FUNCTION, name.clone())
+                        .with("Arn", lambda_arn(&name))
+                        .with("Version.Version", "$LATEST".to_owned()),
                 );
                 // SAM's implicit execution role, which templates may reference.
                 let role = format!("{}Role", r.logical_id);
