@@ -2,15 +2,25 @@
 //! duplicates within a batch collapsed, each message handled once, failures reported
 //! per item so only they come back (the event source mapping must enable
 //! `ReportBatchItemFailures`). Across batches, handlers stay idempotent by committing
-//! `Transaction::mark_processed` with their state change.
+//! `Transaction::mark_processed` with their state change. Messages that the `dlq redrive`
+//! tool moved back from the dead-letter queue are counted as [`BusinessMetric::DlqRedrives`].
 
 use crate::events::Envelope;
+use crate::metrics::{BusinessMetric, Metrics};
 use crate::outbox::CommitError;
 use crate::store::StoreError;
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use crate::telemetry;
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use lambda_runtime::LambdaEvent;
 use std::collections::HashMap;
 use std::future::Future;
 use tracing::Instrument;
+
+/// The SQS message attribute (Number) that `dlq redrive` sets on every message it moves
+/// back from a dead-letter queue: how many times the message has been redriven.
+pub const REDRIVE_COUNT_ATTRIBUTE: &str = "redrive_count";
+/// The SQS system attribute counting the receives of a message.
+const RECEIVE_COUNT_ATTRIBUTE: &str = "ApproximateReceiveCount";
 
 /// Why one message was not handled; either way it is retried by SQS and, after
 /// maxReceiveCount, lands in the queue's DLQ.
@@ -45,20 +55,43 @@ impl From<CommitError> for ConsumeError {
     }
 }
 
-/// Handles every record of a batch with `handle`, returning the failed message ids.
-/// A transaction that reports [`CommitError::AlreadyProcessed`] is a success: the
-/// handler should map it to `Ok(())`.
-pub async fn consume_batch<F, Fut>(event: SqsEvent, handle: F) -> SqsBatchResponse
+/// Handles every record of a batch with `handle`, inside the invocation's span, returning
+/// the failed message ids. A transaction that reports [`CommitError::AlreadyProcessed`]
+/// is a success: the handler should map it to `Ok(())`.
+pub async fn consume_batch<F, Fut>(
+    event: LambdaEvent<SqsEvent>,
+    metrics: &Metrics,
+    handle: F,
+) -> SqsBatchResponse
+where
+    F: Fn(Envelope) -> Fut,
+    Fut: Future<Output = Result<(), ConsumeError>>,
+{
+    let span = telemetry::invocation_span(&event.context.request_id);
+    // Boxed: the handlers' futures (SDK calls several layers down) are nested deeper than
+    // rustc's default limit for computing the layout of a worker's `main` future.
+    Box::pin(consume_records(event.payload, metrics, handle))
+        .instrument(span)
+        .await
+}
+
+async fn consume_records<F, Fut>(event: SqsEvent, metrics: &Metrics, handle: F) -> SqsBatchResponse
 where
     F: Fn(Envelope) -> Fut,
     Fut: Future<Output = Result<(), ConsumeError>>,
 {
     let mut failures = Vec::new();
+    let mut redriven = 0;
     // Outcome per envelope id within this batch: SQS may deliver the same event twice
     // in one batch; handle it once and give every copy the same outcome.
     let mut outcomes: HashMap<String, bool> = HashMap::new();
     for record in event.records {
         let message_id = record.message_id.clone().unwrap_or_default();
+        let redrive_count = first_receive_after_redrive(&record);
+        if let Some(redrive_count) = redrive_count {
+            redriven += 1;
+            tracing::info!(%message_id, redrive_count, "message redriven from the dead-letter queue");
+        }
         let envelope = match record.body.as_deref().map(Envelope::parse) {
             Some(Ok(env)) => env,
             Some(Err(err)) => {
@@ -75,11 +108,10 @@ where
         let succeeded = match outcomes.get(&envelope.id) {
             Some(done) => *done,
             None => {
-                let span = tracing::info_span!(
-                    "event",
-                    event_id = %envelope.id,
-                    event_type = %envelope.event_type,
-                    correlation_id = %envelope.correlation_id,
+                let span = telemetry::event_span(
+                    &envelope.id,
+                    &envelope.event_type,
+                    &envelope.correlation_id,
                 );
                 let id = envelope.id.clone();
                 let ok = match handle(envelope).instrument(span.clone()).await {
@@ -99,9 +131,31 @@ where
             failures.push(failure(&message_id));
         }
     }
+    metrics.emit_count(BusinessMetric::DlqRedrives, redriven);
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failures;
     response
+}
+
+/// The message's redrive count when this is its first receive since `dlq redrive` moved
+/// it back: a redriven message that fails again and is received again is not counted again
+/// (the redrive sends a new message, whose receive count starts at 1). A message without
+/// a receive count (not from SQS) counts.
+fn first_receive_after_redrive(record: &SqsMessage) -> Option<u64> {
+    let redrive_count = record
+        .message_attributes
+        .get(REDRIVE_COUNT_ATTRIBUTE)?
+        .string_value
+        .as_deref()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)?;
+    let first_receive = record
+        .attributes
+        .get(RECEIVE_COUNT_ATTRIBUTE)
+        .is_none_or(|count| count == "1");
+    first_receive.then_some(redrive_count)
 }
 
 fn failure(message_id: &str) -> BatchItemFailure {
@@ -113,7 +167,10 @@ fn failure(message_id: &str) -> BatchItemFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_lambda_events::event::sqs::SqsMessage;
+    use crate::metrics::RecordedMetric;
+    use crate::telemetry::capture::CapturedLogs;
+    use aws_lambda_events::event::sqs::SqsMessageAttribute;
+    use lambda_runtime::Context;
     use std::sync::Mutex;
 
     fn message(id: &str, body: &str) -> SqsMessage {
@@ -123,18 +180,37 @@ mod tests {
         m
     }
 
-    fn envelope(id: &str, event_type: &str) -> String {
+    /// `message` as `dlq redrive` sends it back: redriven `count` times, received `receives` times.
+    fn redriven(id: &str, body: &str, count: &str, receives: &str) -> SqsMessage {
+        let mut m = message(id, body);
+        let mut attribute = SqsMessageAttribute::default();
+        attribute.data_type = Some("Number".to_owned());
+        attribute.string_value = Some(count.to_owned());
+        m.message_attributes
+            .insert(REDRIVE_COUNT_ATTRIBUTE.to_owned(), attribute);
+        m.attributes
+            .insert(RECEIVE_COUNT_ATTRIBUTE.to_owned(), receives.to_owned());
+        m
+    }
+
+    fn envelope_about(id: &str, event_type: &str, correlation_id: &str) -> String {
         serde_json::json!({
             "id": id, "type": event_type, "version": 1, "source": "test",
-            "time": "2026-01-01T00:00:00.000Z", "correlation_id": "c", "data": {}
+            "time": "2026-01-01T00:00:00.000Z", "correlation_id": correlation_id, "data": {}
         })
         .to_string()
     }
 
-    fn batch(messages: Vec<SqsMessage>) -> SqsEvent {
+    fn envelope(id: &str, event_type: &str) -> String {
+        envelope_about(id, event_type, "c")
+    }
+
+    fn batch(messages: Vec<SqsMessage>) -> LambdaEvent<SqsEvent> {
         let mut e = SqsEvent::default();
         e.records = messages;
-        e
+        let mut context = Context::default();
+        context.request_id = "req-7".to_owned();
+        LambdaEvent::new(e, context)
     }
 
     #[tokio::test]
@@ -146,7 +222,8 @@ mod tests {
             message("m3", &envelope("e2", "Bad")),
             message("m4", &envelope("e1", "Good")),
         ]);
-        let response = consume_batch(event, |env| {
+        let (metrics, recorder) = Metrics::recording("test");
+        let response = consume_batch(event, &metrics, |env| {
             seen.lock().unwrap().push(env.id.clone());
             async move {
                 if env.event_type == "Bad" {
@@ -164,5 +241,73 @@ mod tests {
             .collect();
         assert_eq!(failed, vec!["m2", "m3"]);
         assert_eq!(*seen.lock().unwrap(), vec!["e1", "e2"]);
+        assert_eq!(
+            recorder.lines(),
+            Vec::<String>::new(),
+            "nothing was redriven"
+        );
+    }
+
+    #[tokio::test]
+    async fn messages_on_their_first_receive_after_a_redrive_are_counted_once_per_batch() {
+        let event = batch(vec![
+            redriven("m1", &envelope("e1", "Good"), "1", "1"),
+            message("m2", &envelope("e2", "Good")),
+            redriven("m3", &envelope("e3", "Bad"), "2", "1"),
+            // Received before: counted when it first came back.
+            redriven("m4", &envelope("e4", "Good"), "1", "3"),
+            // Not a redrive count.
+            redriven("m5", &envelope("e5", "Good"), "zero", "1"),
+        ]);
+        let (metrics, recorder) = Metrics::recording("orders");
+        let response = consume_batch(event, &metrics, |env| async move {
+            if env.event_type == "Bad" {
+                Err(ConsumeError::Poison("bad".into()))
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+        assert_eq!(response.batch_item_failures.len(), 1);
+        assert_eq!(
+            recorder.metrics(),
+            vec![RecordedMetric {
+                name: "DlqRedrives".into(),
+                service: "orders".into(),
+                reason: None,
+                count: 2,
+            }]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_handler_log_line_carries_the_request_id_and_the_event_correlation_id() {
+        let logs = CapturedLogs::default();
+        let _guard = logs.install();
+        let (metrics, _) = Metrics::recording("orders");
+        let event = batch(vec![
+            message("m1", &envelope_about("e1", "StockReserved", "order-1")),
+            message("m2", &envelope_about("e2", "StockReserved", "order-2")),
+        ]);
+        consume_batch(event, &metrics, |env| async move {
+            tracing::info!(event = %env.id, "saga step applied");
+            Ok(())
+        })
+        .await;
+        let handled: Vec<_> = logs
+            .lines()
+            .into_iter()
+            .filter(|l| l["message"] == "saga step applied")
+            .collect();
+        assert_eq!(handled.len(), 2, "{handled:?}");
+        for (line, (event_id, order_id)) in
+            handled.iter().zip([("e1", "order-1"), ("e2", "order-2")])
+        {
+            assert_eq!(line["request_id"], "req-7");
+            assert_eq!(line["correlation_id"], order_id);
+            assert_eq!(line["event_id"], event_id);
+            assert_eq!(line["event_type"], "StockReserved");
+            assert!(line.get("service").is_some() && line.get("cold_start").is_some());
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Common plumbing for every crabcart service, written once so that handlers read like
 //! the business rule: errors and their HTTP shape, request parsing, the caller, config,
 //! AWS clients, telemetry, the event envelope, the transactional outbox, the SQS batch
-//! consumer, pagination cursors and money.
+//! consumer, business metrics, pagination cursors and money.
 
 pub mod auth;
 pub mod aws;
@@ -13,6 +13,7 @@ pub mod events;
 pub mod http;
 pub mod idempotency;
 pub mod ids;
+pub mod metrics;
 pub mod money;
 pub mod outbox;
 pub mod pagination;

@@ -12,6 +12,7 @@ pub mod worker;
 use aws_config::SdkConfig;
 use config::ApiConfig;
 use shared::idempotency::IdempotencyStore;
+use shared::metrics::Metrics;
 use shared::pagination::CursorCodec;
 use store::{OrderStore, PriceProjection};
 
@@ -26,6 +27,7 @@ pub struct App {
     prices: PriceProjection,
     idempotency: IdempotencyStore,
     cursors: CursorCodec,
+    metrics: Metrics,
 }
 
 impl App {
@@ -34,13 +36,21 @@ impl App {
         Self::with_client(aws_sdk_dynamodb::Client::new(aws), config)
     }
 
-    /// Builds the stores over `client` (tests pass one that records its calls).
+    /// Builds the stores over `client` (tests pass one that records its calls), writing
+    /// its metrics to stdout.
     pub fn with_client(client: aws_sdk_dynamodb::Client, config: ApiConfig) -> Self {
         Self {
             orders: OrderStore::new(client.clone(), config.table_name.clone()),
             prices: PriceProjection::new(client.clone(), config.table_name.clone()),
             idempotency: IdempotencyStore::new(client, config.table_name),
             cursors: CursorCodec::new(config.cursor_signing_key),
+            metrics: Metrics::stdout(SERVICE),
         }
+    }
+
+    /// The same app counting its business metrics into `metrics` (tests record them).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 }

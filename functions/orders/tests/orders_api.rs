@@ -2,7 +2,7 @@
 //! authorizer sends them, against moto: placement priced from the projection, every
 //! Idempotency-Key outcome as a client sees it, privacy of orders, cancellation by the
 //! saga's rules, the listings with their cursors, and the AWS calls each route makes
-//! (issue 7's round-trip budget).
+//! (issue 7's round-trip budget), and the OrdersPlaced metric.
 
 mod support;
 
@@ -13,6 +13,7 @@ use orders::domain::ProductId;
 use orders::App;
 use serde_json::{json, Value};
 use shared::http::Router;
+use shared::metrics::{Metrics, MetricsRecorder, RecordedMetric};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use support::{deliver, snapshot, TestTable};
@@ -26,6 +27,8 @@ struct Api {
     router: Arc<Router<App>>,
     /// The DynamoDB calls the app made.
     calls: CallLog,
+    /// The business metrics the app emitted.
+    metrics: MetricsRecorder,
 }
 
 /// A caller as the Cognito authorizer describes them.
@@ -86,10 +89,12 @@ impl Api {
             cursor_signing_key: CURSOR_KEY.as_bytes().to_vec(),
         };
         let calls = CallLog::default();
+        let (metrics, recorder) = Metrics::recording(orders::SERVICE);
         Self {
-            app: Arc::new(App::with_client(calls.client(&aws), config)),
+            app: Arc::new(App::with_client(calls.client(&aws), config).with_metrics(metrics)),
             router: Arc::new(orders::api::router()),
             calls,
+            metrics: recorder,
             t,
         }
     }
@@ -327,6 +332,37 @@ async fn an_order_is_priced_from_the_projection_and_created_with_its_location() 
     assert_eq!(placed.len(), 1);
     assert_eq!(placed[0].data["user_id"], alice.sub.as_str());
     assert_eq!(placed[0].data["total"]["amount"], 5197);
+}
+
+#[tokio::test]
+async fn a_placed_order_is_counted_once_and_neither_a_replay_nor_a_refusal_counts() {
+    let api = Api::new().await;
+    let mug = api.t.product("Mug", 1250, "EUR").await;
+    let alice = User::new();
+    let placed = RecordedMetric {
+        name: "OrdersPlaced".into(),
+        service: "orders".into(),
+        reason: None,
+        count: 1,
+    };
+    let first = api
+        .place(&alice, Some("k-1"), &checkout(&[(&mug, 1)]))
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(api.metrics.metrics(), std::slice::from_ref(&placed));
+
+    let replay = api
+        .place(&alice, Some("k-1"), &checkout(&[(&mug, 1)]))
+        .await;
+    assert_eq!(replay.status, 201);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    let unknown = ProductId::parse(&shared::ids::new_id()).unwrap();
+    let refused = api
+        .place(&alice, Some("k-2"), &checkout(&[(&unknown, 1)]))
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(api.metrics.metrics(), [placed], "one order, one count");
+    assert_eq!(api.t.events_of("OrderPlaced").await.len(), 1);
 }
 
 #[tokio::test]

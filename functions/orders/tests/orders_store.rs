@@ -2,7 +2,7 @@
 //! moto, on tables with the template's key schema: orders placed with their event and
 //! their completed key in one transaction, every idempotency outcome, the price
 //! projection, and the saga under duplicates, reordering and cancellation, each step one
-//! read and one transaction.
+//! read and one transaction, and the outcome metrics counted once per committed outcome.
 
 mod support;
 
@@ -17,6 +17,7 @@ use shared::events::products::{
     StockReserved,
 };
 use shared::idempotency::{Claimed, Fingerprint, IdempotencyKey, IdempotencyStore};
+use shared::metrics::{Metrics, RecordedMetric};
 use shared::store::StoreError;
 use shared::Envelope;
 use std::collections::HashSet;
@@ -414,6 +415,77 @@ async fn a_reserved_order_requests_its_payment_once_however_often_the_event_come
         assert_eq!(requested["payment_method"], "pm_card_visa");
         assert_eq!(requested["user_id"], "user-1");
     }
+}
+
+fn outcome(name: &str, reason: Option<&str>) -> RecordedMetric {
+    RecordedMetric {
+        name: name.into(),
+        service: "orders".into(),
+        reason: reason.map(str::to_owned),
+        count: 1,
+    }
+}
+
+#[tokio::test]
+async fn a_confirmation_is_counted_once_however_often_its_event_comes() {
+    let t = TestTable::new().await;
+    let mug = t.product("Mug", 1250, "EUR").await;
+    let (metrics, recorded) = Metrics::recording(orders::SERVICE);
+    let worker = t.worker().with_metrics(metrics);
+    let order = t.place("user-1", &[(&mug, 1)]).await;
+    assert!(deliver(&worker, &[&stock_reserved(&order)])
+        .await
+        .is_empty());
+    assert_eq!(
+        recorded.metrics(),
+        Vec::new(),
+        "a reservation is no outcome"
+    );
+    let paid = payment_succeeded(&order);
+    assert!(deliver(&worker, &[&paid, &paid]).await.is_empty());
+    assert!(deliver(&worker, &[&paid]).await.is_empty());
+    assert_eq!(t.stored(&order).await.status, OrderStatus::Confirmed);
+    assert_eq!(recorded.metrics(), [outcome("OrdersConfirmed", None)]);
+}
+
+#[tokio::test]
+async fn a_rejection_is_counted_once_with_its_reason() {
+    let t = TestTable::new().await;
+    let mug = t.product("Mug", 1250, "EUR").await;
+    let (metrics, recorded) = Metrics::recording(orders::SERVICE);
+    let worker = t.worker().with_metrics(metrics);
+
+    let short = t.place("user-1", &[(&mug, 1)]).await;
+    let failed = stock_reservation_failed(&short);
+    assert!(deliver(&worker, &[&failed]).await.is_empty());
+    assert!(deliver(&worker, &[&failed]).await.is_empty());
+
+    let declined = t.place("user-1", &[(&mug, 1)]).await;
+    assert!(deliver(&worker, &[&stock_reserved(&declined)])
+        .await
+        .is_empty());
+    assert!(deliver(&worker, &[&payment_failed(&declined)])
+        .await
+        .is_empty());
+    // A late failure of the already rejected order changes nothing and counts nothing.
+    assert!(deliver(&worker, &[&payment_failed(&short)])
+        .await
+        .is_empty());
+
+    assert_eq!(t.stored(&short).await.status, OrderStatus::Rejected);
+    assert_eq!(t.stored(&declined).await.status, OrderStatus::Rejected);
+    assert_eq!(
+        recorded.metrics(),
+        [
+            outcome("OrdersRejected", Some("out_of_stock")),
+            outcome("OrdersRejected", Some("payment_declined")),
+        ]
+    );
+    let line: serde_json::Value = serde_json::from_str(&recorded.lines()[0]).unwrap();
+    assert_eq!(
+        line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        json!([["Service"], ["Service", "Reason"]])
+    );
 }
 
 #[tokio::test]

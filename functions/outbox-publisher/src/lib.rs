@@ -143,9 +143,14 @@ impl Publisher {
             match self.publish_batch(batch).await {
                 Ok(outcomes) => {
                     for (message, outcome) in batch.iter().zip(outcomes) {
-                        if let Err(err) = outcome {
-                            log_failure(message, &err);
-                            unpublished.push(message);
+                        match outcome {
+                            Ok(()) => message
+                                .span()
+                                .in_scope(|| tracing::info!("event published")),
+                            Err(err) => {
+                                log_failure(message, &err);
+                                unpublished.push(message);
+                            }
                         }
                     }
                 }
@@ -206,14 +211,14 @@ impl Publisher {
 }
 
 fn log_failure(message: &OutboxMessage, err: &PublishError) {
-    // Ids and type only: the envelope can hold personal data (emails).
-    tracing::warn!(
-        sequence_number = message.sequence_number.as_deref(),
-        event_id = %message.event_id,
-        event_type = %message.event_type,
-        error = %err,
-        "event not published"
-    );
+    // Ids and type only (in the span): the envelope can hold personal data (emails).
+    message.span().in_scope(|| {
+        tracing::warn!(
+            sequence_number = message.sequence_number.as_deref(),
+            error = %err,
+            "event not published"
+        )
+    });
 }
 
 fn owned_sequence_number(record: &EventRecord) -> Option<String> {

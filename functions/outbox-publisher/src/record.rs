@@ -24,6 +24,8 @@ pub struct OutboxMessage {
     pub event_id: String,
     /// The `event_type` attribute, sent as the `event_type` message attribute.
     pub event_type: String,
+    /// The envelope's `correlation_id` (for logs: the order or user the event is about).
+    pub correlation_id: String,
     /// The envelope JSON exactly as the producer wrote it: the SNS message.
     pub envelope: String,
 }
@@ -35,6 +37,11 @@ impl OutboxMessage {
             + EVENT_TYPE_MESSAGE_ATTRIBUTE.len()
             + "String".len()
             + self.event_type.len()
+    }
+
+    /// The log span of this message: its event id, type and correlation id.
+    pub fn span(&self) -> tracing::Span {
+        shared::telemetry::event_span(&self.event_id, &self.event_type, &self.correlation_id)
     }
 
     /// The `PublishBatch` entry of this message; `id` must be unique within the call.
@@ -96,6 +103,7 @@ pub fn outbox_message(record: &EventRecord) -> Result<Option<OutboxMessage>, Pub
         sequence_number: sequence_number(record).map(str::to_owned),
         event_id: parsed.id,
         event_type: event_type.to_owned(),
+        correlation_id: parsed.correlation_id,
         envelope: envelope.to_owned(),
     }))
 }
@@ -181,6 +189,7 @@ mod tests {
             sequence_number: Some(n.to_string()),
             event_id: n.to_string(),
             event_type: "T".into(),
+            correlation_id: "c".into(),
             envelope: "x".repeat(size),
         }
     }
@@ -198,6 +207,7 @@ mod tests {
         assert_eq!(msg.envelope, env);
         assert_eq!(msg.event_type, "UserRegistered");
         assert_eq!(msg.event_id, "e-1");
+        assert_eq!(msg.correlation_id, "u-1");
         assert_eq!(msg.sequence_number.as_deref(), Some("111"));
 
         let entry = msg.to_entry("7").unwrap();

@@ -1,7 +1,8 @@
 //! payments-worker against moto, on a table made from the template's PaymentsTable:
 //! at most one charge per order under redelivery, declines, retried provider errors, an
 //! outage that leaves the payment for a later delivery, refunds exactly once, and a
-//! cancellation that overtakes its payment request.
+//! cancellation that overtakes its payment request; declines counted once each
+//! (PaymentFailures by decline code).
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use payments::domain::{OrderId, OrderPayment, Payment, PaymentStatus};
@@ -12,6 +13,7 @@ use payments::provider::{
 use payments::store::PaymentStore;
 use payments::worker::Worker;
 use shared::events::orders::{OrderCancelled, PaymentRequested};
+use shared::metrics::{Metrics, RecordedMetric};
 use shared::outbox::{ENVELOPE_ATTRIBUTE, OUTBOX_PK_PREFIX};
 use shared::{Currency, Envelope, Money};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -175,7 +177,8 @@ async fn deliver<P: PaymentProvider, T: shared::Event>(
 async fn an_order_is_charged_once_however_often_its_request_is_delivered() {
     let t = TestTable::new().await;
     let provider = simulator();
-    let worker = t.worker(Arc::clone(&provider));
+    let (metrics, recorded) = Metrics::recording(payments::SERVICE);
+    let worker = t.worker(Arc::clone(&provider)).with_metrics(metrics);
     // Order n is delivered n times (1 to 5): up to two copies in one batch, the rest in
     // batches of their own.
     let mut orders = Vec::new();
@@ -211,6 +214,7 @@ async fn an_order_is_charged_once_however_often_its_request_is_delivered() {
         assert_eq!(succeeded[0].data["amount"]["amount"], 4990);
     }
     assert_eq!(t.outbox().await.len(), 5);
+    assert_eq!(recorded.lines(), Vec::<String>::new(), "no payment failed");
 }
 
 #[tokio::test]
@@ -238,10 +242,11 @@ async fn two_different_requests_for_one_order_charge_it_once() {
 }
 
 #[tokio::test]
-async fn a_declined_card_fails_the_payment_with_its_reason_and_charges_nothing() {
+async fn a_declined_card_fails_the_payment_with_its_reason_charges_nothing_and_counts_once() {
     let t = TestTable::new().await;
     let provider = simulator();
-    let worker = t.worker(Arc::clone(&provider));
+    let (metrics, recorded) = Metrics::recording(payments::SERVICE);
+    let worker = t.worker(Arc::clone(&provider)).with_metrics(metrics);
     for (token, reason) in [
         ("pm_card_declined", "card_declined"),
         ("pm_card_insufficient_funds", "insufficient_funds"),
@@ -268,6 +273,21 @@ async fn a_declined_card_fails_the_payment_with_its_reason_and_charges_nothing()
         assert!(t.events_of("PaymentSucceeded", &order_id).await.is_empty());
     }
     assert!(!provider.is_circuit_open(), "declines are not failures");
+    let failure = |reason: &str| RecordedMetric {
+        name: "PaymentFailures".into(),
+        service: "payments".into(),
+        reason: Some(reason.into()),
+        count: 1,
+    };
+    assert_eq!(
+        recorded.metrics(),
+        [
+            failure("card_declined"),
+            failure("insufficient_funds"),
+            failure("unsupported_payment_method"),
+        ],
+        "one count per declined payment, none per redelivery"
+    );
 }
 
 #[tokio::test]

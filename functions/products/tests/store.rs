@@ -1,6 +1,7 @@
 //! The DynamoDB adapter and the worker against moto, on tables with the template's key
 //! schema: catalog writes with their events, listings, stock adjustments, and the
-//! reservation rules under duplicates, reordering and concurrency.
+//! reservation rules under duplicates, reordering and concurrency, with refusals counted
+//! once each (ReservationFailures).
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use products::domain::{
@@ -12,6 +13,7 @@ use products::worker::Worker;
 use products::SERVICE;
 use shared::events::orders::{OrderCancelled, OrderLine, OrderPlaced};
 use shared::events::products::{ProductCreated, ProductDeleted, ProductUpdated};
+use shared::metrics::{Metrics, RecordedMetric};
 use shared::outbox::{ENVELOPE_ATTRIBUTE, OUTBOX_PK_PREFIX};
 use shared::store::StoreError;
 use shared::{Currency, Envelope, Money};
@@ -318,7 +320,8 @@ async fn an_order_is_reserved_once_however_often_it_is_delivered() {
         t.add("A", "kitchen", 100).await,
         t.add("B", "kitchen", 100).await,
     );
-    let worker = t.worker();
+    let (metrics, recorded) = Metrics::recording(SERVICE);
+    let worker = t.worker().with_metrics(metrics);
     // Order n is delivered n times (1 to 5): up to two copies in one batch, the rest in
     // batches of their own.
     for copies in 1..=5usize {
@@ -359,10 +362,15 @@ async fn an_order_is_reserved_once_however_often_it_is_delivered() {
             .all(|e| e.data["lines"].as_array().map(Vec::len) == Some(2)),
         "lines merged per product"
     );
+    assert_eq!(
+        recorded.lines(),
+        Vec::<String>::new(),
+        "nothing was refused"
+    );
 }
 
 #[tokio::test]
-async fn a_short_line_reserves_nothing_and_names_every_shortage() {
+async fn a_short_line_reserves_nothing_names_every_shortage_and_counts_once() {
     let t = TestTable::new().await;
     let (a, b) = (
         t.add("A", "kitchen", 5).await,
@@ -375,7 +383,20 @@ async fn a_short_line_reserves_nothing_and_names_every_shortage() {
         quantity: 1,
         unit_price: eur(1),
     });
-    assert!(deliver(&t.worker(), &[&order]).await.is_empty());
+    let (metrics, recorded) = Metrics::recording(SERVICE);
+    let worker = t.worker().with_metrics(metrics);
+    assert!(deliver(&worker, &[&order, &order]).await.is_empty());
+    assert!(deliver(&worker, &[&order]).await.is_empty());
+    assert_eq!(
+        recorded.metrics(),
+        [RecordedMetric {
+            name: "ReservationFailures".into(),
+            service: "products".into(),
+            reason: None,
+            count: 1,
+        }],
+        "one refusal, one count, whatever the redeliveries"
+    );
     assert_eq!(
         t.stock(&a).await,
         StockLevel {

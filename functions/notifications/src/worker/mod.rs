@@ -17,6 +17,7 @@ use shared::events::orders::{OrderCancelled, OrderConfirmed, OrderRejected};
 use shared::events::payments::PaymentRefunded;
 use shared::events::users::{UserDeleted, UserRegistered};
 use shared::events::DecodeError;
+use shared::metrics::Metrics;
 use shared::{Envelope, Event};
 
 /// Every event type the worker handles: what its queue's subscriptions must deliver
@@ -36,17 +37,26 @@ pub struct Worker<C> {
     contacts: ContactStore,
     erasure: UserErasure,
     channel: C,
+    metrics: Metrics,
 }
 
 impl<C: Channel> Worker<C> {
-    /// A worker over the notifications table, delivering through `channel`.
+    /// A worker over the notifications table, delivering through `channel`, writing its
+    /// metrics to stdout.
     pub fn new(client: Client, table: String, channel: C) -> Self {
         Self {
             inbox: InboxStore::new(client.clone(), table.clone()),
             contacts: ContactStore::new(client.clone(), table.clone()),
             erasure: UserErasure::new(client, table),
             channel,
+            metrics: Metrics::stdout(crate::SERVICE),
         }
+    }
+
+    /// The same worker counting its business metrics into `metrics` (tests record them).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Handles one SQS batch, reporting the messages to retry.
@@ -56,7 +66,7 @@ impl<C: Channel> Worker<C> {
     ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
         // Boxed: an event's future (SDK calls inside the channel inside the handler) is
         // nested deeper than rustc's default limit for computing a future's layout.
-        Ok(consume_batch(event.payload, |envelope| {
+        Ok(consume_batch(event, &self.metrics, |envelope| {
             Box::pin(self.handle_event(envelope))
         })
         .await)

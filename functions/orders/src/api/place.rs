@@ -1,6 +1,7 @@
 //! POST /v1/orders: checkout -> a PENDING order priced from the catalog projection, once
 //! per Idempotency-Key. The pricing reads run while the key is claimed, so a placement is
-//! two sequential round trips: {claim, price read}, then the order's transaction.
+//! two sequential round trips: {claim, price read}, then the order's transaction. A
+//! committed placement is counted (OrdersPlaced); a replay never reaches it.
 
 use super::views::{order_location, OrderView};
 use crate::domain::{price, Checkout, CheckoutRequest, Order, OrderId, PricedOrder, ProductId};
@@ -8,6 +9,7 @@ use crate::error::OrdersError;
 use crate::App;
 use shared::http::{ApiRequest, ApiResult};
 use shared::idempotency::{Claim, StoredResponse};
+use shared::metrics::BusinessMetric;
 use shared::store::StoreError;
 use shared::{ApiError, Caller};
 use std::sync::Arc;
@@ -52,6 +54,9 @@ async fn place(
         priced,
         shared::time::now(),
     );
+    // The order id is its events' correlation id: from here on, this request's log
+    // lines join the order's journey.
+    shared::telemetry::correlate(order.id.as_str());
     let answer = StoredResponse::created(&order_location(&order), &OrderView::from(&order))?;
     let completion = app.idempotency.completion(&claim, &answer)?;
     match app.orders.place(&order, completion).await {
@@ -61,6 +66,7 @@ async fn place(
                 lines = order.lines.len(),
                 "order placed"
             );
+            app.metrics.emit(BusinessMetric::OrdersPlaced);
             Ok(answer)
         }
         Err(StoreError::ConditionFailed) => Err(OrdersError::Superseded.into()),

@@ -40,7 +40,8 @@ pub async fn get_own_order(app: Arc<App>, req: ApiRequest) -> ApiResult {
     order_ok(&order)
 }
 
-/// The order of the path's `{id}` if the caller placed it.
+/// The order of the path's `{id}` if the caller placed it; the request's log lines are
+/// correlated with that order from here on.
 pub(super) async fn own_order(
     app: &App,
     req: &ApiRequest,
@@ -48,6 +49,7 @@ pub(super) async fn own_order(
 ) -> Result<Order, OrdersError> {
     let id = OrderId::parse(req.path_param("id").map_err(|_| OrdersError::NotFound)?)
         .ok_or(OrdersError::NotFound)?;
+    shared::telemetry::correlate(id.as_str());
     app.orders
         .get(&id)
         .await?

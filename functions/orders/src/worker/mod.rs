@@ -17,6 +17,7 @@ use shared::events::products::{
     ProductCreated, ProductDeleted, ProductUpdated, StockReservationFailed, StockReserved,
 };
 use shared::events::DecodeError;
+use shared::metrics::Metrics;
 use shared::{Envelope, Event};
 
 /// Attempts at one saga event before handing it back to SQS: a conditional write can lose
@@ -40,15 +41,23 @@ pub const HANDLED_EVENT_TYPES: [&str; 8] = [
 pub struct Worker {
     orders: OrderStore,
     projection: PriceProjection,
+    metrics: Metrics,
 }
 
 impl Worker {
-    /// A worker over the orders table.
+    /// A worker over the orders table, writing its metrics to stdout.
     pub fn new(client: Client, table: String) -> Self {
         Self {
             orders: OrderStore::new(client.clone(), table.clone()),
             projection: PriceProjection::new(client, table),
+            metrics: Metrics::stdout(crate::SERVICE),
         }
+    }
+
+    /// The same worker counting its business metrics into `metrics` (tests record them).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Handles one SQS batch, reporting the messages to retry.
@@ -56,7 +65,7 @@ impl Worker {
         &self,
         event: LambdaEvent<SqsEvent>,
     ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-        Ok(consume_batch(event.payload, |envelope| self.handle_event(envelope)).await)
+        Ok(consume_batch(event, &self.metrics, |envelope| self.handle_event(envelope)).await)
     }
 
     async fn handle_event(&self, envelope: Envelope) -> Result<(), ConsumeError> {

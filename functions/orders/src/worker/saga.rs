@@ -1,11 +1,14 @@
 //! Stock and payment events -> the order's next step, as `domain::decide` says: one
 //! conditional write on the status the order was read in, with the emitted event and the
-//! incoming event's processed marker.
+//! incoming event's processed marker. A committed confirmation or rejection is counted
+//! (OrdersConfirmed, OrdersRejected by reason); a duplicate event commits nothing and
+//! counts nothing.
 
 use super::{Worker, MAX_ATTEMPTS};
-use crate::domain::{decide, OrderId, Reaction, SagaInput};
+use crate::domain::{decide, Emit, OrderId, Reaction, SagaInput};
 use crate::store::Applied;
 use shared::consumer::ConsumeError;
+use shared::metrics::BusinessMetric;
 
 /// Applies `input` (carried by event `event_id`) to order `order_id`.
 pub async fn advance(
@@ -24,6 +27,7 @@ pub async fn advance(
             return Ok(());
         };
         let status = order.status;
+        let mut outcome = None;
         let applied = match decide(status, input) {
             Reaction::Ignore { why } => {
                 tracing::info!(%order_id, %status, input = input.name(), why, "event changes nothing");
@@ -35,6 +39,7 @@ pub async fn advance(
                 return Ok(());
             }
             Reaction::Transition { to, reason, emit } => {
+                outcome = emit.and_then(outcome_metric);
                 let next = order.transitioned(to, reason, input, shared::time::now());
                 worker
                     .orders
@@ -48,6 +53,9 @@ pub async fn advance(
         match applied? {
             Applied::Done => {
                 tracing::info!(%order_id, from = %status, input = input.name(), "saga step applied");
+                if let Some(metric) = outcome {
+                    worker.metrics.emit(metric);
+                }
                 return Ok(());
             }
             Applied::Duplicate => {
@@ -61,4 +69,15 @@ pub async fn advance(
     Err(ConsumeError::Transient(anyhow::anyhow!(
         "order {order_id}: status kept changing during {MAX_ATTEMPTS} attempts"
     )))
+}
+
+/// The business metric of a transition that emits `emit`: an order's final outcome.
+fn outcome_metric(emit: Emit) -> Option<BusinessMetric> {
+    match emit {
+        Emit::OrderConfirmed => Some(BusinessMetric::OrdersConfirmed),
+        Emit::OrderRejected(reason) => Some(BusinessMetric::OrdersRejected {
+            reason: reason.as_str(),
+        }),
+        Emit::PaymentRequested | Emit::OrderCancelled { .. } => None,
+    }
 }

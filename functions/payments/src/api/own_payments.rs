@@ -15,6 +15,7 @@ use std::sync::Arc;
 pub async fn list_payments(app: Arc<App>, req: ApiRequest) -> ApiResult {
     let caller = req.caller()?;
     let order_id = order_id(&req).map_err(PaymentsError::invalid)?;
+    shared::telemetry::correlate(order_id.as_str());
     let payment = app
         .payments
         .get(&order_id)

@@ -9,6 +9,9 @@
 //!
 //! A provider that stays unavailable leaves the item CHARGING and fails the message, so
 //! SQS redelivers it and step 1 resumes it.
+//!
+//! A committed decline is counted (PaymentFailures by decline code) in step 3, which
+//! commits once per payment whatever the deliveries.
 
 use super::{Worker, MAX_ATTEMPTS};
 use crate::domain::{OrderPayment, Payment, PaymentRequest, PaymentStatus};
@@ -18,6 +21,7 @@ use crate::SERVICE;
 use shared::consumer::ConsumeError;
 use shared::events::orders::PaymentRequested;
 use shared::events::payments::{PaymentFailed, PaymentSucceeded};
+use shared::metrics::BusinessMetric;
 use shared::{Envelope, Event};
 
 /// Charges the order of a PaymentRequested once and records the outcome.
@@ -112,7 +116,8 @@ fn charge_request(payment: &Payment) -> ChargeRequest {
     }
 }
 
-/// CHARGING -> the settled payment, with its event and this delivery's marker.
+/// CHARGING -> the settled payment, with its event and this delivery's marker; a decline
+/// that commits is counted.
 async fn record<P: PaymentProvider, T: Event>(
     worker: &Worker<P>,
     event_id: &str,
@@ -131,6 +136,11 @@ async fn record<P: PaymentProvider, T: Event>(
             failure_reason = settled.failure_reason.as_deref(),
             "payment settled"
         );
+        if settled.status == PaymentStatus::Failed {
+            worker.metrics.emit(BusinessMetric::PaymentFailures {
+                reason: settled.failure_reason.clone().unwrap_or_default(),
+            });
+        }
     }
     Ok(outcome)
 }

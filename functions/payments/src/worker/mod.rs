@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::Client;
 use lambda_runtime::LambdaEvent;
 use shared::consumer::{consume_batch, ConsumeError};
 use shared::events::orders::{OrderCancelled, PaymentRequested};
+use shared::metrics::Metrics;
 use shared::Envelope;
 
 /// Reads and writes of one event before handing it back to SQS: another delivery of the
@@ -23,16 +24,25 @@ const MAX_ATTEMPTS: usize = 3;
 pub struct Worker<P> {
     payments: PaymentStore,
     provider: P,
+    metrics: Metrics,
 }
 
 impl<P: PaymentProvider> Worker<P> {
     /// A worker over the payments table, charging through `provider` (in production the
-    /// simulator behind [`crate::provider::ResilientProvider`]).
+    /// simulator behind [`crate::provider::ResilientProvider`]), writing its metrics to
+    /// stdout.
     pub fn new(client: Client, table: String, provider: P) -> Self {
         Self {
             payments: PaymentStore::new(client, table),
             provider,
+            metrics: Metrics::stdout(crate::SERVICE),
         }
+    }
+
+    /// The same worker counting its business metrics into `metrics` (tests record them).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Handles one SQS batch, reporting the messages to retry.
@@ -40,7 +50,7 @@ impl<P: PaymentProvider> Worker<P> {
         &self,
         event: LambdaEvent<SqsEvent>,
     ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-        Ok(consume_batch(event.payload, |envelope| self.handle_event(envelope)).await)
+        Ok(consume_batch(event, &self.metrics, |envelope| self.handle_event(envelope)).await)
     }
 
     async fn handle_event(&self, envelope: Envelope) -> Result<(), ConsumeError> {

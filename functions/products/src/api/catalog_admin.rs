@@ -131,6 +131,7 @@ pub async fn create_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
     }));
     let (catalog, stock) = fields.finish(catalog.zip(stock))?;
     let product = Product::create(ProductId::generate(), catalog, stock, shared::time::now());
+    shared::telemetry::correlate(product.id.as_str());
     let event = Envelope::new(
         SERVICE,
         product.id.as_str(),
@@ -197,6 +198,7 @@ pub async fn patch_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
 /// a 412; without it, a concurrent edit is re-read and the changes applied on top.
 async fn edit(app: &App, req: &ApiRequest, changes: CatalogChanges) -> ApiResult {
     let id = ProductId::parse(req.path_param("id")?).ok_or(ProductsError::NotFound)?;
+    shared::telemetry::correlate(id.as_str());
     let if_match = if_match(req)?;
     for _ in 0..MAX_EDIT_ATTEMPTS {
         let current = active_product(app, &id).await?;
@@ -232,6 +234,7 @@ async fn edit(app: &App, req: &ApiRequest, changes: CatalogChanges) -> ApiResult
 pub async fn delete_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
     req.caller()?.require_admin()?;
     let id = ProductId::parse(req.path_param("id")?).ok_or(ProductsError::NotFound)?;
+    shared::telemetry::correlate(id.as_str());
     let if_match = if_match(&req)?;
     for _ in 0..MAX_EDIT_ATTEMPTS {
         let current = active_product(&app, &id).await?;

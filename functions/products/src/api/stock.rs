@@ -21,6 +21,7 @@ struct Adjustment {
 pub async fn adjust_stock(app: Arc<App>, req: ApiRequest) -> ApiResult {
     req.caller()?.require_admin()?;
     let id = ProductId::parse(req.path_param("id")?).ok_or(ProductsError::NotFound)?;
+    shared::telemetry::correlate(id.as_str());
     let body: Adjustment = req.json()?;
     let delta = StockDelta::new(body.delta).ok_or_else(|| {
         ProductsError::invalid(FieldError::new(

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::Client;
 use lambda_runtime::LambdaEvent;
 use shared::consumer::{consume_batch, ConsumeError};
 use shared::events::orders::{OrderCancelled, OrderPlaced, OrderRejected};
+use shared::metrics::Metrics;
 use shared::Envelope;
 
 /// Attempts at one event before handing it back to SQS: a transaction can lose to
@@ -21,15 +22,23 @@ const MAX_ATTEMPTS: usize = 5;
 pub struct Worker {
     catalog: CatalogStore,
     reservations: ReservationStore,
+    metrics: Metrics,
 }
 
 impl Worker {
-    /// A worker over the products table.
+    /// A worker over the products table, writing its metrics to stdout.
     pub fn new(client: Client, table: String) -> Self {
         Self {
             catalog: CatalogStore::new(client.clone(), table.clone()),
             reservations: ReservationStore::new(client, table),
+            metrics: Metrics::stdout(crate::SERVICE),
         }
+    }
+
+    /// The same worker counting its business metrics into `metrics` (tests record them).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Handles one SQS batch, reporting the messages to retry.
@@ -37,7 +46,7 @@ impl Worker {
         &self,
         event: LambdaEvent<SqsEvent>,
     ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-        Ok(consume_batch(event.payload, |envelope| self.handle_event(envelope)).await)
+        Ok(consume_batch(event, &self.metrics, |envelope| self.handle_event(envelope)).await)
     }
 
     async fn handle_event(&self, envelope: Envelope) -> Result<(), ConsumeError> {

@@ -1,4 +1,5 @@
-//! OrderPlaced -> StockReserved, or StockReservationFailed with every shortage.
+//! OrderPlaced -> StockReserved, or StockReservationFailed with every shortage. A committed
+//! refusal is counted (ReservationFailures); a duplicate commits nothing and counts nothing.
 
 use super::{Worker, MAX_ATTEMPTS};
 use crate::domain::{decide_reservation, ReservationDecision, ReservationRequest};
@@ -7,6 +8,7 @@ use crate::SERVICE;
 use shared::consumer::ConsumeError;
 use shared::events::orders::OrderPlaced;
 use shared::events::products::{StockReservationFailed, StockReserved};
+use shared::metrics::BusinessMetric;
 use shared::Envelope;
 
 /// Reserves every line of a placed order in one transaction, or reports why it cannot.
@@ -63,11 +65,14 @@ pub async fn reserve_order(
                         shortages,
                     },
                 );
-                worker
+                let outcome = worker
                     .reservations
                     .record_refusal(event_id, &failed)
                     .await?;
-                tracing::info!(%order_id, "stock reservation refused");
+                if outcome == Outcome::Done {
+                    tracing::info!(%order_id, "stock reservation refused");
+                    worker.metrics.emit(BusinessMetric::ReservationFailures);
+                }
                 return Ok(());
             }
             // Stock came back between the transaction and the read: try again.

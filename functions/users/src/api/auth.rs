@@ -65,6 +65,7 @@ pub async fn register(app: Arc<App>, req: ApiRequest) -> ApiResult {
         registration.name,
         shared::time::now(),
     );
+    shared::telemetry::correlate(profile.id.as_str());
     let event = Envelope::new(
         SERVICE,
         profile.id.as_str(),

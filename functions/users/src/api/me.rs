@@ -21,6 +21,7 @@ struct ProfilePatch {
 /// GET /v1/users/me
 pub async fn get_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
     let me = UserId::new(req.caller()?.user_id);
+    shared::telemetry::correlate(me.as_str());
     let profile = app
         .profiles
         .get(&me)
@@ -33,6 +34,7 @@ pub async fn get_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
 /// PATCH /v1/users/me
 pub async fn update_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
     let me = UserId::new(req.caller()?.user_id);
+    shared::telemetry::correlate(me.as_str());
     let patch: ProfilePatch = req.json()?;
     let Some(name) = patch.name else {
         return Err(UsersError::Invalid(vec![FieldError::new(
@@ -68,6 +70,7 @@ pub async fn update_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
 /// DELETE /v1/users/me
 pub async fn delete_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
     let me = UserId::new(req.caller()?.user_id);
+    shared::telemetry::correlate(me.as_str());
     // Cognito first: once the credentials are gone nobody can sign in, and if the profile
     // deletion then fails the caller's still-valid token lets a retry finish the job
     // (deleting an absent Cognito user succeeds).
