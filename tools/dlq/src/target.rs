@@ -91,14 +91,7 @@ impl Stack {
     /// Connects to the target: builds the SDK config and, in AWS, lists the stack's queues.
     pub async fn connect(target: &Target) -> Result<Stack, Error> {
         match target {
-            Target::Local { endpoint } => {
-                let config = local_config(endpoint).await;
-                Ok(Stack {
-                    sqs: aws_sdk_sqs::Client::new(&config),
-                    description: format!("the local cloud at {endpoint}"),
-                    queues: Locator::Devstack,
-                })
-            }
+            Target::Local { endpoint } => Ok(Stack::local(&local_config(endpoint).await, endpoint)),
             Target::Aws {
                 stack,
                 profile,
@@ -107,15 +100,29 @@ impl Stack {
             } => {
                 let config =
                     aws_config(profile.as_deref(), region.as_deref(), endpoint.as_deref()).await?;
-                let region = config.region().map(|r| r.to_string()).unwrap_or_default();
-                let cloudformation = aws_sdk_cloudformation::Client::new(&config);
-                Ok(Stack {
-                    sqs: aws_sdk_sqs::Client::new(&config),
-                    description: format!("stack {stack} ({region})"),
-                    queues: Locator::Listed(stack_queues(&cloudformation, stack).await?),
-                })
+                Stack::aws(&config, stack).await
             }
         }
+    }
+
+    /// The local cloud at `endpoint`, through `config`.
+    pub fn local(config: &SdkConfig, endpoint: &str) -> Stack {
+        Stack {
+            sqs: aws_sdk_sqs::Client::new(config),
+            description: format!("the local cloud at {endpoint}"),
+            queues: Locator::Devstack,
+        }
+    }
+
+    /// The CloudFormation stack `stack`, through `config`: lists its queues.
+    pub async fn aws(config: &SdkConfig, stack: &str) -> Result<Stack, Error> {
+        let region = config.region().map(|r| r.to_string()).unwrap_or_default();
+        let cloudformation = aws_sdk_cloudformation::Client::new(config);
+        Ok(Stack {
+            sqs: aws_sdk_sqs::Client::new(config),
+            description: format!("stack {stack} ({region})"),
+            queues: Locator::Listed(stack_queues(&cloudformation, stack).await?),
+        })
     }
 
     /// The URL of the queue with this logical id.

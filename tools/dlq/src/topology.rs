@@ -45,7 +45,7 @@ pub enum Source {
     },
 }
 
-/// Every dead-letter queue of a template, in template order.
+/// Every dead-letter queue of a template, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
     /// The queues.
@@ -76,11 +76,10 @@ impl Topology {
                 _ => {}
             }
         }
-        // Template order is the order people read the template in: keep it, by the
-        // dead-letter queue's own position.
-        let position = |id: &str| template.resources.iter().position(|r| r.logical_id == id);
-        queues.sort_by_key(|q| position(&q.logical_id));
+        // By name, so that the listing is stable whatever order the template has.
+        queues.sort_by(|a, b| (&a.name, &a.logical_id).cmp(&(&b.name, &b.logical_id)));
         queues.dedup_by(|a, b| a.logical_id == b.logical_id);
+        let position = |id: &str| template.resources.iter().position(|r| r.logical_id == id);
         for (i, q) in queues.iter().enumerate() {
             if position(&q.logical_id).is_none() {
                 return Err(Error::Template(format!(
