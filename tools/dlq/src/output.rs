@@ -47,7 +47,7 @@ pub fn text(report: &Report) -> String {
         } => {
             let _ = writeln!(
                 out,
-                "{} ({}) in {target}: {} messages, {} in flight; source: {}",
+                "{} ({}) in {target}: {} message(s), {} in flight; source: {}",
                 queue.queue.name,
                 queue.queue.logical_id,
                 queue.state.messages,
