@@ -2,6 +2,8 @@
 //! (queues found through CloudFormation) or in the local cloud (`make dev`). Which queues
 //! are dead-letter queues, and where their messages come from, is read from template.yaml.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod error;
 pub mod message;

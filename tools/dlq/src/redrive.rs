@@ -111,38 +111,12 @@ async fn move_batch(
     if to_delete.is_empty() {
         return;
     }
-    let entries: Vec<DeleteMessageBatchRequestEntry> = to_delete
-        .iter()
-        .filter_map(|(i, m)| {
-            DeleteMessageBatchRequestEntry::builder()
-                .id(i.to_string())
-                .set_receipt_handle(m.receipt_handle.clone())
-                .build()
-                .ok()
-        })
-        .collect();
-    let deleted = sqs
-        .delete_message_batch()
-        .queue_url(dead_letter_url)
-        .set_entries(Some(entries))
-        .send()
-        .await;
-    let not_deleted: HashMap<String, String> = match deleted {
-        Ok(out) => out
-            .failed()
+    let not_deleted = match delete(sqs, dead_letter_url, &to_delete).await {
+        Ok(failed) => failed,
+        Err(e) => to_delete
             .iter()
-            .map(|f| {
-                let why = format!("{}: {}", f.code(), f.message().unwrap_or_default());
-                (f.id().to_owned(), why)
-            })
+            .map(|(i, _)| (i.to_string(), e.to_string()))
             .collect(),
-        Err(e) => {
-            let why = Error::aws("sqs:DeleteMessageBatch", e).to_string();
-            to_delete
-                .iter()
-                .map(|(i, _)| (i.to_string(), why.clone()))
-                .collect()
-        }
     };
     for (i, m) in to_delete {
         match not_deleted.get(&i.to_string()) {
@@ -156,6 +130,40 @@ async fn move_batch(
             }),
         }
     }
+}
+
+/// Deletes sent messages from the dead-letter queue; entry id (the index) -> why, for
+/// each one SQS did not delete.
+async fn delete(
+    sqs: &aws_sdk_sqs::Client,
+    dead_letter_url: &str,
+    sent: &[(usize, &Message)],
+) -> Result<HashMap<String, String>, Error> {
+    let entries = sent
+        .iter()
+        .map(|(i, m)| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .set_receipt_handle(m.receipt_handle.clone())
+                .build()
+                .map_err(|e| Error::aws("sqs:DeleteMessageBatch", e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let out = sqs
+        .delete_message_batch()
+        .queue_url(dead_letter_url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+        .map_err(|e| Error::aws("sqs:DeleteMessageBatch", e))?;
+    Ok(out
+        .failed()
+        .iter()
+        .map(|f| {
+            let why = format!("{}: {}", f.code(), f.message().unwrap_or_default());
+            (f.id().to_owned(), why)
+        })
+        .collect())
 }
 
 /// Sends a copy of each message to the source queue; entry id (the index) -> result.

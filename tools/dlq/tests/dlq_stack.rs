@@ -11,6 +11,7 @@ use dlq::message::Body;
 use dlq::target::Stack;
 use dlq::topology::{Source, Topology};
 use dlq::{run_on, Report};
+use moto_runner::faults::{FaultRule, FaultService, FaultSwitch};
 use support::*;
 
 struct Fixture {
@@ -480,5 +481,96 @@ async fn unknown_queues_and_stacks_are_named_in_the_error() {
     assert!(
         matches!(&e, Error::NotInStack { logical_id, .. } if logical_id == "NotificationsDeadLetterQueue"),
         "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_send_sqs_refuses_leaves_the_message_in_the_dead_letter_queue() {
+    let f = Fixture::new().await;
+    let dead = f.url("PaymentsDeadLetterQueue").await;
+    let source = f.url("PaymentsQueue").await;
+    let (_, body) = envelope("PaymentRequested", "order-1");
+    send(&f.sqs, &dead, &body, "PaymentRequested").await;
+    let switch = FaultSwitch::new(moto_runner::shared_endpoint());
+    let fault = switch
+        .inject(
+            &FaultRule::error(FaultService::Sqs)
+                .operations(&["SendMessageBatch"])
+                .resource(source.clone()),
+        )
+        .await
+        .unwrap();
+
+    let report = f
+        .run(Command::Redrive {
+            queue: "payments".into(),
+            max: None,
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+    fault.clear().await.unwrap();
+    assert!(!report.succeeded());
+    let Report::Redrive { outcome, .. } = report else {
+        panic!("{report:?}")
+    };
+    assert!(outcome.moved.is_empty());
+    let [failure] = outcome.failures.as_slice() else {
+        panic!("{outcome:?}")
+    };
+    assert!(
+        failure.reason.contains("sqs:SendMessageBatch failed"),
+        "{failure:?}"
+    );
+    assert!(
+        failure.reason.ends_with("left in the dead-letter queue"),
+        "{failure:?}"
+    );
+    assert_eq!(depth(&f.sqs, &dead).await, 1, "handed back at once");
+    assert_eq!(depth(&f.sqs, &source).await, 0);
+}
+
+#[tokio::test]
+async fn a_delete_that_fails_after_the_send_is_reported_as_in_both_queues() {
+    let f = Fixture::new().await;
+    let dead = f.url("ProductsDeadLetterQueue").await;
+    let source = f.url("ProductsQueue").await;
+    let (_, body) = envelope("OrderCancelled", "order-1");
+    send(&f.sqs, &dead, &body, "OrderCancelled").await;
+    let switch = FaultSwitch::new(moto_runner::shared_endpoint());
+    let fault = switch
+        .inject(
+            &FaultRule::error(FaultService::Sqs)
+                .operations(&["DeleteMessageBatch"])
+                .resource(dead.clone()),
+        )
+        .await
+        .unwrap();
+
+    let report = f
+        .run(Command::Redrive {
+            queue: "products".into(),
+            max: None,
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+    fault.clear().await.unwrap();
+    let Report::Redrive { outcome, .. } = &report else {
+        panic!("{report:?}")
+    };
+    assert!(!report.succeeded() && outcome.moved.is_empty());
+    assert!(
+        outcome.failures[0].reason.contains("it is in both now"),
+        "{outcome:?}"
+    );
+    let copies = drain(&f.sqs, &source).await;
+    assert_eq!(copies.len(), 1);
+    assert_eq!(copies[0].body(), Some(body.as_str()));
+    let dead_state = dlq::queue::QueueState::read(&f.sqs, &dead).await.unwrap();
+    assert_eq!(
+        (dead_state.messages, dead_state.in_flight),
+        (0, 1),
+        "held, not deleted"
     );
 }
