@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use shared::events::Envelope;
 
 /// The Number message attribute a redrive sets: how many times the message was sent back
-/// from its dead-letter queue. Consumers count messages carrying it as DlqRedrives.
-pub const REDRIVE_COUNT_ATTRIBUTE: &str = "redrive_count";
+/// from its dead-letter queue. `consume_batch` counts messages carrying it as DlqRedrives.
+pub use shared::consumer::REDRIVE_COUNT_ATTRIBUTE;
 
 /// A dead letter's body, decoded as far as it goes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
