@@ -91,9 +91,9 @@ $(SAM_STAMP): requirements-sam.txt
 
 # cfn-lint, then checkov: clean, or each skip justified inline in template.yaml
 # (`# checkov:skip=CKV_...: reason` on the resource). checkov gets a venv of its own
-# (requirements-checkov.txt says why); --skip-download keeps it offline. Then the template
-# as `sam deploy` will see it: `sam validate --lint` (samconfig.toml's [default]: lint,
-# for the deploy region) needs neither AWS credentials nor a network.
+# (requirements-checkov.txt says why); --skip-download keeps it offline. Last, the template
+# as the SAM CLI will deploy it: `sam validate --lint` (SAM's transform, then cfn-lint for
+# the region of samconfig.toml's [default]) needs neither AWS credentials nor a network.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
