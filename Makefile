@@ -10,8 +10,8 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 # CI boxes have 2 cores; the tests share them with moto and the function processes.
 TEST_THREADS ?= 4
 
-.PHONY: dev test venv build fmt-check clippy cargo-test e2e-test lint-template clean-venv \
-	api-contract fuzz-api bench bench-tools
+.PHONY: dev test venv build fmt-check clippy cargo-test e2e-test lint-template lint-workflows \
+	clean-venv api-contract fuzz-api bench bench-tools package
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
 dev: venv build
@@ -19,8 +19,8 @@ dev: venv build
 
 ## make test: what CI runs. fmt, clippy, unit + adapter tests (moto), end-to-end (with a
 ## short schemathesis pass), every end-to-end response checked against openapi.yaml,
-## cfn-lint, checkov.
-test: venv fmt-check cargo-test api-contract lint-template
+## cfn-lint, checkov, sam validate --lint, and the checks of the GitHub workflows.
+test: venv fmt-check cargo-test api-contract lint-template lint-workflows
 
 venv: $(VENV_STAMP)
 
@@ -77,21 +77,77 @@ fuzz-api: venv
 	RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__' \
 		$(CARGO) test --workspace --test fuzz_api -- --ignored --nocapture
 
+# The SAM CLI, in a venv of its own (requirements-sam.txt says why). Telemetry off: no
+# usage data leaves a developer's machine or CI.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+
+$(SAM_STAMP): requirements-sam.txt
+	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-sam.txt
+	@touch $@
+
 # cfn-lint, then checkov: clean, or each skip justified inline in template.yaml
 # (`# checkov:skip=CKV_...: reason` on the resource). checkov gets a venv of its own
-# (requirements-checkov.txt says why); --skip-download keeps it offline.
+# (requirements-checkov.txt says why); --skip-download keeps it offline. Last, the template
+# as the SAM CLI will deploy it: `sam validate --lint` (SAM's transform, then cfn-lint for
+# the region of samconfig.toml's [default]) needs neither AWS credentials nor a network.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-lint-template: venv $(CHECKOV_STAMP)
+lint-template: venv $(CHECKOV_STAMP) $(SAM_STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation \
 		--skip-download --compact --quiet
+	$(SAM) validate --lint --template-file template.yaml
 
 $(CHECKOV_STAMP): requirements-checkov.txt
 	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-checkov.txt
+	@touch $@
+
+# The GitHub workflows and Dependabot config against their schemas, then zizmor's
+# security audit (.github/zizmor.yml), both offline, from a venv of their own.
+WORKFLOWS_VENV := .venv-workflows
+WORKFLOWS_STAMP := $(WORKFLOWS_VENV)/.installed
+
+lint-workflows: $(WORKFLOWS_STAMP)
+	$(WORKFLOWS_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(WORKFLOWS_VENV)/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	$(WORKFLOWS_VENV)/bin/zizmor --offline --no-progress --config .github/zizmor.yml .github/
+
+$(WORKFLOWS_STAMP): requirements-workflows.txt
+	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
+	$(PYTHON) -m venv $(WORKFLOWS_VENV)
+	$(WORKFLOWS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-workflows.txt
+	@touch $@
+
+## make package: every function of template.yaml built as Lambda runs it (release, arm64,
+## a `bootstrap` binary) by `sam build` (BuildMethod: rust-cargolambda) into .aws-sam/build,
+## which `sam deploy` then uploads. Installs the SAM CLI, cargo-lambda and zig into
+## .venv-sam and the aarch64 Rust target; no Docker.
+##
+## cargo-lambda finds cargo-zigbuild's linker and C compiler as `python3 -m ziglang`, so the
+## venv's python comes first on PATH and is named outright. The release builds get a
+## target directory of their own (shared with `make bench`'s arm64 zips), so they never
+## invalidate the debug build the tests use.
+LAMBDA_TARGET := aarch64-unknown-linux-gnu
+LAMBDA_BUILD_STAMP := $(SAM_VENV)/.lambda-build-installed
+
+package: $(LAMBDA_BUILD_STAMP)
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" \
+	CARGO_ZIGBUILD_PYTHON_PATH="$(CURDIR)/$(SAM_VENV)/bin/python3" \
+	CARGO_TARGET_DIR="$(abspath $(TARGET_DIR))/lambda-arm64" \
+		$(SAM) build --template-file template.yaml
+
+$(LAMBDA_BUILD_STAMP): requirements-lambda-build.txt $(SAM_STAMP)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-lambda-build.txt
+	if command -v rustup >/dev/null; then rustup target add $(LAMBDA_TARGET); \
+	elif [ ! -d "$$(rustc --print sysroot)/lib/rustlib/$(LAMBDA_TARGET)/lib" ]; then \
+		echo "package: the Rust standard library for $(LAMBDA_TARGET) is missing (rustup target add $(LAMBDA_TARGET))"; exit 1; fi
 	@touch $@
 
 ## make bench: cold start, latency, memory, size and AWS round trips of every function,
@@ -121,11 +177,11 @@ bench: venv bench-tools
 # the aarch64 Rust target for the arm64 zips (skipped with a note where rustup is not).
 bench-tools: $(BENCH_STAMP)
 
-$(BENCH_STAMP): requirements-bench.txt $(VENV_STAMP)
+$(BENCH_STAMP): requirements-bench.txt requirements-lambda-build.txt $(VENV_STAMP)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-bench.txt
 	if command -v rustup >/dev/null; then rustup target add aarch64-unknown-linux-gnu; \
 	else echo "bench: no rustup, so no aarch64 target: the arm64 zips will not be measured"; fi
 	@touch $@
 
 clean-venv:
-	rm -rf $(VENV) $(CHECKOV_VENV)
+	rm -rf $(VENV) $(CHECKOV_VENV) $(SAM_VENV) $(WORKFLOWS_VENV)
