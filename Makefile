@@ -14,8 +14,9 @@ TEST_THREADS ?= 4
 	clean-venv api-contract fuzz-api bench bench-tools package
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
+# The state file (URLs, ids, the moto endpoint) is what `dlq --local` reads.
 dev: venv build
-	$(TARGET_DIR)/debug/devstack $(DEVSTACK_ARGS)
+	$(TARGET_DIR)/debug/devstack --state-file .devstack/state.json $(DEVSTACK_ARGS)
 
 ## make test: what CI runs. fmt, clippy, unit + adapter tests (moto), end-to-end (with a
 ## short schemathesis pass), every end-to-end response checked against openapi.yaml,
