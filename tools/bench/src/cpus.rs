@@ -1,11 +1,13 @@
-//! CPU placement: on Lambda an execution environment has its own vCPUs, while here the
-//! function shares the machine with moto and the harness. With two or more cores the
-//! bench keeps itself (and moto, which inherits its mask) off the last core and runs each
-//! measured process there alone, so a function's latency does not include their work.
+//! CPU placement. On Lambda, a function and its Runtime API share an execution
+//! environment with vCPUs of its own, and AWS answers from elsewhere. Here moto plays
+//! AWS, so with two or more cores the bench keeps moto on the others and runs itself
+//! (the Runtime API, the recording proxy) and every measured process on the last one:
+//! nothing moto does competes with a function for its core, and the harness's own work
+//! happens while the function waits on it.
 
 use std::mem::MaybeUninit;
 
-/// The CPUs this process may run on.
+/// The CPUs this thread may run on.
 fn allowed() -> Vec<usize> {
     let mut set = MaybeUninit::<libc::cpu_set_t>::zeroed();
     // SAFETY: `set` is a zeroed cpu_set_t of the size passed; the kernel fills it.
@@ -23,8 +25,8 @@ fn allowed() -> Vec<usize> {
         .collect()
 }
 
-/// Restricts `pid` (0: the calling thread) to `cpus`.
-fn restrict(pid: libc::pid_t, cpus: &[usize]) -> std::io::Result<()> {
+/// Restricts the thread `tid` (0: the calling thread) to `cpus`.
+fn restrict(tid: libc::pid_t, cpus: &[usize]) -> std::io::Result<()> {
     let mut set = MaybeUninit::<libc::cpu_set_t>::zeroed();
     // SAFETY: zeroed is a valid empty set; every `cpu` came from `allowed`, so it is
     // below CPU_SETSIZE.
@@ -33,7 +35,7 @@ fn restrict(pid: libc::pid_t, cpus: &[usize]) -> std::io::Result<()> {
         for &cpu in cpus {
             libc::CPU_SET(cpu, &mut *set);
         }
-        libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), set)
+        libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), set)
     };
     if rc == 0 {
         Ok(())
@@ -42,50 +44,55 @@ fn restrict(pid: libc::pid_t, cpus: &[usize]) -> std::io::Result<()> {
     }
 }
 
-/// Where measured processes run.
-#[derive(Debug, Clone, Copy)]
+/// Which cores the AWS side and the measured side run on.
+#[derive(Debug, Clone)]
 pub struct Placement {
-    /// The core measured processes get to themselves, if the machine has two or more.
-    pub subject_cpu: Option<usize>,
+    /// The core of the bench and the measured processes, with the cores left to moto;
+    /// None on a one-core machine, where everything shares it.
+    split: Option<(usize, Vec<usize>)>,
 }
 
 impl Placement {
-    /// No pinning: for the processes that only build the bench's data.
-    pub const UNPINNED: Placement = Placement { subject_cpu: None };
-
-    /// Moves the calling thread off the last allowed core and returns that core. Call it
-    /// first thing in `main`, before any thread or child process exists, so that every
-    /// thread and child (moto) inherits the narrower mask.
-    pub fn reserve_last_core() -> Placement {
+    /// Moves the calling thread to the last allowed core. Call it first thing in `main`,
+    /// before any thread or child process exists: they all inherit it, moto included,
+    /// until `confine_aws` moves moto to the other cores.
+    pub fn split_cores() -> Placement {
         let cpus = allowed();
-        let subject_cpu = match cpus.split_last() {
-            Some((&last, rest)) if !rest.is_empty() => restrict(0, rest).ok().map(|()| last),
+        let split = match cpus.split_last() {
+            Some((&last, rest)) if !rest.is_empty() => {
+                restrict(0, &[last]).ok().map(|()| (last, rest.to_vec()))
+            }
             _ => None,
         };
-        Placement { subject_cpu }
+        Placement { split }
     }
 
-    /// Moves a freshly spawned measured process to its core. Its threads are created
-    /// during init, after this, so they inherit it; the first instructions of the
-    /// dynamic loader may still run on the harness's cores, for the floor and the
-    /// functions alike.
-    pub fn place(&self, pid: Option<u32>) {
-        if let (Some(cpu), Some(pid)) = (self.subject_cpu, pid) {
-            if let Ok(pid) = libc::pid_t::try_from(pid) {
-                if let Err(e) = restrict(pid, &[cpu]) {
-                    tracing::warn!("could not move process {pid} to CPU {cpu}: {e}");
-                }
+    /// Moves every thread of the process `pid` (moto) to the cores other than the
+    /// measured one; threads it starts later inherit that from the thread starting them.
+    pub fn confine_aws(&self, pid: Option<u32>) {
+        let (Some((_, aws)), Some(pid)) = (&self.split, pid) else {
+            return;
+        };
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            return;
+        };
+        for task in tasks.flatten() {
+            let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
+                continue;
+            };
+            if let Err(e) = restrict(tid, aws) {
+                tracing::warn!("could not move moto's thread {tid}: {e}");
             }
         }
     }
 
     /// One line for the report.
     pub fn describe(&self) -> String {
-        match self.subject_cpu {
-            Some(cpu) => format!(
-                "each measured process alone on CPU {cpu}, moto and the harness on the others"
-            ),
-            None => "one core: measured processes share it with moto and the harness".to_owned(),
+        match &self.split {
+            Some((measured, _)) => {
+                format!("the functions and the harness on CPU {measured}, moto on the others")
+            }
+            None => "one core: the functions share it with moto and the harness".to_owned(),
         }
     }
 }
@@ -94,30 +101,43 @@ impl Placement {
 mod tests {
     use super::*;
 
+    fn allowed_list(pid: u32) -> String {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .expect("Cpus_allowed_list")
+            .trim()
+            .to_owned()
+    }
+
     #[test]
-    fn a_spawned_process_is_placed_on_the_reserved_core() {
+    fn the_aws_process_is_moved_off_the_measured_core() {
         let cpus = allowed();
-        assert!(!cpus.is_empty(), "this process runs somewhere");
-        let Some(&last) = cpus.last() else { return };
+        let Some((&last, rest)) = cpus.split_last() else {
+            panic!("this process runs somewhere")
+        };
+        if rest.is_empty() {
+            return; // one core: nothing to split
+        }
         let placement = Placement {
-            subject_cpu: Some(last),
+            split: Some((last, rest.to_vec())),
         };
         let mut child = std::process::Command::new("sleep")
             .arg("5")
             .spawn()
             .expect("sleep runs");
-        placement.place(Some(child.id()));
-        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-            .expect("the child's status");
+        placement.confine_aws(Some(child.id()));
+        let list = allowed_list(child.id());
         let _ = child.kill();
         let _ = child.wait();
-        let line = status
-            .lines()
-            .find(|l| l.starts_with("Cpus_allowed_list:"))
-            .expect("Cpus_allowed_list");
-        assert_eq!(
-            line.split_whitespace().nth(1),
-            Some(last.to_string().as_str())
-        );
+        let cpus: Vec<usize> = list
+            .split(',')
+            .flat_map(|r| match r.split_once('-') {
+                Some((a, b)) => (a.parse().unwrap_or(0)..=b.parse().unwrap_or(0)).collect(),
+                None => vec![r.parse().unwrap_or(usize::MAX)],
+            })
+            .collect();
+        assert_eq!(cpus, rest, "moto runs on every core but the measured one");
     }
 }

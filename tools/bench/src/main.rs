@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     // Before the runtime's threads and moto exist, so they inherit the narrower mask.
-    let placement = cpus::Placement::reserve_last_core();
+    let placement = cpus::Placement::split_cores();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -428,9 +428,11 @@ const METHOD: &str = "
   rounds, one per operation of every subject in turn (floor, functions, peer), so that
   the machine's drift and the leftovers of the previous invocation (moto's work, the
   teardown of the previous process) reach all of them alike.
-- **Placement**: on a machine with two or more cores, the bench and moto keep off the
-  last core and each measured process runs there alone, as a Lambda execution
-  environment has its own vCPUs; the header says how this run was placed.
+- **Placement**: on a machine with two or more cores, moto (the AWS side) runs on the
+  other cores and the measured processes run on the last one with the harness (its
+  Runtime API and the recording proxy, which work while the function waits on them),
+  as a Lambda execution environment has vCPUs of its own with its Runtime API inside;
+  the header says how this run was placed.
 - **First**: the first invocation of each fresh process (its connection to the endpoint
   is opened then). **Warm**: one process, a few discarded invocations, then the timed
   series. Both are the Runtime API's view, as Lambda's Duration: from handing the event

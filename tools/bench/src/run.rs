@@ -23,7 +23,7 @@ pub async fn run(args: Args, placement: Placement) -> Result<()> {
     };
     let arm64 = arm64_sizes(args.arm64_sizes.as_deref())?;
     tracing::info!("starting moto and provisioning template.yaml");
-    let stack = Stack::start(&root, &args.bin_dir).await?;
+    let stack = Stack::start(&root, &args.bin_dir, &placement).await?;
     // The saga step consumes one PENDING order per invocation, the cancel route a few;
     // two spare.
     let orders = protocol.cold_starts + protocol.warmup + protocol.warm + crate::world::SPARES + 2;
@@ -36,7 +36,7 @@ pub async fn run(args: Args, placement: Placement) -> Result<()> {
 
     let mut subjects = Vec::with_capacity(all.len());
     for scenario in &all {
-        subjects.push(Subject::new(scenario.spec.clone(), &stack.moto_url, placement).await?);
+        subjects.push(Subject::new(scenario.spec.clone(), &stack.moto_url).await?);
     }
     let mut samples: Vec<_> = all
         .iter()

@@ -28,7 +28,7 @@ pub struct Stack {
 
 impl Stack {
     /// Starts moto and provisions the template; functions run from `bin_dir`.
-    pub async fn start(root: &Path, bin_dir: &Path) -> Result<Stack> {
+    pub async fn start(root: &Path, bin_dir: &Path, placement: &Placement) -> Result<Stack> {
         let template = Template::load(&root.join("template.yaml"))?;
         functions::check_functions(&template, bin_dir)?;
         let params = resolve_parameters(&template, &BTreeMap::new())?;
@@ -36,6 +36,7 @@ impl Stack {
         provision::register_serverless(&template, &mut ctx)?;
         let python = moto_runner::ensure_venv(root).await?;
         let moto = MotoServer::start(&python, 0).await?;
+        placement.confine_aws(moto.pid());
         let moto_url = moto.url.clone();
         let clients = Clients::new(&moto_url).await;
         provision::provision_all(&template, &mut ctx, &clients).await?;
@@ -84,24 +85,15 @@ pub struct Sample {
 pub struct Subject {
     spec: FunctionSpec,
     proxy: AwsProxy,
-    placement: Placement,
 }
 
 impl Subject {
     /// `spec` with its AWS endpoint moved behind a fresh recording proxy.
-    pub async fn new(
-        mut spec: FunctionSpec,
-        moto_url: &str,
-        placement: Placement,
-    ) -> Result<Subject> {
+    pub async fn new(mut spec: FunctionSpec, moto_url: &str) -> Result<Subject> {
         let proxy = AwsProxy::start(moto_url).await?;
         spec.env
             .insert("AWS_ENDPOINT_URL".to_owned(), proxy.url.clone());
-        Ok(Subject {
-            spec,
-            proxy,
-            placement,
-        })
+        Ok(Subject { spec, proxy })
     }
 
     pub fn name(&self) -> &str {
@@ -113,7 +105,6 @@ impl Subject {
         let handle = FunctionHandle::start(self.spec.clone())
             .await
             .with_context(|| format!("starting {}", self.spec.binary.display()))?;
-        self.placement.place(handle.pid());
         Ok(Running {
             handle,
             proxy: &self.proxy,

@@ -225,11 +225,6 @@ impl FunctionHandle {
         Ok(FunctionHandle { inner })
     }
 
-    /// The process id of the running generation, if one is running.
-    pub fn pid(&self) -> Option<u32> {
-        self.inner.lock().pid
-    }
-
     /// The template logical id.
     pub fn name(&self) -> &str {
         &self.inner.spec.name
