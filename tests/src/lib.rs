@@ -8,6 +8,7 @@ mod events;
 pub mod faults;
 pub mod orders;
 pub mod response_log;
+pub mod template;
 mod tokens;
 
 pub use devstack::Stack;

@@ -7,6 +7,7 @@
 //!
 //! Every test lists all its violations, not just the first.
 
+use e2e::template::{self, assert_none, resources, target};
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -43,40 +44,11 @@ fn samconfig() -> DocumentMut {
         .unwrap_or_else(|e| panic!("samconfig.toml is not TOML: {e}"))
 }
 
-#[track_caller]
-fn assert_none(what: &str, violations: Vec<String>) {
-    assert!(
-        violations.is_empty(),
-        "{what}: {} violation(s):\n  {}",
-        violations.len(),
-        violations.join("\n  ")
-    );
-}
-
-/// `(logical id, resource)` of every resource of `kind`.
-fn resources<'t>(template: &'t Value, kind: &str) -> Vec<(String, &'t Value)> {
-    template["Resources"]
-        .as_mapping()
-        .expect("template.yaml has Resources")
-        .iter()
-        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
-        .map(|(id, r)| (id.as_str().unwrap_or_default().to_owned(), r))
-        .collect()
-}
-
 /// A function's property, or the Globals' when it sets none (SAM's own rule).
 fn function_property<'t>(template: &'t Value, function: &'t Value, key: &str) -> &'t Value {
     match &function["Properties"][key] {
         Value::Null => &template["Globals"]["Function"][key],
         own => own,
-    }
-}
-
-/// The logical id a `!GetAtt X.Attr` points at.
-fn get_att_target(v: &Value) -> Option<&str> {
-    match v {
-        Value::Tagged(t) if t.tag == "!GetAtt" => t.value.as_str()?.split('.').next(),
-        _ => None,
     }
 }
 
@@ -131,7 +103,7 @@ fn deployed_binaries(template: &Value) -> BTreeMap<String, String> {
 
 #[test]
 fn every_function_is_a_workspace_binary_built_by_cargo_lambda_for_arm64() {
-    let template = yaml("template.yaml");
+    let template = template::load();
     let binaries = workspace_function_binaries();
     assert!(
         !binaries.is_empty(),
@@ -173,7 +145,7 @@ fn every_function_is_a_workspace_binary_built_by_cargo_lambda_for_arm64() {
 
 #[test]
 fn every_function_binary_of_the_workspace_is_deployed() {
-    let template = yaml("template.yaml");
+    let template = template::load();
     let deployed: BTreeSet<String> = deployed_binaries(&template).into_values().collect();
     let missing: Vec<_> = workspace_function_binaries()
         .into_iter()
@@ -185,7 +157,7 @@ fn every_function_binary_of_the_workspace_is_deployed() {
 
 #[test]
 fn the_outbox_publisher_is_deployed_once_per_table_with_a_stream() {
-    let template = yaml("template.yaml");
+    let template = template::load();
     let functions = resources(&template, "AWS::Serverless::Function");
     // A table with a stream has an outbox to publish (notifications keeps none).
     let mut publishers_of: BTreeMap<String, Vec<String>> =
@@ -203,15 +175,15 @@ fn the_outbox_publisher_is_deployed_once_per_table_with_a_stream() {
         if function["Metadata"]["BuildProperties"]["Binary"].as_str() != Some(OUTBOX_PUBLISHER) {
             continue;
         }
-        let tables: Vec<&str> = function["Properties"]["Events"]
+        let tables: Vec<String> = function["Properties"]["Events"]
             .as_mapping()
             .into_iter()
             .flat_map(|events| events.values())
             .filter(|event| event["Type"].as_str() == Some("DynamoDB"))
-            .filter_map(|event| get_att_target(&event["Properties"]["Stream"]))
+            .filter_map(|event| target(&event["Properties"]["Stream"]))
             .collect();
         match tables.as_slice() {
-            [table] => match publishers_of.get_mut(*table) {
+            [table] => match publishers_of.get_mut(table.as_str()) {
                 Some(publishers) => publishers.push(id.clone()),
                 None => violations.push(format!("{id}: reads {table}, no table with a stream")),
             },
@@ -298,7 +270,7 @@ fn allowed_values(parameter: &Value) -> Option<Vec<String>> {
 
 #[test]
 fn every_environment_deploys_its_own_stack_overriding_only_declared_parameters() {
-    let template = yaml("template.yaml");
+    let template = template::load();
     let declared = template["Parameters"]
         .as_mapping()
         .expect("template.yaml has Parameters");
@@ -405,7 +377,7 @@ fn required_capabilities(template: &Value) -> BTreeSet<&'static str> {
 
 #[test]
 fn every_environment_acknowledges_exactly_the_capabilities_the_template_needs() {
-    let template = yaml("template.yaml");
+    let template = template::load();
     let required = required_capabilities(&template);
     assert!(
         required.contains("CAPABILITY_IAM"),

@@ -10,6 +10,7 @@ mod code_scan;
 mod operations;
 
 use code_scan::{granted_for_platform, sdk_actions_of_binary, NOT_REACHED};
+use e2e::template::{self, assert_none, target};
 use serde_yaml::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,20 +38,12 @@ struct Template(Value);
 
 impl Template {
     fn load() -> Self {
-        let path = moto_runner::workspace_root().join("template.yaml");
-        let text = std::fs::read_to_string(&path).expect("template.yaml is readable");
-        Self(serde_yaml::from_str(&text).expect("template.yaml is YAML"))
+        Self(template::load())
     }
 
     /// `(logical id, resource)` of every resource of `kind`.
     fn resources(&self, kind: &str) -> Vec<(String, &Value)> {
-        self.0["Resources"]
-            .as_mapping()
-            .expect("Resources")
-            .iter()
-            .filter(|(_, r)| r["Type"].as_str() == Some(kind))
-            .map(|(id, r)| (id.as_str().unwrap_or_default().to_owned(), r))
-            .collect()
+        template::resources(&self.0, kind)
     }
 
     fn resource(&self, id: &str) -> Option<&Value> {
@@ -86,45 +79,12 @@ impl Template {
     }
 }
 
-/// The logical id a `!Ref X`, `!GetAtt X.Attr` (or their long forms) points at.
-fn target(v: &Value) -> Option<String> {
-    match v {
-        Value::Tagged(t) if t.tag == "!Ref" => t.value.as_str().map(str::to_owned),
-        Value::Tagged(t) if t.tag == "!GetAtt" => match &t.value {
-            Value::String(s) => s.split('.').next().map(str::to_owned),
-            Value::Sequence(parts) => parts.first().and_then(Value::as_str).map(str::to_owned),
-            _ => None,
-        },
-        Value::Mapping(m) => m
-            .get("Ref")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .or_else(|| {
-                m.get("Fn::GetAtt")
-                    .and_then(|a| a.get(0))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            }),
-        _ => None,
-    }
-}
-
 /// The text of a `!Sub "..."`.
 fn sub_text(v: &Value) -> Option<&str> {
     match v {
         Value::Tagged(t) if t.tag == "!Sub" => t.value.as_str(),
         _ => None,
     }
-}
-
-#[track_caller]
-fn assert_none(what: &str, violations: Vec<String>) {
-    assert!(
-        violations.is_empty(),
-        "{what}: {} violation(s):\n  {}",
-        violations.len(),
-        violations.join("\n  ")
-    );
 }
 
 #[test]
