@@ -304,7 +304,7 @@ mod tests {
             handled.iter().zip([("e1", "order-1"), ("e2", "order-2")])
         {
             assert_eq!(line["request_id"], "req-7");
-            assert_eq!(line["correlation_id"], order_id);
+            assert_eq!(line["correlation_id"], order_id, "{line}");
             assert_eq!(line["event_id"], event_id);
             assert_eq!(line["event_type"], "StockReserved");
             assert!(line.get("service").is_some() && line.get("cold_start").is_some());

@@ -88,6 +88,7 @@ pub(crate) mod capture {
     use std::io::Write;
     use std::sync::{Arc, Mutex};
     use tracing_subscriber::fmt::MakeWriter;
+    use tracing_subscriber::EnvFilter;
 
     /// An in-memory writer: every line the subscriber writes.
     #[derive(Clone, Default)]
@@ -96,8 +97,19 @@ pub(crate) mod capture {
     impl CapturedLogs {
         /// Installs the real subscriber, writing here, on this thread until the guard drops.
         pub fn install(&self) -> tracing::subscriber::DefaultGuard {
-            let filter = tracing_subscriber::EnvFilter::new("info");
-            tracing::subscriber::set_default(super::subscriber(filter, self.clone()))
+            // tracing caches each callsite's interest across threads: a span first hit by
+            // a parallel test while no subscriber wanted it could stay disabled for this
+            // one. A global subscriber that takes INFO (into a sink) keeps every INFO
+            // callsite wanted, so what a test captures never depends on test order.
+            static WANT_INFO_EVERYWHERE: std::sync::Once = std::sync::Once::new();
+            WANT_INFO_EVERYWHERE.call_once(|| {
+                let sink = super::subscriber(EnvFilter::new("info"), std::io::sink);
+                let _ = tracing::subscriber::set_global_default(sink);
+            });
+            tracing::subscriber::set_default(super::subscriber(
+                EnvFilter::new("info"),
+                self.clone(),
+            ))
         }
 
         /// Every line, parsed as JSON (a line that is not JSON fails the test).
