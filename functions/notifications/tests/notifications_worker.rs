@@ -504,3 +504,51 @@ async fn without_an_address_on_file_the_entry_is_stored_and_no_email_sent() {
         (ChannelKind::Email, DeliveryStatus::Skipped)
     );
 }
+
+#[tokio::test]
+async fn a_notice_reads_in_one_round_then_writes_once_and_a_redelivery_writes_nothing() {
+    let table = TestTable::new().await;
+    let calls = moto_runner::call_log::CallLog::default();
+    let aws = moto_runner::sdk_config(moto_runner::shared_endpoint()).await;
+    let worker = Worker::new(calls.client(&aws), table.name.clone(), DisabledChannel);
+    let user = shared::ids::new_id();
+    assert!(
+        deliver(&worker, &[&registered(&user, &unique_email(), "Ada")])
+            .await
+            .is_empty()
+    );
+    calls.take();
+
+    let event = confirmed(&user, &shared::ids::new_id());
+    assert!(deliver(&worker, &[&event]).await.is_empty());
+    let made = calls.take();
+    let operations: Vec<&str> = made.iter().map(|c| c.operation.as_str()).collect();
+    // The tombstone, the contact and the entry are read together; then one transaction.
+    assert_eq!(
+        operations,
+        ["GetItem", "GetItem", "GetItem", "TransactWriteItems"],
+        "{made:#?}"
+    );
+    assert_eq!(
+        moto_runner::call_log::sequential_depth(&made),
+        2,
+        "{made:#?}"
+    );
+
+    assert!(deliver(&worker, &[&event]).await.is_empty());
+    let again = calls.take();
+    assert!(
+        again.iter().all(|c| c.operation == "GetItem"),
+        "a redelivery only reads: {again:#?}"
+    );
+    assert_eq!(
+        moto_runner::call_log::sequential_depth(&again),
+        1,
+        "{again:#?}"
+    );
+    assert_eq!(
+        table.inbox(&user).await.len(),
+        2,
+        "welcome and confirmation"
+    );
+}

@@ -33,7 +33,15 @@ pub(super) async fn notify<C: Channel>(
     render: impl FnOnce(Option<&str>) -> Message,
 ) -> Result<(), ConsumeError> {
     let user_id = notice.user.as_str();
-    let recipient = match (worker.contacts.recipient(&notice.user).await?, registration) {
+    // One round for all the reads: the contact (with its tombstone) and the entry are
+    // independent, and a read wasted on a deleted user is cheaper than a round trip.
+    let (known, stored) = tokio::try_join!(
+        worker.contacts.recipient(&notice.user),
+        worker
+            .inbox
+            .contains(&notice.user, &notice.event_id, &notice.time)
+    )?;
+    let recipient = match (known, registration) {
         (Recipient::Deleted, _) => {
             tracing::info!(user_id, "user deleted; no notification created");
             return Ok(());
@@ -41,11 +49,7 @@ pub(super) async fn notify<C: Channel>(
         (_, Some(contact)) => Recipient::Known(contact.clone()),
         (known_or_not, None) => known_or_not,
     };
-    if worker
-        .inbox
-        .contains(&notice.user, &notice.event_id, &notice.time)
-        .await?
-    {
+    if stored {
         tracing::info!(user_id, "already notified of this event");
         return Ok(());
     }
