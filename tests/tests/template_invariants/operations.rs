@@ -65,12 +65,21 @@ fn functions(template: &Template) -> Vec<String> {
         .collect()
 }
 
-/// The alarm on a function's errors, if there is one.
-fn errors_alarm_of<'a>(alarms: &'a [Alarm<'a>], function: &str) -> Option<&'a Alarm<'a>> {
+/// The alarm on one of a function's Lambda metrics, if there is one.
+fn function_alarm<'a>(
+    alarms: &'a [Alarm<'a>],
+    function: &str,
+    metric: &str,
+) -> Option<&'a Alarm<'a>> {
     alarms.iter().find(|a| {
-        a.is("AWS/Lambda", "Errors")
+        a.is("AWS/Lambda", metric)
             && a.dimension_target("FunctionName").as_deref() == Some(function)
     })
+}
+
+/// Whether a function sets `own` to something other than the Globals' `global`.
+fn overrides(own: &Value, global: &str) -> bool {
+    !own.is_null() && own.as_str() != Some(global)
 }
 
 /// The ApiName every API metric of the stack carries: the Api's own Name.
@@ -114,23 +123,21 @@ fn every_function_deploys_by_canary_through_its_alias_rolled_back_by_its_errors_
     }
     for id in functions(&template) {
         let props = &template.resource(&id).expect("function")["Properties"];
-        for (key, global) in [
-            ("AutoPublishAlias", ALIAS),
-            ("DeploymentPreference.Type", DEPLOYMENT),
-        ] {
-            let own = match key {
-                "AutoPublishAlias" => &props["AutoPublishAlias"],
-                _ => &props["DeploymentPreference"]["Type"],
-            };
-            if !own.is_null() && own.as_str() != Some(global) {
-                violations.push(format!("{id}: {key} overrides the Globals' {global}"));
-            }
+        if overrides(&props["AutoPublishAlias"], ALIAS) {
+            violations.push(format!(
+                "{id}: AutoPublishAlias overrides the Globals' {ALIAS}"
+            ));
+        }
+        if overrides(&props["DeploymentPreference"]["Type"], DEPLOYMENT) {
+            violations.push(format!(
+                "{id}: DeploymentPreference overrides the Globals' {DEPLOYMENT}"
+            ));
         }
         let rollback: Vec<String> = props["DeploymentPreference"]["Alarms"]
             .as_sequence()
             .map(|s| s.iter().filter_map(target).collect())
             .unwrap_or_default();
-        match errors_alarm_of(&alarms, &id) {
+        match function_alarm(&alarms, &id, "Errors") {
             None => violations.push(format!("{id}: no alarm on its Errors")),
             Some(errors) => {
                 if !rollback.contains(&errors.id) {
@@ -218,12 +225,7 @@ fn every_function_alarms_on_errors_and_throttles_and_every_stream_consumer_on_it
     let template = Template::load();
     let alarms = alarms(&template);
     let mut violations = Vec::new();
-    let on = |function: &str, metric: &str| {
-        alarms.iter().any(|a| {
-            a.is("AWS/Lambda", metric)
-                && a.dimension_target("FunctionName").as_deref() == Some(function)
-        })
-    };
+    let on = |function: &str, metric: &str| function_alarm(&alarms, function, metric).is_some();
     for id in functions(&template) {
         for metric in ["Errors", "Throttles"] {
             if !on(&id, metric) {
@@ -292,7 +294,7 @@ fn functions_and_the_api_are_traced_with_x_ray() {
     let mut violations = Vec::new();
     for id in functions(&template) {
         let own = &template.resource(&id).expect("function")["Properties"]["Tracing"];
-        if !own.is_null() && own.as_str() != Some("Active") {
+        if overrides(own, "Active") {
             violations.push(format!("{id}: Tracing {own:?}"));
         }
     }
