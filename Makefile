@@ -180,7 +180,7 @@ bench-tools: $(BENCH_STAMP)
 
 $(BENCH_STAMP): requirements-bench.txt requirements-lambda-build.txt $(VENV_STAMP)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-bench.txt
-	if command -v rustup >/dev/null; then rustup target add aarch64-unknown-linux-gnu; \
+	if command -v rustup >/dev/null; then rustup target add $(LAMBDA_TARGET); \
 	else echo "bench: no rustup, so no aarch64 target: the arm64 zips will not be measured"; fi
 	@touch $@
 
