@@ -31,6 +31,11 @@ impl ApiRequest {
     }
 
     /// The authenticated caller (401 when the authorizer supplied no claims).
+    ///
+    /// Only a REST (v1) event can carry one: the template puts every function behind the
+    /// REST API and its Cognito authorizer, so an HTTP API v2 event (a Function URL, or
+    /// `cargo lambda watch`'s HTTP emulation) was vouched for by nobody, whatever its
+    /// `authorizer` field says.
     pub fn caller(&self) -> Result<Caller, ApiError> {
         let claims = match self.inner.request_context_ref() {
             Some(RequestContext::ApiGatewayV1(ctx)) => ctx
@@ -121,6 +126,7 @@ impl ApiRequest {
 fn api_request_id(req: &Request) -> String {
     match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV1(ctx)) => ctx.request_id.clone(),
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
         _ => None,
     }
     .unwrap_or_else(|| {

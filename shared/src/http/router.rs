@@ -164,6 +164,114 @@ pub async fn run<S: Send + Sync + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
+
+    /// A public and a protected route, as every API function has.
+    fn sample_router() -> Router<()> {
+        Router::new()
+            .route(Method::POST, "/v1/things/{id}/echo", |_, req| async move {
+                let body: Value = req.json()?;
+                crate::http::json(
+                    http::StatusCode::OK,
+                    &json!({"id": req.path_param("id")?, "body": body}),
+                )
+            })
+            .route(Method::GET, "/v1/me", |_, req| async move {
+                let caller = req.caller()?;
+                crate::http::json(http::StatusCode::OK, &json!({"sub": caller.user_id}))
+            })
+    }
+
+    /// A REST API (v1) proxy event, as API Gateway sends it, with the authorizer's claims.
+    fn rest_event(method: &str, resource: &str, path: &str, body: Option<&str>) -> Value {
+        json!({
+            "resource": resource, "path": path, "httpMethod": method,
+            "headers": {"content-type": "application/json"},
+            "multiValueHeaders": {"content-type": ["application/json"]},
+            "requestContext": {
+                "accountId": "123456789012", "apiId": "api", "stage": "Prod",
+                "requestId": "rest-request-1", "resourcePath": resource, "httpMethod": method,
+                "path": format!("/Prod{path}"), "identity": {"sourceIp": "127.0.0.1"},
+                "authorizer": {"claims": {"sub": "user-1", "email": "a@example.com"}}
+            },
+            "body": body, "isBase64Encoded": false
+        })
+    }
+
+    /// An HTTP API v2 event as `cargo lambda watch` sends it for
+    /// `/lambda-url/<function>/<path>` (a Function URL's shape), carrying JWT claims that
+    /// no authorizer of ours verified.
+    fn v2_event(method: &str, path: &str, body: Option<&str>) -> Value {
+        json!({
+            "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+            "headers": {"content-type": "application/json", "host": "localhost"},
+            "requestContext": {
+                "stage": "$default", "routeKey": "$default", "requestId": "v2-request-1",
+                "domainName": "localhost", "timeEpoch": 0,
+                "http": {"method": method, "path": path, "protocol": "http",
+                         "sourceIp": "127.0.0.1", "userAgent": "cargo-lambda"},
+                "authorizer": {"jwt": {"claims": {"sub": "forged"}, "scopes": []}}
+            },
+            "body": body, "isBase64Encoded": false
+        })
+    }
+
+    async fn send(event: Value) -> (u16, http::HeaderMap, Value) {
+        let req = lambda_http::request::from_str(&event.to_string()).expect("a known event shape");
+        let response = sample_router().dispatch(Arc::new(()), req).await;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = match response.body() {
+            Body::Text(t) => serde_json::from_str(t).expect("a JSON body"),
+            other => panic!("unexpected body {other:?}"),
+        };
+        (status, headers, body)
+    }
+
+    #[tokio::test]
+    async fn a_public_route_answers_a_v2_event_as_it_answers_api_gateway() {
+        let body = r#"{"n": 1}"#;
+        let rest = send(rest_event(
+            "POST",
+            "/v1/things/{id}/echo",
+            "/v1/things/t-1/echo",
+            Some(body),
+        ))
+        .await;
+        let v2 = send(v2_event("POST", "/v1/things/t-1/echo", Some(body))).await;
+        assert_eq!(rest, v2);
+        assert_eq!(v2.0, 200);
+        assert_eq!(v2.2, json!({"id": "t-1", "body": {"n": 1}}));
+
+        // Bad input: the same 400 in the error shape, each with its own request id.
+        let (rest_status, _, rest_err) = send(rest_event(
+            "POST",
+            "/v1/things/{id}/echo",
+            "/v1/things/t-1/echo",
+            Some("{"),
+        ))
+        .await;
+        let (v2_status, _, v2_err) = send(v2_event("POST", "/v1/things/t-1/echo", Some("{"))).await;
+        assert_eq!((rest_status, v2_status), (400, 400));
+        assert_eq!(rest_err["error"]["code"], v2_err["error"]["code"]);
+        assert_eq!(rest_err["error"]["request_id"], "rest-request-1");
+        assert_eq!(v2_err["error"]["request_id"], "v2-request-1");
+    }
+
+    #[tokio::test]
+    async fn a_v2_event_never_carries_a_caller() {
+        let (status, _, body) = send(rest_event("GET", "/v1/me", "/v1/me", None)).await;
+        assert_eq!((status, body), (200, json!({"sub": "user-1"})));
+
+        let (status, headers, body) = send(v2_event("GET", "/v1/me", None)).await;
+        assert_eq!(status, 401);
+        assert_eq!(headers["content-type"], "application/json");
+        assert_eq!(body["error"]["code"], "UNAUTHORIZED");
+        assert_eq!(body["error"]["request_id"], "v2-request-1");
+        for field in ["message", "details", "timestamp"] {
+            assert!(body["error"].get(field).is_some(), "{field} in {body}");
+        }
+    }
 
     #[test]
     fn templates_match_exact_segments_and_capture_params() {
