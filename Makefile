@@ -1,5 +1,6 @@
 # The two README commands are `make dev` and `make test`; the rest are their parts.
-# Everything Python (moto, cfn-lint) lives in ./.venv, pinned by requirements-dev.txt.
+# Everything Python (moto, cfn-lint) lives in ./.venv, pinned by requirements-dev.txt, beside
+# cargo-lambda (requirements-cargo-lambda.txt).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -14,9 +15,13 @@ TEST_THREADS ?= 4
 	clean-venv api-contract fuzz-api bench bench-tools package
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
-# The state file (URLs, ids, the moto endpoint) is what `dlq --local` reads.
+## make dev WATCH=orders-api,orders-worker: those functions run under `cargo lambda watch`
+## (rebuilt and restarted on every save) inside the whole system.
+# The state file (URLs, ids, the moto endpoint) is what `dlq --local` reads; each
+# function's env file and JSON log go under .devstack/ too.
+WATCH ?=
 dev: venv build
-	$(TARGET_DIR)/debug/devstack --state-file .devstack/state.json $(DEVSTACK_ARGS)
+	$(TARGET_DIR)/debug/devstack --state-file .devstack/state.json $(if $(WATCH),--watch $(WATCH)) $(DEVSTACK_ARGS)
 
 ## make test: what CI runs. fmt, clippy, unit + adapter tests (moto), end-to-end (with a
 ## short schemathesis pass), every end-to-end response checked against openapi.yaml,
@@ -25,10 +30,11 @@ test: venv fmt-check cargo-test api-contract lint-template lint-workflows
 
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): requirements-dev.txt
+$(VENV_STAMP): requirements-dev.txt requirements-cargo-lambda.txt
 	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-dev.txt
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile \
+		-r requirements-dev.txt -r requirements-cargo-lambda.txt
 	@touch $@
 
 build:
@@ -144,7 +150,7 @@ package: $(LAMBDA_BUILD_STAMP)
 	CARGO_TARGET_DIR="$(abspath $(TARGET_DIR))/lambda-arm64" \
 		$(SAM) build --template-file template.yaml
 
-$(LAMBDA_BUILD_STAMP): requirements-lambda-build.txt $(SAM_STAMP)
+$(LAMBDA_BUILD_STAMP): requirements-lambda-build.txt requirements-cargo-lambda.txt $(SAM_STAMP)
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-lambda-build.txt
 	if command -v rustup >/dev/null; then rustup target add $(LAMBDA_TARGET); \
 	elif [ ! -d "$$(rustc --print sysroot)/lib/rustlib/$(LAMBDA_TARGET)/lib" ]; then \
@@ -178,7 +184,7 @@ bench: venv bench-tools
 # the aarch64 Rust target for the arm64 zips (skipped with a note where rustup is not).
 bench-tools: $(BENCH_STAMP)
 
-$(BENCH_STAMP): requirements-bench.txt requirements-lambda-build.txt $(VENV_STAMP)
+$(BENCH_STAMP): requirements-bench.txt requirements-lambda-build.txt requirements-cargo-lambda.txt $(VENV_STAMP)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-bench.txt
 	if command -v rustup >/dev/null; then rustup target add $(LAMBDA_TARGET); \
 	else echo "bench: no rustup, so no aarch64 target: the arm64 zips will not be measured"; fi

@@ -6,6 +6,7 @@ use crate::measure::{Kind, Op};
 use crate::world::{eur, place_order, product_body, sign_up_email, World, PASSWORD, PRICE};
 use anyhow::{Context as _, Result};
 use devstack::lambda::FunctionSpec;
+use devstack::logs::FunctionLog;
 use serde_json::{json, Value};
 use shared::events::orders::{OrderConfirmed, OrderLine, OrderPlaced, PaymentRequested};
 use shared::events::products::{StockLine, StockReserved};
@@ -408,6 +409,7 @@ pub fn floor(bin_dir: &Path, world: &World) -> Scenario {
             env: BTreeMap::new(),
             timeout: Duration::from_secs(10),
             memory_mb: 128,
+            log: FunctionLog::passthrough("hello-floor"),
         },
         ops: vec![Op::new("any event", Kind::Read, move || {
             Ok(ApiCall::new("GET", "/v1/products/{id}")

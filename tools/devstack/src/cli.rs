@@ -16,6 +16,14 @@ OPTIONS:
     --moto-port PORT                port of the moto server on 127.0.0.1 (0 = any free port) [default: 0]
     --bin-dir DIR                   where the function binaries are [default: <workspace>/target/debug]
     --state-file PATH               write URLs, ids and credentials as JSON here once ready (removed on exit)
+    --work-dir DIR                  where each function's env file (env/<function>.env, for cargo lambda
+                                    watch --env-file) and full JSON log (logs/<function>.log) go
+                                    [default: <workspace>/.devstack]
+    --watch NAME[,NAME...]          run these functions (logical id, binary or short name) under
+                                    `cargo lambda watch`: rebuilt and restarted on every save, while
+                                    the API, queues and streams keep sending them their invocations
+    --raw-logs                      print the functions' JSON log lines as they are, instead of one
+                                    short line per event
     --parameter-overrides K=V ...   template parameter values (as sam deploy --parameter-overrides)
     --no-seed-catalog               do not create the sample catalog
     --exit-on-stdin-eof             shut down when stdin closes (test harnesses: the stack dies with them)
@@ -37,6 +45,11 @@ pub struct Args {
     pub parameter_overrides: BTreeMap<String, String>,
     pub seed_catalog: bool,
     pub exit_on_stdin_eof: bool,
+    /// None: `<workspace>/.devstack`.
+    pub work_dir: Option<PathBuf>,
+    /// Function logical ids or binary names, as given.
+    pub watch: Vec<String>,
+    pub raw_logs: bool,
 }
 
 impl Default for Args {
@@ -50,6 +63,9 @@ impl Default for Args {
             parameter_overrides: BTreeMap::new(),
             seed_catalog: true,
             exit_on_stdin_eof: false,
+            work_dir: None,
+            watch: Vec::new(),
+            raw_logs: false,
         }
     }
 }
@@ -79,6 +95,22 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Option<Args>> {
             "--state-file" => args.state_file = Some(PathBuf::from(value("--state-file")?)),
             "--no-seed-catalog" => args.seed_catalog = false,
             "--exit-on-stdin-eof" => args.exit_on_stdin_eof = true,
+            "--work-dir" => args.work_dir = Some(PathBuf::from(value("--work-dir")?)),
+            "--raw-logs" => args.raw_logs = true,
+            "--watch" => {
+                let names = value("--watch")?;
+                let before = args.watch.len();
+                args.watch.extend(
+                    names
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
+                        .map(str::to_owned),
+                );
+                if args.watch.len() == before {
+                    bail!("--watch needs at least one function name (a logical id or binary name)");
+                }
+            }
             "--parameter-overrides" => {
                 let mut any = false;
                 if let Some(v) = inline.clone() {
@@ -152,6 +184,12 @@ mod tests {
             "--exit-on-stdin-eof",
             "--state-file",
             "/tmp/s.json",
+            "--watch",
+            "orders-api, OrdersWorkerFunction",
+            "--watch=users-api",
+            "--work-dir",
+            "/tmp/w",
+            "--raw-logs",
         ])
         .unwrap()
         .unwrap();
@@ -163,6 +201,9 @@ mod tests {
         assert!(!a.seed_catalog);
         assert!(a.exit_on_stdin_eof);
         assert_eq!(a.state_file, Some(PathBuf::from("/tmp/s.json")));
+        assert_eq!(a.watch, ["orders-api", "OrdersWorkerFunction", "users-api"]);
+        assert_eq!(a.work_dir, Some(PathBuf::from("/tmp/w")));
+        assert!(a.raw_logs);
         assert!(p(&["--help"]).unwrap().is_none());
     }
 
@@ -173,5 +214,7 @@ mod tests {
         assert!(p(&["--bogus"]).is_err());
         assert!(p(&["--parameter-overrides"]).is_err());
         assert!(p(&["--parameter-overrides", "novalue"]).is_err());
+        assert!(p(&["--watch"]).is_err());
+        assert!(p(&["--watch", ","]).is_err());
     }
 }

@@ -2,6 +2,7 @@
 //! which event sources.
 
 use crate::lambda::FunctionSpec;
+use crate::logs::FunctionLog;
 use crate::provision::props::{opt_bool, opt_i32, opt_i64, opt_str, req_str};
 use crate::provision::{function_name, is_enabled, SERVERLESS_FUNCTION};
 use crate::sources::{SqsSource, StreamSource};
@@ -9,7 +10,7 @@ use crate::template::intrinsics::{scalar_string, REGION};
 use crate::template::{Context, Resource, Template};
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -67,6 +68,11 @@ pub struct ApiEvent {
 #[derive(Debug, Clone)]
 pub struct FunctionPlan {
     pub logical_id: String,
+    /// The cargo binary it runs (Metadata.BuildProperties.Binary).
+    pub binary: String,
+    /// Its short name in logs and file names: the binary's, unless several functions run
+    /// that binary (see [`label`]).
+    pub label: String,
     pub spec: FunctionSpec,
     pub api_events: Vec<ApiEvent>,
     pub sqs: Vec<SqsSource>,
@@ -149,6 +155,53 @@ pub fn check_functions(template: &Template, bin_dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A function's short name: its logical id in kebab case without `Function`
+/// (`OrdersApiFunction` -> `orders-api`, `UsersOutboxPublisherFunction` ->
+/// `users-outbox-publisher`). The template names each function after its binary, so this
+/// is the binary's name but where several functions share one binary.
+pub fn label(logical_id: &str) -> String {
+    let stem = logical_id.strip_suffix("Function").unwrap_or(logical_id);
+    let mut out = String::with_capacity(stem.len() + 4);
+    for (i, c) in stem.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// The logical ids of the functions `--watch` names, each by logical id, short name or
+/// binary (a binary several functions run names them all).
+pub fn watched(template: &Template, names: &[String]) -> Result<BTreeSet<String>> {
+    let functions: Vec<(String, String)> = template
+        .resources
+        .iter()
+        .filter(|r| r.type_ == SERVERLESS_FUNCTION)
+        .map(|r| Ok((r.logical_id.clone(), binary_name(r)?)))
+        .collect::<Result<_>>()?;
+    let mut out = BTreeSet::new();
+    for name in names {
+        let named: Vec<&String> = functions
+            .iter()
+            .filter(|(id, bin)| id == name || bin == name || label(id) == *name)
+            .map(|(id, _)| id)
+            .collect();
+        if named.is_empty() {
+            let known: Vec<String> = functions
+                .iter()
+                .map(|(id, bin)| format!("{} ({id}, binary {bin})", label(id)))
+                .collect();
+            bail!(
+                "--watch {name}: the template has no such function; its functions are {}",
+                known.join(", ")
+            );
+        }
+        out.extend(named.into_iter().cloned());
+    }
+    Ok(out)
+}
+
 /// Builds the plan of every enabled function. `ctx` must hold every provisioned resource.
 pub fn plan_all(template: &Template, ctx: &Context, rt: &Runtime<'_>) -> Result<Vec<FunctionPlan>> {
     let mut out = Vec::new();
@@ -183,7 +236,8 @@ fn plan_one(
     let name = function_name(r);
     let memory_mb = opt_i64(&props, "MemorySize")?.unwrap_or(128);
     let timeout = opt_i64(&props, "Timeout")?.unwrap_or(3);
-    let binary = rt.bin_dir.join(binary_name(r)?);
+    let binary_name = binary_name(r)?;
+    let binary = rt.bin_dir.join(&binary_name);
     let binary = std::fs::canonicalize(&binary).unwrap_or(binary);
 
     let mut env = BTreeMap::new();
@@ -236,9 +290,12 @@ fn plan_one(
         ),
         memory_mb: u32::try_from(memory_mb)
             .map_err(|_| anyhow!("MemorySize {memory_mb} is out of range"))?,
+        log: FunctionLog::passthrough(&label(&r.logical_id)),
     };
     let mut plan = FunctionPlan {
         logical_id: r.logical_id.clone(),
+        binary: binary_name.clone(),
+        label: label(&r.logical_id),
         spec,
         api_events: vec![],
         sqs: vec![],
@@ -444,6 +501,10 @@ mod tests {
         assert_eq!(api.spec.timeout, Duration::from_secs(10));
         assert_eq!(api.spec.memory_mb, 256);
         assert_eq!(api.spec.binary, PathBuf::from("/bins/users-api"));
+        assert_eq!(
+            (api.binary.as_str(), api.label.as_str()),
+            ("users-api", "users-api")
+        );
 
         let mut routes: Vec<(String, String, bool)> = api
             .api_events
@@ -487,6 +548,10 @@ mod tests {
             "arn:aws:sns:us-east-1:123456789012:UsersTopic"
         );
         assert_eq!(publisher.streams.len(), 1);
+        assert_eq!(
+            (publisher.binary.as_str(), publisher.label.as_str()),
+            ("outbox-publisher", "users-outbox-publisher")
+        );
         let s = &publisher.streams[0];
         assert_eq!(s.table_name, "crabcart-UsersTable");
         assert_eq!(s.batch_size, 100);
@@ -518,6 +583,38 @@ mod tests {
         assert!(
             e.contains("cargo build --workspace --bins") && e.contains("users-api"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn watched_functions_are_named_by_logical_id_or_binary() {
+        let t = real_template();
+        let names = ["orders-api".to_owned(), "OrdersWorkerFunction".to_owned()];
+        let w = watched(&t, &names).unwrap();
+        assert_eq!(
+            w.into_iter().collect::<Vec<_>>(),
+            ["OrdersApiFunction", "OrdersWorkerFunction"]
+        );
+        let publishers = watched(&t, &["outbox-publisher".to_owned()]).unwrap();
+        assert_eq!(
+            publishers.len(),
+            4,
+            "a shared binary names every function running it"
+        );
+        let one = watched(&t, &["users-outbox-publisher".to_owned()]).unwrap();
+        assert_eq!(
+            one.into_iter().collect::<Vec<_>>(),
+            ["UsersOutboxPublisherFunction"]
+        );
+        let e = watched(&t, &["orders".to_owned()]).unwrap_err().to_string();
+        assert!(
+            e.contains("--watch orders: the template has no such function"),
+            "{e}"
+        );
+        assert!(
+            e.contains("orders-api (OrdersApiFunction, binary orders-api)")
+                && e.contains("users-outbox-publisher (UsersOutboxPublisherFunction, binary outbox-publisher)"),
+            "the known functions are listed: {e}"
         );
     }
 

@@ -4,9 +4,12 @@
 
 pub mod apigw;
 pub mod cli;
+mod env_file;
 pub mod functions;
 pub mod lambda;
+pub mod logs;
 pub mod provision;
+pub mod running;
 pub mod seed;
 pub mod sources;
 mod summary;
@@ -15,10 +18,14 @@ pub mod template;
 mod tests_moto;
 #[cfg(test)]
 mod testutil;
+pub mod watched;
 
 use anyhow::{Context as _, Result};
 use lambda::FunctionHandle;
-use std::collections::HashMap;
+use logs::{FunctionLog, Layout, Style};
+use running::RunningFunction;
+use std::collections::{BTreeSet, HashMap};
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +38,7 @@ use tokio::sync::watch;
 /// middle of startup) stops exactly what runs.
 struct Running {
     moto: Option<moto_runner::MotoServer>,
-    functions: Vec<FunctionHandle>,
+    functions: Vec<RunningFunction>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     stop: watch::Sender<bool>,
     state_file: Option<PathBuf>,
@@ -140,6 +147,7 @@ pub async fn run(args: cli::Args) -> Result<()> {
         .clone()
         .unwrap_or_else(|| functions::default_bin_dir(&root));
     functions::check_functions(&template, &bin_dir)?;
+    let watched = functions::watched(&template, &args.watch)?;
     let params = resolve_parameters(&template, &args.parameter_overrides)?;
     let mut ctx = Context::new(&template, params);
     provision::register_serverless(&template, &mut ctx)?;
@@ -156,7 +164,7 @@ pub async fn run(args: cli::Args) -> Result<()> {
         state_file: None,
     };
     let started = tokio::select! {
-        r = startup(&args, &template, &mut ctx, &bin_dir, &python, api_listener, &mut running) => Some(r),
+        r = startup(&args, &template, &mut ctx, &bin_dir, &python, &watched, api_listener, &mut running) => Some(r),
         sig = signals.recv() => {
             tracing::info!("{sig} during startup; stopping");
             None
@@ -180,12 +188,14 @@ pub async fn run(args: cli::Args) -> Result<()> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn startup(
     args: &cli::Args,
     template: &Template,
     ctx: &mut Context,
     bin_dir: &Path,
     python: &Path,
+    watched: &BTreeSet<String>,
     api_listener: tokio::net::TcpListener,
     running: &mut Running,
 ) -> Result<()> {
@@ -202,21 +212,57 @@ async fn startup(
         moto_url: &moto_url,
         rust_log: std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty()),
     };
-    let plans = functions::plan_all(template, ctx, &rt)?;
-    let mut handles: HashMap<String, FunctionHandle> = HashMap::new();
+    let mut plans = functions::plan_all(template, ctx, &rt)?;
+    let work_dir = args
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| moto_runner::workspace_root().join(".devstack"));
+    let (log_dir, env_dir) = (work_dir.join("logs"), work_dir.join("env"));
+    let style = log_style(args.raw_logs, &plans);
+    let mut env_files = HashMap::new();
+    for p in &mut plans {
+        p.spec.log = FunctionLog::open(&p.label, style, &log_dir)?;
+        env_files.insert(
+            p.logical_id.clone(),
+            env_file::write(&env_dir, &p.label, &p.spec.env)?,
+        );
+    }
+    let setup = match watched.is_empty() {
+        true => None,
+        false => Some(watched::Setup {
+            cargo_lambda: watched::ensure_cargo_lambda(&moto_runner::workspace_root(), python)
+                .await?,
+            workspace: template_dir(&args.template),
+        }),
+    };
+
+    let mut handles: HashMap<String, RunningFunction> = HashMap::new();
     for p in &plans {
-        let h = FunctionHandle::start(p.spec.clone())
+        let started = match (&setup, watched.contains(&p.logical_id)) {
+            (Some(setup), true) => watched::WatchedFunction::start(
+                &p.spec,
+                &p.binary,
+                &env_files[&p.logical_id],
+                !p.api_events.is_empty(),
+                setup,
+            )
             .await
-            .with_context(|| {
-                format!(
-                    "starting function {} ({})",
-                    p.logical_id,
-                    p.spec.binary.display()
-                )
-            })?;
+            .map(RunningFunction::Watched),
+            _ => FunctionHandle::start(p.spec.clone())
+                .await
+                .map(RunningFunction::Local),
+        };
+        let h = started.with_context(|| {
+            format!(
+                "starting function {} ({})",
+                p.logical_id,
+                p.spec.binary.display()
+            )
+        })?;
         running.functions.push(h.clone());
         handles.insert(p.logical_id.clone(), h);
     }
+    let builds = first_builds(&handles).await;
 
     let invoke_handles = Arc::new(handles.clone());
     let invoker: apigw::Invoker = Arc::new(move |function: &str, event| {
@@ -268,9 +314,16 @@ async fn startup(
     }
 
     let password = seed::admin_password();
-    seed::seed_admin(ctx, &clients, &api_url, has_register, &password)
-        .await
-        .context("seeding the admin user")?;
+    let seeded = seed::seed_admin(ctx, &clients, &api_url, has_register, &password).await;
+    match (seeded, builds.iter().find(|(_, b)| !b.serves())) {
+        (Ok(()), _) => {}
+        // A watched function that does not build answers 502 until it is fixed; the
+        // rest of the stack comes up anyway, without what needed it.
+        (Err(e), Some((id, _))) => {
+            tracing::warn!("the admin is not seeded ({id} does not build): {e:#}")
+        }
+        (Err(e), None) => return Err(e.context("seeding the admin user")),
+    }
     let state = summary::State::new(
         api_url,
         moto_url,
@@ -289,12 +342,13 @@ async fn startup(
         (false, _, _) => "skipped (--no-seed-catalog)".to_owned(),
         (true, false, _) => "skipped: the template has no POST /v1/products route".to_owned(),
         (true, true, None) => "skipped: the admin could not log in".to_owned(),
-        (true, true, Some(token)) => {
-            let count = seed::seed_catalog(&state.api_url, &token)
-                .await
-                .context("seeding the sample catalog")?;
-            format!("{count} products")
-        }
+        (true, true, Some(token)) => match seed::seed_catalog(&state.api_url, &token).await {
+            Ok(count) => format!("{count} products"),
+            Err(e) => match builds.iter().find(|(_, b)| !b.serves()) {
+                Some((id, _)) => format!("skipped: {id} does not build ({e:#})"),
+                None => return Err(e.context("seeding the sample catalog")),
+            },
+        },
     };
     tracing::info!("sample catalog {catalog}");
 
@@ -302,10 +356,60 @@ async fn startup(
         summary::write_state(path, &state)?;
         running.state_file = Some(path.clone());
     }
-    let fns: Vec<(String, String)> = plans
+    let fns: Vec<summary::Function> = plans
         .iter()
-        .map(|p| (p.logical_id.clone(), p.spec.binary.display().to_string()))
+        .map(|p| summary::Function {
+            logical_id: p.logical_id.clone(),
+            label: p.label.clone(),
+            runs: match builds.get(&p.logical_id) {
+                Some(build) => format!("cargo lambda watch ({})", build.describe()),
+                None => p.spec.binary.display().to_string(),
+            },
+        })
         .collect();
-    summary::print(&state, template, &fns, &catalog);
+    summary::print(&state, template, &fns, &catalog, &log_dir, &env_dir);
     Ok(())
+}
+
+/// How function output is shown: raw on request, else formatted, coloured on a terminal.
+fn log_style(raw: bool, plans: &[functions::FunctionPlan]) -> Style {
+    if raw {
+        return Style::Raw;
+    }
+    Style::Pretty(Layout {
+        label_width: plans.iter().map(|p| p.label.len()).max().unwrap_or(0),
+        colour: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    })
+}
+
+/// The directory `cargo lambda watch` works in: the template's, where its CodeUri points.
+fn template_dir(template: &Path) -> PathBuf {
+    let root = moto_runner::workspace_root();
+    let path = find_template(template, &root);
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
+    std::fs::canonicalize(&dir).unwrap_or(dir)
+}
+
+/// Waits for the first build of every watched function (they build at once, in parallel
+/// and one after another on cargo's lock) and returns how each went.
+async fn first_builds(
+    functions: &HashMap<String, RunningFunction>,
+) -> HashMap<String, watched::Build> {
+    let waits = functions.iter().filter_map(|(id, f)| match f {
+        RunningFunction::Watched(w) => {
+            Some(async move { (id.clone(), w.first_build(watched::FIRST_BUILD_LIMIT).await) })
+        }
+        RunningFunction::Local(_) => None,
+    });
+    let mut builds = HashMap::new();
+    for wait in waits.collect::<Vec<_>>() {
+        let (id, build) = wait.await;
+        builds.insert(id, build);
+    }
+    builds
 }

@@ -74,7 +74,23 @@ pub fn write_state(path: &Path, state: &State) -> Result<()> {
     Ok(())
 }
 
-pub fn print(state: &State, template: &Template, functions: &[(String, String)], catalog: &str) {
+/// One function as the summary lists it.
+pub struct Function {
+    pub logical_id: String,
+    /// Its short name (logs, env files).
+    pub label: String,
+    /// What runs it: the binary's path, or `cargo lambda watch (...)`.
+    pub runs: String,
+}
+
+pub fn print(
+    state: &State,
+    template: &Template,
+    functions: &[Function],
+    catalog: &str,
+    log_dir: &Path,
+    env_dir: &Path,
+) {
     let mut s = String::new();
     let line = |s: &mut String, k: &str, v: &str| s.push_str(&format!("  {k:<22} {v}\n"));
     s.push_str("\ncrabcart local cloud is ready\n\n");
@@ -94,9 +110,38 @@ pub fn print(state: &State, template: &Template, functions: &[(String, String)],
     );
     line(&mut s, "sample catalog", catalog);
     s.push_str("\n  functions\n");
-    for (id, bin) in functions {
-        line(&mut s, &format!("  {id}"), bin);
+    let width = functions.iter().map(|f| f.label.len()).max().unwrap_or(0);
+    for f in functions {
+        s.push_str(&format!(
+            "    {:<width$}  {:<30} {}\n",
+            f.label, f.logical_id, f.runs
+        ));
     }
+    let watched: Vec<&str> = functions
+        .iter()
+        .filter(|f| f.runs.starts_with("cargo lambda watch"))
+        .map(|f| f.label.as_str())
+        .collect();
+    if !watched.is_empty() {
+        s.push_str(&format!(
+            "  watched: {} (rebuilt and restarted on every save)\n",
+            watched.join(", ")
+        ));
+    }
+    s.push('\n');
+    line(
+        &mut s,
+        "function logs (JSON)",
+        &format!("{}/<function>.log", log_dir.display()),
+    );
+    line(
+        &mut s,
+        "env files",
+        &format!(
+            "{}/<function>.env (cargo lambda watch --env-file)",
+            env_dir.display()
+        ),
+    );
     s.push_str("\n  resources\n");
     for r in &template.resources {
         if let Some(o) = state.resources.get(&r.logical_id) {

@@ -33,6 +33,22 @@ pub struct FunctionSpec {
     pub timeout: Duration,
     /// Template MemorySize.
     pub memory_mb: u32,
+    /// Where its output goes.
+    pub log: crate::logs::FunctionLog,
+}
+
+impl FunctionSpec {
+    /// The function ARN as the function sees it in Lambda-Runtime-Invoked-Function-Arn.
+    pub fn arn(&self) -> String {
+        let region = self
+            .env
+            .get("AWS_REGION")
+            .map_or("us-east-1", String::as_str);
+        format!(
+            "arn:aws:lambda:{region}:123456789012:function:{}",
+            self.name
+        )
+    }
 }
 
 /// Why an invocation did not produce a response.
@@ -187,15 +203,7 @@ impl FunctionHandle {
     /// Starts the Runtime API server for this function on 127.0.0.1:<free port>,
     /// spawns the binary with AWS_LAMBDA_RUNTIME_API set, returns once it is spawned.
     pub async fn start(spec: FunctionSpec) -> anyhow::Result<FunctionHandle> {
-        let region = spec
-            .env
-            .get("AWS_REGION")
-            .cloned()
-            .unwrap_or_else(|| "us-east-1".to_string());
-        let arn = format!(
-            "arn:aws:lambda:{region}:123456789012:function:{}",
-            spec.name
-        );
+        let arn = spec.arn();
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (stopped_tx, stopped_rx) = watch::channel(false);
         let (changed, _) = watch::channel(0);

@@ -2,10 +2,10 @@
 
 use super::runtime_api::{router, GenCtx};
 use super::{Cmd, Inner, InvokeError};
+use crate::logs::{FunctionLog, Stream};
 use anyhow::Context as _;
 use axum::serve::ListenerExt as _;
 use std::collections::VecDeque;
-use std::io::Write as _;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -124,13 +124,18 @@ pub(super) async fn spawn_generation(inner: &Arc<Inner>) -> anyhow::Result<Gener
     let stderr_tail: Tail = Arc::new(Mutex::new(VecDeque::new()));
     let mut pumps = Vec::new();
     if let Some(out) = child.stdout.take() {
-        pumps.push(tokio::spawn(pump(spec.name.clone(), out, false, None)));
+        pumps.push(tokio::spawn(pump(
+            spec.log.clone(),
+            out,
+            Stream::Stdout,
+            None,
+        )));
     }
     if let Some(err) = child.stderr.take() {
         pumps.push(tokio::spawn(pump(
-            spec.name.clone(),
+            spec.log.clone(),
             err,
-            true,
+            Stream::Stderr,
             Some(stderr_tail.clone()),
         )));
     }
@@ -155,8 +160,13 @@ pub(super) fn peak_rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-/// Copies the function's output line by line with a `[Name]` prefix.
-async fn pump(name: String, reader: impl AsyncRead + Unpin, to_stderr: bool, tail: Option<Tail>) {
+/// Hands the function's output to its log line by line.
+async fn pump(
+    log: FunctionLog,
+    reader: impl AsyncRead + Unpin,
+    stream: Stream,
+    tail: Option<Tail>,
+) {
     let mut reader = BufReader::new(reader);
     let mut buf = Vec::new();
     loop {
@@ -167,12 +177,7 @@ async fn pump(name: String, reader: impl AsyncRead + Unpin, to_stderr: bool, tai
         }
         let text = String::from_utf8_lossy(&buf);
         let line = text.trim_end_matches(['\n', '\r']);
-        // Output errors (a closed terminal) must not take the function down.
-        if to_stderr {
-            let _ = writeln!(std::io::stderr().lock(), "[{name}] {line}");
-        } else {
-            let _ = writeln!(std::io::stdout().lock(), "[{name}] {line}");
-        }
+        log.line(stream, line);
         if let Some(tail) = &tail {
             let mut t = tail.lock().unwrap_or_else(|e| e.into_inner());
             if t.len() == TAIL_LINES {

@@ -17,6 +17,7 @@ pub(crate) fn echo_spec(name: &str, timeout: Duration, env: &[(&str, &str)]) -> 
             .collect(),
         timeout,
         memory_mb: 128,
+        log: crate::logs::FunctionLog::passthrough(name),
     }
 }
 

@@ -6,7 +6,7 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
-use crate::lambda::FunctionHandle;
+use crate::running::RunningFunction;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -40,7 +40,7 @@ pub struct StreamSource {
 pub fn spawn_sqs_poller(
     sqs: aws_sdk_sqs::Client,
     src: SqsSource,
-    f: FunctionHandle,
+    f: RunningFunction,
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(sqs::run(sqs, src, f, shutdown))
@@ -51,7 +51,7 @@ pub fn spawn_stream_poller(
     streams: aws_sdk_dynamodbstreams::Client,
     sqs: aws_sdk_sqs::Client,
     src: StreamSource,
-    f: FunctionHandle,
+    f: RunningFunction,
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(stream::run(streams, sqs, src, f, shutdown))

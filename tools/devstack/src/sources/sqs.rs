@@ -3,7 +3,7 @@
 
 use super::filter::FilterSet;
 use super::{is_shutdown, region_of, shutdown_requested, Backoff, SqsSource};
-use crate::lambda::FunctionHandle;
+use crate::running::RunningFunction;
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message,
     MessageSystemAttributeName,
@@ -25,7 +25,7 @@ const RETRY_VISIBILITY_SECONDS: i32 = 1;
 pub(super) async fn run(
     sqs: aws_sdk_sqs::Client,
     src: SqsSource,
-    f: FunctionHandle,
+    f: RunningFunction,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let filters = FilterSet::parse(&src.queue_arn, &src.filters);
@@ -34,6 +34,10 @@ pub(super) async fn run(
     let mut backoff = Backoff::new();
     tracing::debug!(queue = %src.queue_url, function = %f.name(), "SQS poller started");
     while !is_shutdown(&shutdown) {
+        tokio::select! {
+            _ = f.until_runnable() => {}
+            _ = shutdown_requested(&mut shutdown) => break,
+        }
         let receive = sqs
             .receive_message()
             .queue_url(&src.queue_url)
@@ -80,7 +84,7 @@ struct Received {
 async fn deliver(
     sqs: &aws_sdk_sqs::Client,
     src: &SqsSource,
-    f: &FunctionHandle,
+    f: &RunningFunction,
     filters: &FilterSet,
     region: &str,
     messages: Vec<Message>,

@@ -6,7 +6,8 @@
 
 use super::filter::FilterSet;
 use super::{is_shutdown, region_of, shutdown_requested, sleep_or_shutdown, Backoff, StreamSource};
-use crate::lambda::{FunctionHandle, InvokeError};
+use crate::lambda::InvokeError;
+use crate::running::RunningFunction;
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
@@ -52,7 +53,7 @@ pub(super) async fn run(
     streams: aws_sdk_dynamodbstreams::Client,
     sqs: aws_sdk_sqs::Client,
     src: StreamSource,
-    f: FunctionHandle,
+    f: RunningFunction,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut poller = Poller {
@@ -83,6 +84,10 @@ pub(super) async fn run(
                 }
             }
         }
+        tokio::select! {
+            _ = poller.f.until_runnable() => {}
+            _ = shutdown_requested(&mut shutdown) => break,
+        }
         let mut in_round = shutdown.clone();
         let worked = tokio::select! {
             w = poller.round(&mut in_round) => w,
@@ -105,7 +110,7 @@ struct Poller {
     streams: aws_sdk_dynamodbstreams::Client,
     sqs: aws_sdk_sqs::Client,
     src: StreamSource,
-    f: FunctionHandle,
+    f: RunningFunction,
     filters: FilterSet,
     region: String,
     shards: BTreeMap<String, Shard>,
@@ -394,7 +399,7 @@ fn iso(secs: Option<f64>) -> Value {
 
 /// The record Lambda sends to an on-failure destination for a stream batch.
 pub(super) fn on_failure_record(
-    f: &FunctionHandle,
+    f: &RunningFunction,
     stream_arn: &str,
     shard_id: &str,
     records: &[Pending],

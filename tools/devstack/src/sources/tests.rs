@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::lambda::{FunctionHandle, FunctionSpec};
+use crate::running::RunningFunction;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType, StreamSpecification, StreamViewType,
@@ -112,7 +113,7 @@ impl Recorder {
         }
     }
 
-    async fn function(&self, report_failures: bool) -> FunctionHandle {
+    async fn function(&self, report_failures: bool) -> RunningFunction {
         let mut env: Vec<(&str, &str)> = vec![("RECORD_FILE", self.path.to_str().unwrap())];
         if report_failures {
             env.push(("REPORT_FAILURES", "1"));
@@ -126,8 +127,10 @@ impl Recorder {
                 .collect(),
             timeout: Duration::from_secs(5),
             memory_mb: 128,
+            log: crate::logs::FunctionLog::passthrough("echo"),
         })
         .await
+        .map(RunningFunction::Local)
         .expect("start function")
     }
 }

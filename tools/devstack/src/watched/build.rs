@@ -1,0 +1,191 @@
+//! The state of a watched function's build, read from cargo's JSON messages
+//! (`--message-format json`) on cargo-lambda's stdout and its status lines on stderr.
+
+use crate::logs::{FunctionLog, Stream};
+use serde_json::Value;
+use std::time::Instant;
+use tokio::sync::watch;
+
+/// Where the watched function's code stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Build {
+    /// cargo is building it: the first build, or a rebuild after a save.
+    Building,
+    /// The last build succeeded; cargo-lambda runs it.
+    Ready,
+    /// The last build failed; nothing runs until a save fixes it.
+    Failed {
+        /// The compiler's first error, as rustc renders it.
+        first_error: String,
+    },
+}
+
+impl Build {
+    /// Whether the function can take invocations (a build in progress delays them).
+    pub fn serves(&self) -> bool {
+        !matches!(self, Build::Failed { .. })
+    }
+
+    /// A few words for the devstack's summary.
+    pub fn describe(&self) -> String {
+        match self {
+            Build::Building => "still building".to_owned(),
+            Build::Ready => "built".to_owned(),
+            Build::Failed { first_error } => format!(
+                "DOES NOT BUILD: {}",
+                first_error.lines().next().unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// Follows one `cargo lambda watch` process's output.
+pub(super) struct Tracker {
+    state: watch::Sender<Build>,
+    log: FunctionLog,
+    /// The first error of the build in progress.
+    first_error: Option<String>,
+    started: Instant,
+}
+
+impl Tracker {
+    pub(super) fn new(log: FunctionLog) -> (Tracker, watch::Receiver<Build>) {
+        let (state, rx) = watch::channel(Build::Building);
+        log.note("INFO", "building with cargo lambda watch");
+        let tracker = Tracker {
+            state,
+            log,
+            first_error: None,
+            started: Instant::now(),
+        };
+        (tracker, rx)
+    }
+
+    /// One line of cargo-lambda's stdout: a cargo message, or the function's own output.
+    pub(super) fn stdout(&mut self, line: &str) {
+        let message = line
+            .starts_with("{\"reason\":")
+            .then(|| serde_json::from_str::<Value>(line).ok())
+            .flatten();
+        let Some(message) = message else {
+            self.log.line(Stream::Stdout, line);
+            return;
+        };
+        match message["reason"].as_str() {
+            Some("compiler-message") => {
+                let diagnostic = &message["message"];
+                if diagnostic["level"] == "error" {
+                    self.building();
+                    let rendered = diagnostic["rendered"].as_str().unwrap_or_default();
+                    self.log.line(Stream::Stderr, rendered.trim_end());
+                    if self.first_error.is_none() {
+                        self.first_error = Some(rendered.trim_end().to_owned());
+                    }
+                }
+            }
+            Some("compiler-artifact") if message["fresh"] == false => self.building(),
+            Some("build-finished") => self.finished(message["success"] == true),
+            _ => {}
+        }
+    }
+
+    /// One line of cargo-lambda's stderr: cargo's status lines, or the function's stderr.
+    pub(super) fn stderr(&mut self, line: &str) {
+        if line.trim_start().starts_with("Compiling ") {
+            self.building();
+        }
+        self.log.line(Stream::Stderr, line);
+    }
+
+    fn building(&mut self) {
+        if *self.state.borrow() != Build::Building {
+            self.started = Instant::now();
+            self.first_error = None;
+            self.log.note("INFO", "source changed: rebuilding");
+            self.state.send_replace(Build::Building);
+        }
+    }
+
+    fn finished(&mut self, success: bool) {
+        let took = self.started.elapsed().as_secs_f64();
+        let next = if success {
+            self.log.note(
+                "INFO",
+                &format!("built in {took:.1}s: the next invocation runs the new code"),
+            );
+            Build::Ready
+        } else {
+            let first_error = self
+                .first_error
+                .take()
+                .unwrap_or_else(|| "cargo build failed (no compiler error was reported)".into());
+            let headline: Vec<&str> = first_error.lines().take(2).map(str::trim).collect();
+            self.log.note(
+                "ERROR",
+                &format!(
+                    "does not build ({took:.1}s), it answers 502 until a save fixes it: {}",
+                    headline.join(" ")
+                ),
+            );
+            Build::Failed { first_error }
+        };
+        self.started = Instant::now();
+        self.state.send_replace(next);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tracker() -> (Tracker, watch::Receiver<Build>) {
+        Tracker::new(FunctionLog::passthrough("orders-api"))
+    }
+
+    const ERROR: &str = r#"{"reason":"compiler-message","package_id":"orders","message":{"level":"error","message":"expected `;`","rendered":"error: expected `;`, found `}`\n --> functions/orders/src/bin/orders-api.rs:9:5\n"}}"#;
+    const WARNING: &str = r#"{"reason":"compiler-message","message":{"level":"warning","rendered":"warning: unused"}}"#;
+
+    #[test]
+    fn a_build_is_ready_or_failed_with_the_first_compiler_error() {
+        let (mut t, rx) = tracker();
+        assert_eq!(
+            *rx.borrow(),
+            Build::Building,
+            "the first build starts at once"
+        );
+        t.stdout(r#"{"reason":"compiler-artifact","fresh":true}"#);
+        t.stdout(r#"{"reason":"build-finished","success":true}"#);
+        assert_eq!(*rx.borrow(), Build::Ready);
+
+        t.stderr("   Compiling orders v0.1.0 (/w/functions/orders)");
+        assert_eq!(*rx.borrow(), Build::Building, "a save starts a rebuild");
+        t.stdout(WARNING);
+        t.stdout(ERROR);
+        t.stdout(&ERROR.replace("expected `;`", "second"));
+        t.stdout(r#"{"reason":"build-finished","success":false}"#);
+        match &*rx.borrow() {
+            Build::Failed { first_error } => {
+                assert!(
+                    first_error.starts_with("error: expected `;`"),
+                    "{first_error}"
+                );
+                assert!(first_error.contains("orders-api.rs:9:5"), "{first_error}");
+            }
+            other => panic!("{other:?}"),
+        }
+
+        t.stdout(r#"{"reason":"compiler-artifact","fresh":false}"#);
+        assert_eq!(*rx.borrow(), Build::Building);
+        t.stdout(r#"{"reason":"build-finished","success":true}"#);
+        assert_eq!(*rx.borrow(), Build::Ready, "the next save fixes it");
+    }
+
+    #[test]
+    fn the_functions_own_lines_do_not_move_the_build() {
+        let (mut t, rx) = tracker();
+        t.stdout(r#"{"reason":"build-finished","success":true}"#);
+        t.stdout(r#"{"level":"INFO","message":"order placed","reason":"out_of_stock"}"#);
+        t.stderr("thread 'main' panicked at src/main.rs:1:1");
+        assert_eq!(*rx.borrow(), Build::Ready);
+    }
+}
