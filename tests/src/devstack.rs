@@ -1,5 +1,6 @@
 //! One devstack per test binary: the real `devstack` binary on free ports, started on
-//! first use and stopped when the test process exits (it watches its stdin).
+//! first use and stopped when the test process exits (it watches its stdin). A test that
+//! needs other options starts one of its own with [`Stack::start_with`].
 
 use serde_json::Value;
 use std::io::Read;
@@ -27,6 +28,10 @@ pub struct Stack {
     pub user_pool_client_id: String,
     /// Every template resource: logical id -> {"type", "ref", "arn", attributes}.
     pub resources: Value,
+    /// Its `--work-dir`: `env/<function>.env`, `logs/<function>.log`.
+    pub work_dir: PathBuf,
+    /// The file its stdout (every function's line, as a person reads them) goes to.
+    pub output: PathBuf,
     // Held open for the life of the test binary: when it closes, the devstack stops.
     _stdin: Mutex<ChildStdin>,
 }
@@ -51,6 +56,12 @@ impl Stack {
     }
 
     fn start() -> Result<Stack, String> {
+        Stack::start_with(StackOptions::default())
+    }
+
+    /// A stack of its own, started as `options` say; it stops when the value is dropped
+    /// (its stdin closes) or the test binary exits.
+    pub fn start_with(options: StackOptions) -> Result<Stack, String> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let bin_dir = target_dir().join("debug");
         let devstack = bin_dir.join("devstack");
@@ -60,35 +71,43 @@ impl Stack {
                 devstack.display()
             ));
         }
-        let state_file = std::env::temp_dir().join(format!(
-            "crabcart-e2e-{}-{}.json",
-            std::process::id(),
-            uuid::Uuid::new_v4()
-        ));
+        let run = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        // Env files and JSON logs of this stack only: never the developer's .devstack/.
+        let work_dir = options
+            .work_dir
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("crabcart-e2e-{run}")));
+        let state_file = work_dir.join("state.json");
         // Function output (the devstack's stdout) goes to a file: inherited, it would bury
         // the test report; discarded, a failure could not be explained.
-        let log_path = target_dir().join(format!("e2e-devstack-{}.log", std::process::id()));
+        let log_path = target_dir().join(format!("e2e-devstack-{run}.log"));
         let log = std::fs::File::create(&log_path)
             .map_err(|e| format!("creating {}: {e}", log_path.display()))?;
         eprintln!("devstack function logs: {}", log_path.display());
-        let mut child = Command::new(&devstack)
+        let mut command = Command::new(&devstack);
+        command
             .current_dir(&root)
             .args(["--api-port", "0", "--moto-port", "0", "--exit-on-stdin-eof"])
             .arg("--bin-dir")
             .arg(&bin_dir)
             .arg("--state-file")
             .arg(&state_file)
+            .arg("--work-dir")
+            .arg(&work_dir)
+            .args(&options.args)
             .env(
                 "DEVSTACK_LOG",
                 std::env::var("DEVSTACK_LOG").unwrap_or_else(|_| "warn".into()),
             )
+            .envs(options.env)
             .stdin(Stdio::piped())
             .stdout(log)
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::inherit());
+        let mut child = command
             .spawn()
             .map_err(|e| format!("spawning {}: {e}", devstack.display()))?;
         let stdin = child.stdin.take().ok_or("no stdin pipe")?;
-        let state = wait_for_state(&mut child, &state_file)?;
+        let timeout = options.startup_timeout.unwrap_or(STARTUP_TIMEOUT);
+        let state = wait_for_state(&mut child, &state_file, timeout)?;
         let text = |k: &str| {
             state[k]
                 .as_str()
@@ -103,19 +122,34 @@ impl Stack {
             user_pool_id: text("user_pool_id")?,
             user_pool_client_id: text("user_pool_client_id")?,
             resources: state["resources"].clone(),
+            work_dir,
+            output: log_path,
             _stdin: Mutex::new(stdin),
         })
     }
 }
 
+/// How [`Stack::start_with`] starts a stack.
+#[derive(Debug, Default)]
+pub struct StackOptions {
+    /// More devstack arguments (`--watch ...`, `--template ...`).
+    pub args: Vec<String>,
+    /// More environment for the devstack (and what it spawns).
+    pub env: Vec<(String, String)>,
+    /// Its `--work-dir` (env files, JSON logs); a fresh temporary directory by default.
+    pub work_dir: Option<PathBuf>,
+    /// How long it may take to be ready; 5 minutes by default.
+    pub startup_timeout: Option<Duration>,
+}
+
 /// The workspace's target directory (`CARGO_TARGET_DIR` when set).
-pub(crate) fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
 }
 
-fn wait_for_state(child: &mut Child, path: &Path) -> Result<Value, String> {
+fn wait_for_state(child: &mut Child, path: &Path, timeout: Duration) -> Result<Value, String> {
     let started = Instant::now();
     loop {
         if let Ok(mut f) = std::fs::File::open(path) {
@@ -131,11 +165,9 @@ fn wait_for_state(child: &mut Child, path: &Path) -> Result<Value, String> {
                 "the devstack exited during startup ({status}); its output is above"
             ));
         }
-        if started.elapsed() > STARTUP_TIMEOUT {
+        if started.elapsed() > timeout {
             let _ = child.kill();
-            return Err(format!(
-                "the devstack was not ready within {STARTUP_TIMEOUT:?}"
-            ));
+            return Err(format!("the devstack was not ready within {timeout:?}"));
         }
         std::thread::sleep(Duration::from_millis(200));
     }

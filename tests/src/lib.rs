@@ -11,7 +11,7 @@ pub mod response_log;
 pub mod template;
 mod tokens;
 
-pub use devstack::Stack;
+pub use devstack::{target_dir, Stack, StackOptions};
 pub use events::{envelope, publish, EventTap};
 pub use tokens::forge_id_token;
 
@@ -105,8 +105,13 @@ pub struct TestApp {
 impl TestApp {
     /// The app of this test binary; the stack starts on first use.
     pub fn shared() -> TestApp {
+        TestApp::on(Stack::shared())
+    }
+
+    /// An app on a stack the test started itself.
+    pub fn on(stack: &'static Stack) -> TestApp {
         TestApp {
-            stack: Stack::shared(),
+            stack,
             http: reqwest::Client::new(),
         }
     }

@@ -146,8 +146,8 @@ pub async fn run(args: cli::Args) -> Result<()> {
         .bin_dir
         .clone()
         .unwrap_or_else(|| functions::default_bin_dir(&root));
-    functions::check_functions(&template, &bin_dir)?;
     let watched = functions::watched(&template, &args.watch)?;
+    functions::check_functions(&template, &bin_dir)?;
     let params = resolve_parameters(&template, &args.parameter_overrides)?;
     let mut ctx = Context::new(&template, params);
     provision::register_serverless(&template, &mut ctx)?;

@@ -58,6 +58,9 @@ fn help_lists_the_options() {
         "--api-port",
         "--state-file",
         "--parameter-overrides",
+        "--watch",
+        "--work-dir",
+        "--raw-logs",
         "CRABCART_ADMIN_PASSWORD",
     ] {
         assert!(help.contains(flag), "help does not mention {flag}");
@@ -122,4 +125,19 @@ fn an_unknown_parameter_override_is_refused() {
     ]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("NoSuchParameter"), "{}", stderr(&out));
+}
+
+#[test]
+fn watching_an_unknown_function_lists_the_known_ones() {
+    let out = devstack(&["--watch", "orders-api,ordres-worker", "--api-port", "0"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("--watch ordres-worker"), "{err}");
+    for known in [
+        "orders-worker (OrdersWorkerFunction, binary orders-worker)",
+        "users-outbox-publisher (UsersOutboxPublisherFunction, binary outbox-publisher)",
+    ] {
+        assert!(err.contains(known), "{known} is listed: {err}");
+    }
+    assert!(!err.contains("moto"), "reported before moto starts: {err}");
 }

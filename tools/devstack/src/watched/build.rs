@@ -41,6 +41,7 @@ impl Build {
 
 /// Follows one `cargo lambda watch` process's output.
 pub(super) struct Tracker {
+    binary: String,
     state: watch::Sender<Build>,
     log: FunctionLog,
     /// The first error of the build in progress.
@@ -49,10 +50,11 @@ pub(super) struct Tracker {
 }
 
 impl Tracker {
-    pub(super) fn new(log: FunctionLog) -> (Tracker, watch::Receiver<Build>) {
+    pub(super) fn new(binary: &str, log: FunctionLog) -> (Tracker, watch::Receiver<Build>) {
         let (state, rx) = watch::channel(Build::Building);
         log.note("INFO", "building with cargo lambda watch");
         let tracker = Tracker {
+            binary: binary.to_owned(),
             state,
             log,
             first_error: None,
@@ -123,7 +125,9 @@ impl Tracker {
             self.log.note(
                 "ERROR",
                 &format!(
-                    "does not build ({took:.1}s), it answers 502 until a save fixes it: {}",
+                    "does not build ({took:.1}s), it answers 502 until a save fixes it \
+                     (`cargo build --bin {}` shows every error): {}",
+                    self.binary,
                     headline.join(" ")
                 ),
             );
@@ -139,7 +143,7 @@ mod tests {
     use super::*;
 
     fn tracker() -> (Tracker, watch::Receiver<Build>) {
-        Tracker::new(FunctionLog::passthrough("orders-api"))
+        Tracker::new("orders-api", FunctionLog::passthrough("orders-api"))
     }
 
     const ERROR: &str = r#"{"reason":"compiler-message","package_id":"orders","message":{"level":"error","message":"expected `;`","rendered":"error: expected `;`, found `}`\n --> functions/orders/src/bin/orders-api.rs:9:5\n"}}"#;

@@ -313,3 +313,90 @@ async fn installed_version(binary: &Path) -> Option<String> {
     let text = String::from_utf8_lossy(&out.stdout);
     text.split_whitespace().nth(1).map(str::to_owned)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root_with(requirements: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("devstack-cl-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("requirements-cargo-lambda.txt"), requirements).unwrap();
+        root
+    }
+
+    #[tokio::test]
+    async fn a_cargo_lambda_that_cannot_be_installed_says_what_to_run() {
+        let root = root_with("cargo-lambda==0.0.0-none\n");
+        // A "python" whose pip always fails, in a virtualenv without cargo-lambda.
+        let python = Path::new("/bin/false");
+        let e = ensure_cargo_lambda(&root, python).await.unwrap_err();
+        let e = format!("{e:#}");
+        assert!(e.contains("installing cargo-lambda failed"), "{e}");
+        assert!(
+            e.contains("/bin/false -m pip install -r")
+                && e.contains("requirements-cargo-lambda.txt"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_requirements_file_without_the_pin_is_named() {
+        let root = root_with("ziglang==0.17.1\n");
+        let e = ensure_cargo_lambda(&root, Path::new("/bin/false"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pins no cargo-lambda==<version>"), "{e}");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[tokio::test]
+    async fn cargo_lambdas_answers_become_responses_or_errors() {
+        let app = axum::Router::new()
+            .route(
+                "/ok",
+                axum::routing::post(|| async { r#"{"statusCode":200}"# }),
+            )
+            .route(
+                "/error",
+                axum::routing::post(|| async {
+                    (
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                        r#"{"errorType":"Panic","errorMessage":"boom"}"#,
+                    )
+                }),
+            )
+            .route(
+                "/missing",
+                axum::routing::post(|| async {
+                    (axum::http::StatusCode::NOT_FOUND, "no such function")
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let http = reqwest::Client::new();
+        let call = |path: &str| http.post(format!("{base}{path}")).body("{}").send();
+
+        assert_eq!(
+            answer_of(call("/ok").await).await.unwrap(),
+            serde_json::json!({"statusCode": 200})
+        );
+        match answer_of(call("/error").await).await {
+            Err(InvokeError::Function {
+                error_type,
+                error_message,
+            }) => assert_eq!(
+                (error_type.as_str(), error_message.as_str()),
+                ("Panic", "boom")
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            answer_of(call("/missing").await).await,
+            Err(InvokeError::Init(m)) if m.contains("404") && m.contains("no such function")
+        ));
+    }
+}

@@ -69,7 +69,7 @@ impl WatchProcess {
         let mut child = cmd
             .spawn()
             .with_context(|| format!("spawning {}", setup.cargo_lambda.display()))?;
-        let (tracker, build) = Tracker::new(log);
+        let (tracker, build) = Tracker::new(binary, log);
         let tracker = Arc::new(Mutex::new(tracker));
         if let Some(out) = child.stdout.take() {
             let t = tracker.clone();
