@@ -109,12 +109,17 @@ impl Tracker {
     }
 
     fn finished(&mut self, success: bool) {
-        let took = self.started.elapsed().as_secs_f64();
+        let compiled = *self.state.borrow() == Build::Building;
         let next = if success {
-            self.log.note(
-                "INFO",
-                &format!("built in {took:.1}s: the next invocation runs the new code"),
-            );
+            // A restart with nothing to compile (a change outside this binary's crates)
+            // is not worth a line.
+            if compiled {
+                let took = self.started.elapsed().as_secs_f64();
+                self.log.note(
+                    "INFO",
+                    &format!("built in {took:.1}s: the next invocation runs the new code"),
+                );
+            }
             Build::Ready
         } else {
             let first_error = self
@@ -125,7 +130,7 @@ impl Tracker {
             self.log.note(
                 "ERROR",
                 &format!(
-                    "does not build ({took:.1}s), it answers 502 until a save fixes it \
+                    "does not build; it answers 502 until a save fixes it \
                      (`cargo build --bin {}` shows every error): {}",
                     self.binary,
                     headline.join(" ")
@@ -133,7 +138,6 @@ impl Tracker {
             );
             Build::Failed { first_error }
         };
-        self.started = Instant::now();
         self.state.send_replace(next);
     }
 }
