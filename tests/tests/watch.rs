@@ -185,6 +185,14 @@ async fn a_protected_route_and_a_saga_step_are_served_by_cargo_lambda_watch() {
             .collect();
         assert!(unmarked.is_empty(), "{function}: {unmarked:?}");
     }
+    // Neither form of the logs holds the shopper's email, password or token whole.
+    let mut kept = std::fs::read_to_string(&stack().output).expect("the devstack's output");
+    for entry in std::fs::read_dir(stack().work_dir.join("logs")).expect("the log directory") {
+        kept.push_str(&std::fs::read_to_string(entry.expect("a log file").path()).expect("a log"));
+    }
+    for secret in [&user.email, &user.password, &user.id_token] {
+        assert!(!kept.contains(secret.as_str()), "a log holds {secret}");
+    }
     let summary = std::fs::read_to_string(&stack().output).expect("the devstack's output");
     assert!(
         summary.contains("watched: orders-api, orders-worker"),
