@@ -2,14 +2,14 @@
 
 use super::runtime_api::{router, GenCtx};
 use super::{Cmd, Inner, InvokeError};
-use crate::logs::{FunctionLog, Stream};
+use crate::logs::{for_each_line, FunctionLog, Stream};
 use anyhow::Context as _;
 use axum::serve::ListenerExt as _;
 use std::collections::VecDeque;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
+use tokio::io::AsyncRead;
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -167,16 +167,7 @@ async fn pump(
     stream: Stream,
     tail: Option<Tail>,
 ) {
-    let mut reader = BufReader::new(reader);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        let text = String::from_utf8_lossy(&buf);
-        let line = text.trim_end_matches(['\n', '\r']);
+    for_each_line(reader, |line| {
         log.line(stream, line);
         if let Some(tail) = &tail {
             let mut t = tail.lock().unwrap_or_else(|e| e.into_inner());
@@ -185,7 +176,8 @@ async fn pump(
             }
             t.push_back(line.to_string());
         }
-    }
+    })
+    .await;
 }
 
 fn mark_dead(inner: &Inner, generation: u64) {

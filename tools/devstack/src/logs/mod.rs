@@ -12,6 +12,7 @@ use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
 
 /// How function lines are shown on the terminal.
 #[derive(Debug, Clone, Copy)]
@@ -119,6 +120,20 @@ impl FunctionLog {
     pub fn note(&self, level: &str, message: &str) {
         let line = serde_json::json!({"level": level, "message": message, "source": "devstack"});
         self.line(Stream::Stdout, &line.to_string());
+    }
+}
+
+/// Calls `each` with every line a process writes (without its line ending; invalid UTF-8
+/// replaced), until the stream ends.
+pub async fn for_each_line(reader: impl AsyncRead + Unpin, mut each: impl FnMut(&str)) {
+    let mut reader = BufReader::new(reader);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => each(String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r'])),
+        }
     }
 }
 

@@ -2,13 +2,12 @@
 
 use super::build::{Build, Tracker};
 use super::Setup;
-use crate::logs::FunctionLog;
+use crate::logs::{for_each_line, FunctionLog};
 use anyhow::{Context as _, Result};
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
@@ -73,11 +72,11 @@ impl WatchProcess {
         let tracker = Arc::new(Mutex::new(tracker));
         if let Some(out) = child.stdout.take() {
             let t = tracker.clone();
-            tokio::spawn(lines(out, move |l| lock(&t).stdout(l)));
+            tokio::spawn(for_each_line(out, move |l| lock(&t).stdout(l)));
         }
         if let Some(err) = child.stderr.take() {
             let t = tracker.clone();
-            tokio::spawn(lines(err, move |l| lock(&t).stderr(l)));
+            tokio::spawn(for_each_line(err, move |l| lock(&t).stderr(l)));
         }
         let pid = child.id();
         let process = WatchProcess {
@@ -145,16 +144,4 @@ impl WatchProcess {
 
 fn lock(t: &Mutex<Tracker>) -> std::sync::MutexGuard<'_, Tracker> {
     t.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-async fn lines(reader: impl AsyncRead + Unpin, mut each: impl FnMut(&str)) {
-    let mut reader = BufReader::new(reader);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => each(String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r'])),
-        }
-    }
 }
