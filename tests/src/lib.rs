@@ -48,7 +48,7 @@ impl Reply {
             .unwrap_or_default()
     }
 
-    /// Asserts the status and, for errors, the DESIGN.md error shape.
+    /// Asserts the status and, for errors, the error shape every route answers with.
     #[track_caller]
     pub fn expect(&self, status: u16) -> &Self {
         assert_eq!(

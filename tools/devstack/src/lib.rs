@@ -1,5 +1,5 @@
 //! devstack: the crabcart local cloud (moto + local Lambda Runtime API + local REST front),
-//! provisioned from template.yaml (DESIGN.md section 7). A library so that other tools
+//! provisioned from template.yaml (docs/devstack.md). A library so that other tools
 //! (the benchmark harness) run functions under the same Runtime API.
 
 pub mod apigw;

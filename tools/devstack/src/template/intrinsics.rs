@@ -14,7 +14,7 @@ pub const URL_SUFFIX: &str = "amazonaws.com";
 pub const STACK_NAME: &str = "crabcart";
 
 /// Parameters the local cloud sets unless the command line overrides them, as
-/// `sam deploy --parameter-overrides` would (DESIGN.md section 7).
+/// `sam deploy --parameter-overrides` would (docs/devstack.md says which and why).
 pub const LOCAL_OVERRIDES: &[(&str, &str)] = &[("AutoConfirmUsers", "true")];
 
 /// What a provisioned resource exposes to `Ref` and `Fn::GetAtt`.
