@@ -227,13 +227,14 @@ async fn startup(
             env_file::write(&env_dir, &p.label, &p.spec.env)?,
         );
     }
-    let setup = match watched.is_empty() {
-        true => None,
-        false => Some(watched::Setup {
+    let setup = if watched.is_empty() {
+        None
+    } else {
+        Some(watched::Setup {
             cargo_lambda: watched::ensure_cargo_lambda(&moto_runner::workspace_root(), python)
                 .await?,
             workspace: template_dir(&args.template),
-        }),
+        })
     };
 
     let mut handles: HashMap<String, RunningFunction> = HashMap::new();
@@ -263,6 +264,12 @@ async fn startup(
         handles.insert(p.logical_id.clone(), h);
     }
     let builds = first_builds(&handles).await;
+    // A watched function that does not build answers 502 until it is fixed; the rest of
+    // the stack comes up anyway, without what needed it.
+    let broken = builds
+        .iter()
+        .find(|(_, b)| !b.serves())
+        .map(|(id, _)| id.clone());
 
     let invoke_handles = Arc::new(handles.clone());
     let invoker: apigw::Invoker = Arc::new(move |function: &str, event| {
@@ -315,11 +322,9 @@ async fn startup(
 
     let password = seed::admin_password();
     let seeded = seed::seed_admin(ctx, &clients, &api_url, has_register, &password).await;
-    match (seeded, builds.iter().find(|(_, b)| !b.serves())) {
+    match (seeded, &broken) {
         (Ok(()), _) => {}
-        // A watched function that does not build answers 502 until it is fixed; the
-        // rest of the stack comes up anyway, without what needed it.
-        (Err(e), Some((id, _))) => {
+        (Err(e), Some(id)) => {
             tracing::warn!("the admin is not seeded ({id} does not build): {e:#}")
         }
         (Err(e), None) => return Err(e.context("seeding the admin user")),
@@ -344,8 +349,8 @@ async fn startup(
         (true, true, None) => "skipped: the admin could not log in".to_owned(),
         (true, true, Some(token)) => match seed::seed_catalog(&state.api_url, &token).await {
             Ok(count) => format!("{count} products"),
-            Err(e) => match builds.iter().find(|(_, b)| !b.serves()) {
-                Some((id, _)) => format!("skipped: {id} does not build ({e:#})"),
+            Err(e) => match &broken {
+                Some(id) => format!("skipped: {id} does not build ({e:#})"),
                 None => return Err(e.context("seeding the sample catalog")),
             },
         },
