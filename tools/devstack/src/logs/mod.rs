@@ -97,11 +97,14 @@ impl FunctionLog {
             // A full disk must not take the function down with it.
             let _ = writeln!(f, "{masked}");
         }
-        let shown = match self.inner.style {
-            Style::Raw => format!("[{}] {masked}", self.inner.label),
+        // Raw lines keep their stream; formatted ones are one stream for people to read,
+        // stdout, so the devstack's stderr stays its own.
+        let (shown, stream) = match self.inner.style {
+            Style::Raw => (format!("[{}] {masked}", self.inner.label), stream),
             Style::Pretty(layout) => {
                 let time = chrono::Local::now().format("%H:%M:%S%.3f").to_string();
-                pretty::format(&time, &self.inner.label, &masked, layout)
+                let line = pretty::format(&time, &self.inner.label, &masked, layout);
+                (line, Stream::Stdout)
             }
         };
         // Output errors (a closed terminal) must not take the function down either.
