@@ -685,3 +685,72 @@ async fn redelivering_every_saga_event_twice_in_shuffled_order_changes_nothing()
         "stock conserved: only the confirmed order's 2 units are held"
     );
 }
+
+/// The shopper's "order cancelled" notices, by order id (from each notice's subject).
+async fn cancellation_notices(app: &TestApp, shopper: &User) -> HashMap<String, usize> {
+    let reply = app
+        .call(
+            Method::GET,
+            "/v1/notifications?limit=100",
+            Some(&shopper.id_token),
+            None,
+        )
+        .await;
+    reply.expect(200);
+    let mut notices = HashMap::new();
+    for n in reply.body["items"].as_array().expect("items") {
+        if n["type"] == "order_cancelled" {
+            let subject = n["subject"].as_str().unwrap_or_default();
+            let order = subject.split_whitespace().nth(2).unwrap_or_default();
+            *notices.entry(order.to_owned()).or_default() += 1;
+        }
+    }
+    notices
+}
+
+#[tokio::test]
+async fn orders_cancelled_at_once_are_announced_once_each_and_their_stock_comes_back() {
+    let app = TestApp::shared();
+    let (admin, shopper) = (app.admin().await, app.new_user().await);
+    let id = create_priced_product(&app, &admin, "Hasty Kettle", 9, eur(2500)).await;
+    // Cancelled right after checkout: the reservation usually reaches orders after the
+    // cancellation, so the saga compensates. Three orders make that race near certain.
+    let mut orders = Vec::new();
+    for _ in 0..3 {
+        let placed =
+            place_when_priced(&app, &shopper, &order_body(&[(&id, 1)], "pm_card_visa")).await;
+        placed.expect(201);
+        let order = order_id(&placed);
+        cancel(&app, &shopper, &order).await.expect(200);
+        orders.push(order);
+    }
+    wait_for_stock(&app, &id, json!({"available": 9, "reserved": 0})).await;
+
+    // Watch the inbox settle: never two notices of one cancellation.
+    let started = Instant::now();
+    loop {
+        let notices = cancellation_notices(&app, &shopper).await;
+        for order in &orders {
+            let told = notices.get(order).copied().unwrap_or(0);
+            assert!(
+                told <= 1,
+                "order {order}: told {told} times of its cancellation"
+            );
+        }
+        let all_told = orders.iter().all(|o| notices.contains_key(o));
+        if all_told && started.elapsed() > Duration::from_secs(5) {
+            break;
+        }
+        assert!(
+            started.elapsed() < SETTLE_TIMEOUT,
+            "not every cancellation was announced: {notices:?}"
+        );
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+    for order in &orders {
+        assert_eq!(
+            wait_for_status(&app, &shopper, order, "CANCELLED").await["status"],
+            "CANCELLED"
+        );
+    }
+}

@@ -15,7 +15,7 @@ use payments::store::PaymentStore;
 use payments::worker::Worker;
 use payments::App;
 use serde_json::{json, Value};
-use shared::events::orders::{OrderCancelled, PaymentRequested};
+use shared::events::orders::{OrderCancelled, PaymentRequested, RefundRequested};
 use shared::{Currency, Envelope, Money};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -74,6 +74,11 @@ fn payments_worker_samples_are_sqs_batches_of_the_events_it_consumes() {
                     .decode::<PaymentRequested>()
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
                 PaymentRequest::parse(&requested).unwrap_or_else(|e| panic!("{name}: {e}"));
+            } else if envelope.is::<RefundRequested>() {
+                let refund = envelope
+                    .decode::<RefundRequested>()
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert!(OrderId::parse(&refund.order_id).is_some(), "{name}");
             } else {
                 let cancelled = envelope
                     .decode::<OrderCancelled>()
@@ -85,7 +90,11 @@ fn payments_worker_samples_are_sqs_batches_of_the_events_it_consumes() {
     }
     assert_eq!(
         seen,
-        BTreeSet::from(["OrderCancelled".to_owned(), "PaymentRequested".to_owned()]),
+        BTreeSet::from([
+            "OrderCancelled".to_owned(),
+            "PaymentRequested".to_owned(),
+            "RefundRequested".to_owned()
+        ]),
         "a sample of every event the subscription lets through"
     );
 }

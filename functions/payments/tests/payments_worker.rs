@@ -12,7 +12,7 @@ use payments::provider::{
 };
 use payments::store::PaymentStore;
 use payments::worker::Worker;
-use shared::events::orders::{OrderCancelled, PaymentRequested};
+use shared::events::orders::{OrderCancelled, PaymentRequested, RefundRequested};
 use shared::metrics::{Metrics, RecordedMetric};
 use shared::outbox::{ENVELOPE_ATTRIBUTE, OUTBOX_PK_PREFIX};
 use shared::{Currency, Envelope, Money};
@@ -379,6 +379,37 @@ async fn a_cancellation_refunds_a_succeeded_payment_exactly_once() {
     assert_eq!(refunded[0].data["payment_id"], payment.id.as_str());
     assert_eq!(refunded[0].data["amount"]["amount"], 4990);
     assert_eq!(refunded[0].data["amount"]["currency"], "EUR");
+}
+
+#[tokio::test]
+async fn a_refund_request_refunds_once_beside_the_cancellation() {
+    let t = TestTable::new().await;
+    let provider = simulator();
+    let worker = t.worker(Arc::clone(&provider));
+    let order_id = shared::ids::new_id();
+    // Cancelled before the charge (nothing to refund yet), then charged: orders asks for
+    // the refund with RefundRequested.
+    assert!(deliver(&worker, &[&requested(&order_id, "pm_card_visa")])
+        .await
+        .is_empty());
+    let refund = Envelope::new(
+        "orders",
+        &order_id,
+        RefundRequested {
+            order_id: order_id.clone(),
+            user_id: USER.to_owned(),
+        },
+    );
+    assert!(deliver(&worker, &[&refund, &refund]).await.is_empty());
+    assert!(deliver(&worker, &[&cancelled(&order_id, false)])
+        .await
+        .is_empty());
+    assert_eq!(provider.inner().refunds_for(&order_id), 1);
+    assert_eq!(
+        t.live_payment(&order_id).await.status,
+        PaymentStatus::Refunded
+    );
+    assert_eq!(t.events_of("PaymentRefunded", &order_id).await.len(), 1);
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use products::domain::{
 use products::store::{AdjustError, CatalogStore, Listing};
 use products::worker::Worker;
 use products::SERVICE;
-use shared::events::orders::{OrderCancelled, OrderLine, OrderPlaced};
+use shared::events::orders::{OrderCancelled, OrderLine, OrderPlaced, StockReleaseRequested};
 use shared::events::products::{ProductCreated, ProductDeleted, ProductUpdated};
 use shared::metrics::{Metrics, RecordedMetric};
 use shared::outbox::{ENVELOPE_ATTRIBUTE, OUTBOX_PK_PREFIX};
@@ -460,6 +460,36 @@ async fn releases_happen_once_and_a_cancellation_that_overtakes_the_placement_wi
         }
     );
     assert_eq!(t.events_of("StockReserved").await.len(), 1);
+    assert_eq!(t.events_of("StockReleased").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_release_request_frees_a_late_reservation_once() {
+    let t = TestTable::new().await;
+    let a = t.add("A", "kitchen", 4).await;
+    let worker = t.worker();
+    let order = placed("order-late", &[(&a, 2)]);
+    assert!(deliver(&worker, &[&order]).await.is_empty());
+    let release = Envelope::new(
+        "orders",
+        "order-late",
+        StockReleaseRequested {
+            order_id: "order-late".to_owned(),
+            user_id: "user-1".to_owned(),
+        },
+    );
+    assert!(deliver(&worker, &[&release, &release]).await.is_empty());
+    // The cancellation it compensates for, arriving after it, finds nothing held.
+    assert!(deliver(&worker, &[&cancelled("order-late")])
+        .await
+        .is_empty());
+    assert_eq!(
+        t.stock(&a).await,
+        StockLevel {
+            available: 4,
+            reserved: 0
+        }
+    );
     assert_eq!(t.events_of("StockReleased").await.len(), 1);
 }
 

@@ -4,6 +4,7 @@
 
 use super::orders::{
     OrderCancelled, OrderConfirmed, OrderLine, OrderPlaced, OrderRejected, PaymentRequested,
+    RefundRequested, StockReleaseRequested,
 };
 use super::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
 use super::products::{
@@ -176,6 +177,20 @@ fn every_event() -> Vec<Entry> {
                 user_id: USER.into(),
                 total: eur(4998),
                 refund: true,
+            },
+        ),
+        entry(
+            "orders",
+            StockReleaseRequested {
+                order_id: ORDER.into(),
+                user_id: USER.into(),
+            },
+        ),
+        entry(
+            "orders",
+            RefundRequested {
+                order_id: ORDER.into(),
+                user_id: USER.into(),
             },
         ),
         entry(

@@ -99,3 +99,33 @@ pub struct OrderCancelled {
 impl Event for OrderCancelled {
     const TYPE: &'static str = "OrderCancelled";
 }
+
+/// A compensation, not a business fact: stock was reserved for an order that had already
+/// been cancelled, and products is to release it (once per order, as for OrderCancelled).
+/// Nobody is told: the customer heard of the cancellation once, from OrderCancelled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StockReleaseRequested {
+    /// The order.
+    pub order_id: String,
+    /// Who placed it.
+    pub user_id: String,
+}
+
+impl Event for StockReleaseRequested {
+    const TYPE: &'static str = "StockReleaseRequested";
+}
+
+/// A compensation, not a business fact: an order that had already been cancelled was
+/// charged, and payments is to refund it (once per order, as for OrderCancelled). The
+/// customer hears of the refund from PaymentRefunded, not of a second cancellation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefundRequested {
+    /// The order.
+    pub order_id: String,
+    /// Who placed it.
+    pub user_id: String,
+}
+
+impl Event for RefundRequested {
+    const TYPE: &'static str = "RefundRequested";
+}

@@ -50,8 +50,8 @@ pub struct Totals {
     pub refunded: u64,
     /// Inbox entries written.
     pub inbox_entries: u64,
-    /// Orders that published OrderCancelled more than once.
-    pub repeated_cancellations: u64,
+    /// Orders whose saga compensated a late StockReserved or PaymentSucceeded.
+    pub compensated: u64,
     /// Broken invariants.
     pub violations: u64,
     /// Seeds of the histories with broken invariants.
@@ -98,7 +98,7 @@ impl Totals {
         self.charged += last.charged;
         self.refunded += last.refunded;
         self.inbox_entries += last.inbox_entries;
-        self.repeated_cancellations += last.repeated_cancellations;
+        self.compensated += last.compensated;
         self.violations += violations as u64;
         if violations > 0 {
             self.failed_seeds.push(history.seed);
@@ -133,8 +133,8 @@ impl fmt::Display for Totals {
         )?;
         writeln!(
             f,
-            "  orders charged {}, refunded {}; inbox entries {}; orders cancelled in more than one event {}",
-            self.charged, self.refunded, self.inbox_entries, self.repeated_cancellations
+            "  orders charged {}, refunded {}; inbox entries {}; orders compensated {}",
+            self.charged, self.refunded, self.inbox_entries, self.compensated
         )?;
         writeln!(
             f,

@@ -9,6 +9,7 @@ use super::status::{OrderStatus, RejectionReason};
 use chrono::{DateTime, Utc};
 use shared::events::orders::{
     OrderCancelled, OrderConfirmed, OrderLine, OrderPlaced, OrderRejected, PaymentRequested,
+    RefundRequested, StockReleaseRequested,
 };
 use shared::Money;
 
@@ -64,6 +65,10 @@ pub enum OrderEvent {
     Rejected(OrderRejected),
     /// OrderCancelled.
     Cancelled(OrderCancelled),
+    /// StockReleaseRequested (a compensation).
+    StockReleaseRequested(StockReleaseRequested),
+    /// RefundRequested (a compensation).
+    RefundRequested(RefundRequested),
 }
 
 impl Order {
@@ -162,6 +167,12 @@ impl Order {
                 total: self.total,
                 refund,
             }),
+            Emit::StockReleaseRequested => {
+                OrderEvent::StockReleaseRequested(StockReleaseRequested { order_id, user_id })
+            }
+            Emit::RefundRequested => {
+                OrderEvent::RefundRequested(RefundRequested { order_id, user_id })
+            }
         }
     }
 }

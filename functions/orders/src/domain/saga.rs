@@ -62,6 +62,10 @@ pub enum Emit {
         /// Whether a succeeded payment must be refunded.
         refund: bool,
     },
+    /// StockReleaseRequested: a compensation, products releases the stock.
+    StockReleaseRequested,
+    /// RefundRequested: a compensation, payments refunds the charge.
+    RefundRequested,
 }
 
 impl Emit {
@@ -72,6 +76,8 @@ impl Emit {
             Self::OrderConfirmed => "OrderConfirmed".to_owned(),
             Self::OrderRejected(reason) => format!("OrderRejected({})", reason.as_str()),
             Self::OrderCancelled { refund } => format!("OrderCancelled{{refund: {refund}}}"),
+            Self::StockReleaseRequested => "StockReleaseRequested".to_owned(),
+            Self::RefundRequested => "RefundRequested".to_owned(),
         }
     }
 }
@@ -180,13 +186,15 @@ pub fn decide(status: OrderStatus, input: SagaInput) -> Reaction {
         },
 
         (S::Cancelled, I::CancelRequested) => Reaction::Refuse,
-        // Stock reserved after the cancellation must be released again.
+        // Stock reserved after the cancellation must be released again. A compensation is
+        // an event of its own, never a second OrderCancelled: the customer hears of the
+        // cancellation once, whatever arrives after it.
         (S::Cancelled, I::StockReserved) => Reaction::Compensate {
-            emit: Emit::OrderCancelled { refund: false },
+            emit: Emit::StockReleaseRequested,
         },
         // Charged after the cancellation: the money goes back.
         (S::Cancelled, I::PaymentSucceeded) => Reaction::Compensate {
-            emit: Emit::OrderCancelled { refund: true },
+            emit: Emit::RefundRequested,
         },
         (S::Cancelled, I::PaymentRefunded) => Reaction::Transition {
             to: S::Cancelled,
@@ -266,9 +274,17 @@ mod tests {
             (Rejected, PaymentFailed, Ignore),
             (Rejected, PaymentRefunded, Ignore),
             (Rejected, CancelRequested, Refuse),
-            (Cancelled, StockReserved, Compensate(KEEP)),
+            (
+                Cancelled,
+                StockReserved,
+                Compensate(Emit::StockReleaseRequested),
+            ),
             (Cancelled, StockReservationFailed, Ignore),
-            (Cancelled, PaymentSucceeded, Compensate(REFUND)),
+            (
+                Cancelled,
+                PaymentSucceeded,
+                Compensate(Emit::RefundRequested),
+            ),
             (Cancelled, PaymentFailed, Ignore),
             (
                 Cancelled,

@@ -228,5 +228,7 @@ fn add_event(
         OrderEvent::Confirmed(e) => tx.emit(&Envelope::new(SERVICE, order_id, e)),
         OrderEvent::Rejected(e) => tx.emit(&Envelope::new(SERVICE, order_id, e)),
         OrderEvent::Cancelled(e) => tx.emit(&Envelope::new(SERVICE, order_id, e)),
+        OrderEvent::StockReleaseRequested(e) => tx.emit(&Envelope::new(SERVICE, order_id, e)),
+        OrderEvent::RefundRequested(e) => tx.emit(&Envelope::new(SERVICE, order_id, e)),
     }
 }

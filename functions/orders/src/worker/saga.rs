@@ -78,6 +78,9 @@ fn outcome_metric(emit: Emit) -> Option<BusinessMetric> {
         Emit::OrderRejected(reason) => Some(BusinessMetric::OrdersRejected {
             reason: reason.as_str(),
         }),
-        Emit::PaymentRequested | Emit::OrderCancelled { .. } => None,
+        Emit::PaymentRequested
+        | Emit::OrderCancelled { .. }
+        | Emit::StockReleaseRequested
+        | Emit::RefundRequested => None,
     }
 }

@@ -12,7 +12,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::Client;
 use lambda_runtime::LambdaEvent;
 use shared::consumer::{consume_batch, ConsumeError};
-use shared::events::orders::{OrderCancelled, PaymentRequested};
+use shared::events::orders::{OrderCancelled, PaymentRequested, RefundRequested};
 use shared::metrics::Metrics;
 use shared::Envelope;
 
@@ -60,9 +60,12 @@ impl<P: PaymentProvider> Worker<P> {
             charge::charge_order(self, &envelope.id, &requested).await
         } else if envelope.is::<OrderCancelled>() {
             let cancelled = envelope.decode::<OrderCancelled>().map_err(poison)?;
-            refund::refund_order(self, &envelope.id, &cancelled).await
+            refund::refund_order(self, &envelope.id, &cancelled.order_id, &cancelled.user_id).await
+        } else if envelope.is::<RefundRequested>() {
+            let requested = envelope.decode::<RefundRequested>().map_err(poison)?;
+            refund::refund_order(self, &envelope.id, &requested.order_id, &requested.user_id).await
         } else {
-            // The subscription's filter policy lets only the two types through; anything
+            // The subscription's filter policy lets only these types through; anything
             // else is a misconfiguration, and retrying it would not help.
             tracing::warn!(event_type = %envelope.event_type, "ignoring an event this worker does not handle");
             Ok(())

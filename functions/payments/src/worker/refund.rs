@@ -1,5 +1,6 @@
-//! OrderCancelled -> PaymentRefunded, exactly once per order; or a VOIDED tombstone when
-//! the cancellation overtook the payment request, so the late request charges nothing.
+//! OrderCancelled or RefundRequested -> PaymentRefunded, exactly once per order; or a
+//! VOIDED tombstone when the cancellation overtook the payment request, so the late
+//! request charges nothing.
 
 use super::{Worker, MAX_ATTEMPTS};
 use crate::domain::{OrderId, OrderPayment, Payment, PaymentStatus, VoidedPayment};
@@ -7,25 +8,24 @@ use crate::provider::{PaymentProvider, ProviderError, RefundRequest};
 use crate::store::Outcome;
 use crate::SERVICE;
 use shared::consumer::ConsumeError;
-use shared::events::orders::OrderCancelled;
 use shared::events::payments::PaymentRefunded;
 use shared::Envelope;
 
 /// Settles a cancelled order's payment: refunds a SUCCEEDED one, voids a missing one,
 /// waits for a CHARGING one, leaves the rest alone.
 ///
-/// The event's `refund` flag is not consulted: it is the orders service's view of
+/// OrderCancelled's `refund` flag is not consulted: it is the orders service's view of
 /// whether money moved, while the payment item here is the truth. A SUCCEEDED payment of
 /// a cancelled order is refunded even if orders thought otherwise (it may have cancelled
 /// before PaymentSucceeded reached it), and nothing is refunded that was never charged.
 pub async fn refund_order<P: PaymentProvider>(
     worker: &Worker<P>,
     event_id: &str,
-    cancelled: &OrderCancelled,
+    order_id: &str,
+    user_id: &str,
 ) -> Result<(), ConsumeError> {
-    let order_id = OrderId::parse(&cancelled.order_id).ok_or_else(|| {
-        ConsumeError::Poison(format!("order id {:?} is not a UUID", cancelled.order_id))
-    })?;
+    let order_id = OrderId::parse(order_id)
+        .ok_or_else(|| ConsumeError::Poison(format!("order id {order_id:?} is not a UUID")))?;
     let id = order_id.as_str();
     for _ in 0..MAX_ATTEMPTS {
         let current = worker.payments.get(&order_id).await?;
@@ -33,7 +33,7 @@ pub async fn refund_order<P: PaymentProvider>(
             None => {
                 let voided = VoidedPayment {
                     order_id: order_id.clone(),
-                    user_id: cancelled.user_id.clone(),
+                    user_id: user_id.to_owned(),
                     voided_at: shared::time::now(),
                 };
                 let outcome = worker.payments.void(&voided, event_id).await?;

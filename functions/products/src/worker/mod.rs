@@ -10,7 +10,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::Client;
 use lambda_runtime::LambdaEvent;
 use shared::consumer::{consume_batch, ConsumeError};
-use shared::events::orders::{OrderCancelled, OrderPlaced, OrderRejected};
+use shared::events::orders::{OrderCancelled, OrderPlaced, OrderRejected, StockReleaseRequested};
 use shared::metrics::Metrics;
 use shared::Envelope;
 
@@ -60,8 +60,11 @@ impl Worker {
         } else if envelope.is::<OrderCancelled>() {
             let cancelled = envelope.decode::<OrderCancelled>().map_err(poison)?;
             release::release_order(self, &envelope.id, &cancelled.order_id).await
+        } else if envelope.is::<StockReleaseRequested>() {
+            let release = envelope.decode::<StockReleaseRequested>().map_err(poison)?;
+            release::release_order(self, &envelope.id, &release.order_id).await
         } else {
-            // The subscription's filter policy lets only the three types through; anything
+            // The subscription's filter policy lets only these types through; anything
             // else is a misconfiguration, and retrying it would not help.
             tracing::warn!(event_type = %envelope.event_type, "ignoring an event this worker does not handle");
             Ok(())
