@@ -225,6 +225,20 @@ impl TestApp {
         }
     }
 
+    /// `user`'s inbox (GET /v1/notifications, up to 100 entries), newest first.
+    pub async fn inbox(&self, user: &User) -> Vec<Value> {
+        let reply = self
+            .call(
+                Method::GET,
+                "/v1/notifications?limit=100",
+                Some(&user.id_token),
+                None,
+            )
+            .await;
+        reply.expect(200);
+        reply.body["items"].as_array().expect("items").clone()
+    }
+
     /// Signs in the admin the stack seeded.
     pub async fn admin(&self) -> User {
         let login = self

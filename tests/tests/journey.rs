@@ -17,24 +17,11 @@ use std::time::{Duration, Instant};
 /// How long the last event of a journey may take to reach the inbox.
 const INBOX_TIMEOUT: Duration = Duration::from_secs(30);
 
-async fn inbox(app: &TestApp, user: &User) -> Vec<Value> {
-    let reply = app
-        .call(
-            Method::GET,
-            "/v1/notifications?limit=100",
-            Some(&user.id_token),
-            None,
-        )
-        .await;
-    reply.expect(200);
-    reply.body["items"].as_array().expect("items").clone()
-}
-
 /// Polls the inbox until it holds `count` entries; returns them oldest first.
 async fn wait_for_inbox(app: &TestApp, user: &User, count: usize) -> Vec<Value> {
     let started = Instant::now();
     loop {
-        let mut items = inbox(app, user).await;
+        let mut items = app.inbox(user).await;
         if items.len() >= count || started.elapsed() > INBOX_TIMEOUT {
             items.reverse();
             return items;

@@ -688,17 +688,8 @@ async fn redelivering_every_saga_event_twice_in_shuffled_order_changes_nothing()
 
 /// The shopper's "order cancelled" notices, by order id (from each notice's subject).
 async fn cancellation_notices(app: &TestApp, shopper: &User) -> HashMap<String, usize> {
-    let reply = app
-        .call(
-            Method::GET,
-            "/v1/notifications?limit=100",
-            Some(&shopper.id_token),
-            None,
-        )
-        .await;
-    reply.expect(200);
     let mut notices = HashMap::new();
-    for n in reply.body["items"].as_array().expect("items") {
+    for n in app.inbox(shopper).await {
         if n["type"] == "order_cancelled" {
             let subject = n["subject"].as_str().unwrap_or_default();
             let order = subject.split_whitespace().nth(2).unwrap_or_default();
