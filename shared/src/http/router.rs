@@ -119,22 +119,12 @@ fn match_template(template: &str, path: &str) -> Option<PathParams> {
     }
 }
 
+/// A path segment as its caller meant it: `%XX` escapes decoded as bytes, anything that
+/// is not an escape kept as is, invalid UTF-8 replaced.
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Runs an API function: one span per invocation, every request dispatched through the
@@ -283,5 +273,23 @@ mod tests {
         assert_eq!(match_template("/v1/users/{id}", "/v1/users"), None);
         assert_eq!(match_template("/v1/users/{id}", "/v1/users/a/b"), None);
         assert_eq!(match_template("/v1/users", "/v1/users/"), Some(vec![]));
+    }
+
+    #[test]
+    fn malformed_and_non_ascii_path_parameters_never_panic() {
+        let param = |path: &str| match_template("/v1/users/{id}", path).map(|p| p[0].1.clone());
+        assert_eq!(
+            param("/v1/users/%aé").as_deref(),
+            Some("%aé"),
+            "a truncated escape stays"
+        );
+        assert_eq!(param("/v1/users/caf%C3%A9").as_deref(), Some("café"));
+        assert_eq!(param("/v1/users/é%").as_deref(), Some("é%"));
+        assert_eq!(param("/v1/users/%zz%4").as_deref(), Some("%zz%4"));
+        assert_eq!(
+            param("/v1/users/%FF").as_deref(),
+            Some("\u{FFFD}"),
+            "invalid UTF-8 is replaced"
+        );
     }
 }
