@@ -1,6 +1,6 @@
 //! The one error type of the HTTP edge, and its mapping to status, code and message.
 //! Service crates convert their own error enums into [`ApiError`] in exactly one `From`
-//! impl; `http::response::error_response` renders it in the DESIGN.md shape.
+//! impl; `http::response::error_response` renders it in the one error shape.
 
 use http::StatusCode;
 use serde::Serialize;

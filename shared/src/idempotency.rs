@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on POST routes (DESIGN.md section 5): the first request with a key
+//! `Idempotency-Key` on POST routes (openapi.yaml): the first request with a key
 //! runs, a retry with the same key and payload gets the stored answer with
 //! `Idempotent-Replayed: true`, the same key with another payload is a 422, and the same
 //! key while the first request runs is a 409 with Retry-After. Keys are scoped to the
@@ -120,7 +120,7 @@ impl StoredResponse {
         })
     }
 
-    /// An error rendered in the DESIGN.md shape, as the client sees it.
+    /// An error rendered in the one error shape, as the client sees it.
     pub fn of_error(err: &ApiError, request_id: &str) -> Self {
         let rendered = error_response(err, request_id);
         let body = match rendered.body() {
@@ -185,7 +185,7 @@ pub struct Policy {
     /// How long a claim blocks its key: after it, a request that crashed mid-way is
     /// assumed dead and its key taken over. Must exceed the function's timeout.
     pub lease: Duration,
-    /// How long a key is remembered (24 h in DESIGN.md).
+    /// How long a key is remembered (24 h, as openapi.yaml promises).
     pub retention: Duration,
 }
 

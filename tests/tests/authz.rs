@@ -230,7 +230,7 @@ fn template_routes() -> BTreeSet<String> {
         .collect()
 }
 
-/// What is wrong with an error reply's shape (DESIGN.md section 5), if anything.
+/// What is wrong with an error reply's shape (openapi.yaml `Error`), if anything.
 fn shape_problem(reply: &Reply) -> Option<String> {
     if reply.status.as_u16() < 400 {
         return None;

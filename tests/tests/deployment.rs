@@ -16,7 +16,7 @@ use toml_edit::{DocumentMut, Item};
 
 /// The deploy environments of samconfig.toml, each its own stack.
 const ENVIRONMENTS: &[&str] = &["dev", "prod"];
-/// What each function is built with and runs on (DESIGN.md section 1).
+/// What each function is built with and runs on (arm64, provided.al2023, cargo-lambda).
 const BUILD_METHOD: &str = "rust-cargolambda";
 const HANDLER: &str = "bootstrap";
 const RUNTIME: &str = "provided.al2023";

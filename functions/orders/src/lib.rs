@@ -1,5 +1,5 @@
 //! The orders service: checkout priced from its own projection of the catalog,
-//! idempotent order placement, and the order saga it owns (DESIGN.md section 3).
+//! idempotent order placement, and the order saga it owns (docs/saga.md).
 //! Order* and PaymentRequested events go out through the outbox.
 
 pub mod api;

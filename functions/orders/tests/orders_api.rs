@@ -2,7 +2,7 @@
 //! authorizer sends them, against moto: placement priced from the projection, every
 //! Idempotency-Key outcome as a client sees it, privacy of orders, cancellation by the
 //! saga's rules, the listings with their cursors, and the AWS calls each route makes
-//! (issue 7's round-trip budget), and the OrdersPlaced metric.
+//! (the round-trip budget of docs/benchmarks.md), and the OrdersPlaced metric.
 
 mod support;
 

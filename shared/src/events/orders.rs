@@ -1,4 +1,4 @@
-//! Events of the orders service, which owns the order lifecycle (DESIGN.md section 3).
+//! Events of the orders service, which owns the order lifecycle (docs/saga.md).
 
 use super::Event;
 use crate::money::Money;

@@ -1,5 +1,5 @@
 //! What must hold after every history, however its events were duplicated, reordered
-//! and interrupted (DESIGN.md sections 3 and 4). An order whose progress is stuck
+//! and interrupted (docs/saga.md, docs/reliability.md). An order whose progress is stuck
 //! behind a dead-lettered message is *blocked*: reported, and held only to the rules
 //! that hold whatever is still undelivered.
 //!

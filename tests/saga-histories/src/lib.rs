@@ -1,4 +1,4 @@
-//! Randomized, seeded histories of the order saga (DESIGN.md section 3), run against the
+//! Randomized, seeded histories of the order saga (docs/saga.md), run against the
 //! real workers in-process on moto, with the invariants of the saga checked after each.
 //!
 //! A history ([`history`]) places a few orders through the orders API on a small

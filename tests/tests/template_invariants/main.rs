@@ -1,5 +1,5 @@
 //! What template.yaml must promise, checked on the template itself (no devstack): the
-//! queue, stream and route rules of DESIGN.md sections 4 and 6, encrypted and
+//! queue, stream and route rules the services rely on (docs/decisions.md), encrypted and
 //! recoverable tables, a log group with retention per function, and least privilege:
 //! each function is granted exactly the DynamoDB, SNS, SQS, SES and Cognito admin
 //! actions its code calls, as found by scanning the code its binary reaches.
@@ -24,9 +24,9 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/products"),
     ("GET", "/v1/products/{id}"),
 ];
-/// DESIGN.md section 4: a message is tried this often before it goes to the DLQ.
+/// A message is tried this often before it goes to the DLQ.
 const MIN_MAX_RECEIVE_COUNT: i64 = 5;
-/// DESIGN.md section 4: a queue's visibility timeout is at least this many times its
+/// A queue's visibility timeout is at least this many times its
 /// consumer's timeout, so a slow batch is not redelivered while still running.
 const VISIBILITY_PER_TIMEOUT: i64 = 6;
 /// A stream batch is retried at most this often before it goes to its OnFailure queue

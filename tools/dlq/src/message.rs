@@ -13,7 +13,7 @@ pub use shared::consumer::REDRIVE_COUNT_ATTRIBUTE;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Body {
-    /// An event envelope (DESIGN.md section 4).
+    /// An event envelope (docs/events.md).
     Event(Envelope),
     /// Lambda's record of a stream batch a function gave up on.
     StreamFailure(StreamFailure),

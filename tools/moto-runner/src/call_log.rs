@@ -1,5 +1,5 @@
 //! The DynamoDB calls a client made, each with when it started and ended, for tests of
-//! round-trip budgets (issue 7): how many calls a request makes, and how many of them
+//! round-trip budgets (docs/benchmarks.md): how many calls a request makes, and how many of them
 //! had to wait for one another ([`sequential_depth`]).
 
 use aws_sdk_dynamodb::config::interceptors::{

@@ -1,4 +1,4 @@
-//! The order saga (DESIGN.md section 3) as one pure function: what an order in a given
+//! The order saga (docs/saga.md) as one pure function: what an order in a given
 //! status does with each event of the saga and with its owner's cancellation. Events
 //! arrive at least once and in any order, so every (status, input) pair has an answer,
 //! and an input that does not fit the status is ignored or compensated, never an error.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The status of an order (DESIGN.md section 3).
+/// The status of an order in the saga (docs/saga.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderStatus {
