@@ -31,6 +31,9 @@ async fn run_and_check(
     Option<invariants::Verdict>,
 ) {
     let mut history = history::run(seed, wiring).await;
+    if std::env::var_os("SAGA_TRACE").is_some() {
+        eprintln!("seed {seed}:\n  {}", history.trace.join("\n  "));
+    }
     let verdict = invariants::check(&history).await;
     let redriven = history.redrive().await;
     let after_redrive = if redriven > 0 {
