@@ -17,6 +17,30 @@ pub struct Message {
     pub envelope: Envelope,
     /// Receives so far.
     pub receive_count: u32,
+    /// Receives that ended without an acknowledgement.
+    pub failed_receives: u32,
+    /// Of those, the ones an injected fault explains: the worker crashed, or the payment
+    /// provider failed transiently for this message's order.
+    pub injected_failures: u32,
+}
+
+impl Message {
+    /// A copy of `envelope`, not received yet.
+    pub fn new(envelope: Envelope) -> Self {
+        Self {
+            envelope,
+            receive_count: 0,
+            failed_receives: 0,
+            injected_failures: 0,
+        }
+    }
+
+    /// True when every failed receive of the message had an injected fault behind it: the
+    /// only reason a message may be dead-lettered. A failure of the saga's own making (a
+    /// step waiting for another, a race lost too often) is a bug the DLQ would hide.
+    pub fn failed_only_by_injected_faults(&self) -> bool {
+        self.failed_receives == self.injected_failures
+    }
 }
 
 /// A queue with its pending messages and its dead-letter queue.
@@ -113,10 +137,7 @@ impl Bus {
             self.counts.enqueued += copies;
             self.counts.duplicates += copies - 1;
             for _ in 0..copies {
-                queue.pending.push(Message {
-                    envelope: envelope.clone(),
-                    receive_count: 0,
-                });
+                queue.pending.push(Message::new(envelope.clone()));
             }
         }
         self.counts.published += 1;
@@ -149,14 +170,17 @@ impl Bus {
 
     /// Settles a batch: the messages at `unacknowledged` (indexes into the batch) become
     /// visible again, or move to the dead-letter queue once received `maxReceiveCount`
-    /// times; the rest are deleted.
-    pub fn settle(&mut self, batch: Batch, unacknowledged: &[usize]) {
+    /// times; the rest are deleted. `injected` says, per unacknowledged message, whether
+    /// an injected fault explains its failure.
+    pub fn settle(&mut self, batch: Batch, unacknowledged: &[(usize, bool)]) {
         let q = &mut self.queues[batch.queue];
-        for (i, message) in batch.messages.into_iter().enumerate() {
-            if !unacknowledged.contains(&i) {
+        for (i, mut message) in batch.messages.into_iter().enumerate() {
+            let Some(&(_, injected)) = unacknowledged.iter().find(|(u, _)| *u == i) else {
                 q.acknowledged.insert(message.envelope.id);
                 continue;
-            }
+            };
+            message.failed_receives += 1;
+            message.injected_failures += u32::from(injected);
             self.counts.unacknowledged += 1;
             if message.receive_count >= q.wiring.max_receive_count {
                 self.counts.dead_lettered += 1;
@@ -252,18 +276,19 @@ mod tests {
         let mut bus = one_queue_bus();
         let mut rng = Rng::with_seed(1);
         let poison = envelope("Wanted");
-        bus.queues[0].pending.push(Message {
-            envelope: poison.clone(),
-            receive_count: 0,
-        });
+        bus.queues[0].pending.push(Message::new(poison.clone()));
         for receive in 1..=3 {
             let batch = bus.receive(&mut rng).expect("the message is pending");
             assert_eq!(batch.messages[0].receive_count, receive);
-            bus.settle(batch, &[0]);
+            // The second failure is not explained by an injected fault.
+            bus.settle(batch, &[(0, receive != 2)]);
         }
         assert!(!bus.has_pending());
         assert_eq!(bus.queues[0].dead.len(), 1);
-        assert_eq!(bus.dead_letters().next().unwrap().1.envelope.id, poison.id);
+        let dead = bus.dead_letters().next().unwrap().1;
+        assert_eq!(dead.envelope.id, poison.id);
+        assert_eq!((dead.failed_receives, dead.injected_failures), (3, 2));
+        assert!(!dead.failed_only_by_injected_faults());
         assert_eq!(
             (
                 bus.counts.received,
@@ -285,13 +310,14 @@ mod tests {
         let twice = envelope("Wanted");
         for copy in [true, false] {
             bus.queues[0].pending.push(Message {
-                envelope: twice.clone(),
                 receive_count: if copy { 0 } else { 2 },
+                ..Message::new(twice.clone())
             });
         }
         while let Some(batch) = bus.receive(&mut rng) {
-            let failed: Vec<usize> = (0..batch.messages.len())
+            let failed: Vec<(usize, bool)> = (0..batch.messages.len())
                 .filter(|&i| batch.messages[i].receive_count == 3)
+                .map(|i| (i, true))
                 .collect();
             bus.settle(batch, &failed);
         }

@@ -366,33 +366,52 @@ impl History {
         let envelopes: Vec<&Envelope> = batch.messages.iter().map(|m| &m.envelope).collect();
         let event = moto_runner::fixtures::sqs_batch(&envelopes);
         let switch = std::sync::Arc::clone(&self.stack.switches[wiring.consumer.as_str()]);
+        let provider_failures = |stack: &Stack| -> Vec<u32> {
+            envelopes
+                .iter()
+                .map(|e| stack.provider.transient_failures_for(&e.correlation_id))
+                .collect()
+        };
+        let failures_before = provider_failures(&self.stack);
         if let Some(calls) = crash_after {
             switch.arm(calls);
         }
         let outcome = run_until_crash(&switch, self.stack.invoke(&wiring.consumer, event)).await;
         switch.disarm();
         self.counts.invocations += 1;
-        let (unacknowledged, note): (Vec<usize>, String) = match outcome {
+        // A failure is injected when the worker crashed, or when the provider failed
+        // transiently for the message's order during this invocation.
+        let provider_failed: Vec<bool> = provider_failures(&self.stack)
+            .iter()
+            .zip(&failures_before)
+            .map(|(after, before)| after > before)
+            .collect();
+        let (unacknowledged, note): (Vec<(usize, bool)>, String) = match outcome {
             None => {
                 self.counts.crashes += 1;
                 let calls = crash_after.unwrap_or_default();
-                let all = (0..batch.messages.len()).collect();
+                let all = (0..batch.messages.len()).map(|i| (i, true)).collect();
                 (all, format!(" (crashed after {calls} calls)"))
             }
             Some(Err(e)) => {
                 self.counts.invocation_errors += 1;
-                let all = (0..batch.messages.len()).collect();
+                let all = (0..batch.messages.len()).map(|i| (i, false)).collect();
                 (all, format!(" (invocation failed: {e})"))
             }
             Some(Ok(response)) => {
-                let failed: Vec<usize> = moto_runner::fixtures::failed_message_ids(response)
-                    .iter()
-                    .map(|id| {
-                        id.strip_prefix('m')
-                            .and_then(|i| i.parse().ok())
-                            .unwrap_or_else(|| panic!("a failed message id of the batch: {id}"))
-                    })
-                    .collect();
+                let failed: Vec<(usize, bool)> =
+                    moto_runner::fixtures::failed_message_ids(response)
+                        .iter()
+                        .map(|id| {
+                            let i: usize = id
+                                .strip_prefix('m')
+                                .and_then(|i| i.parse().ok())
+                                .unwrap_or_else(|| {
+                                    panic!("a failed message id of the batch: {id}")
+                                });
+                            (i, provider_failed[i])
+                        })
+                        .collect();
                 let note = if failed.is_empty() {
                     String::new()
                 } else {

@@ -22,6 +22,9 @@
 //! Per product: `available + reserved` is the initial stock, and `reserved` is the sum
 //! of the lines of the reservations still held.
 //!
+//! Per dead letter: every failed receive of it had an injected fault behind it (a crash,
+//! or the provider failing transiently for its order).
+//!
 //! Per notification-worthy event (OrderConfirmed, OrderRejected, OrderCancelled,
 //! PaymentRefunded): exactly one inbox entry, in its user's inbox (at most one if the
 //! event was dead-lettered by the notifications queue); no entry for anything else; and
@@ -68,10 +71,28 @@ pub async fn check(history: &History) -> Verdict {
         violations: history.run_errors.clone(),
         ..Verdict::default()
     };
+    check_dead_letters(history, &mut verdict);
     let reservations = check_orders(history, &mut verdict).await;
     check_stock(history, &reservations, &mut verdict).await;
     check_inbox(history, &mut verdict).await;
     verdict
+}
+
+/// A message is dead-lettered only when injected faults (crashes, a failing provider)
+/// explain every one of its failed receives: the DLQ is for poison messages and outages,
+/// never for an interleaving of the saga's own steps.
+fn check_dead_letters(history: &History, verdict: &mut Verdict) {
+    for (queue, message) in history.bus.dead_letters() {
+        if !message.failed_only_by_injected_faults() {
+            verdict.violations.push(format!(
+                "{} of order {} dead-lettered in {queue} after {} failed receives, only {} of them injected faults",
+                message.envelope.event_type,
+                message.envelope.correlation_id,
+                message.failed_receives,
+                message.injected_failures
+            ));
+        }
+    }
 }
 
 /// Checks each order; returns the reservations still held, by order id.

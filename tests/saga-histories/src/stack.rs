@@ -48,6 +48,7 @@ pub struct LedgerProvider {
     pub simulator: SimulatedProvider,
     crash: Arc<CrashSwitch>,
     calls: Mutex<Vec<ProviderCall>>,
+    transient_failures: Mutex<HashMap<String, u32>>,
 }
 
 impl LedgerProvider {
@@ -69,6 +70,29 @@ impl LedgerProvider {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
+
+    /// Transient failures the simulator answered under `key` so far (the injected
+    /// failures of `pm_card_error`).
+    pub fn transient_failures_for(&self, key: &str) -> u32 {
+        self.transient_failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn count<T>(&self, key: &str, answer: Result<T, ProviderError>) -> Result<T, ProviderError> {
+        if let Err(ProviderError::Transient(_)) = &answer {
+            *self
+                .transient_failures
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(key.to_owned())
+                .or_default() += 1;
+        }
+        answer
+    }
 }
 
 impl PaymentProvider for LedgerProvider {
@@ -78,7 +102,10 @@ impl PaymentProvider for LedgerProvider {
             amount: request.amount.amount,
             charge: true,
         })?;
-        self.simulator.charge(request).await
+        self.count(
+            &request.idempotency_key,
+            self.simulator.charge(request).await,
+        )
     }
 
     async fn refund(&self, request: &RefundRequest) -> Result<Refund, ProviderError> {
@@ -87,7 +114,10 @@ impl PaymentProvider for LedgerProvider {
             amount: request.amount.amount,
             charge: false,
         })?;
-        self.simulator.refund(request).await
+        self.count(
+            &request.idempotency_key,
+            self.simulator.refund(request).await,
+        )
     }
 }
 
@@ -147,6 +177,7 @@ impl Stack {
             simulator: SimulatedProvider::new(),
             crash: Arc::clone(&switches["payments-worker"]),
             calls: Mutex::new(Vec::new()),
+            transient_failures: Mutex::new(HashMap::new()),
         });
         let config = orders::config::ApiConfig {
             table_name: tables["OrdersTable"].clone(),

@@ -86,12 +86,13 @@ impl PaymentStore {
     }
 
     /// Replaces the payment, which must still be in status `from`, with `next`, and
-    /// records `event` and the processed marker of `event_id` in the same transaction.
+    /// records `event` and, when the move is the whole handling of an incoming event, the
+    /// processed marker of `event_id`, in the same transaction.
     pub async fn transition<T: Event>(
         &self,
         from: PaymentStatus,
         next: &Payment,
-        event_id: &str,
+        event_id: Option<&str>,
         event: &Envelope<T>,
     ) -> Result<Outcome, StoreError> {
         let put = Put::builder()
@@ -102,12 +103,12 @@ impl PaymentStore {
             .expression_attribute_values(":from", s(from.as_str()))
             .build()
             .map_err(|e| StoreError::Other(e.into()))?;
-        let result = Transaction::new(&self.table)
-            .write(TransactWriteItem::builder().put(put).build())
-            .mark_processed(CONSUMER, event_id)?
-            .emit(event)?
-            .commit(&self.client)
-            .await;
+        let mut transaction =
+            Transaction::new(&self.table).write(TransactWriteItem::builder().put(put).build());
+        if let Some(event_id) = event_id {
+            transaction = transaction.mark_processed(CONSUMER, event_id)?;
+        }
+        let result = transaction.emit(event)?.commit(&self.client).await;
         settle(result)
     }
 

@@ -8,7 +8,8 @@
 //! 3. One transaction: CHARGING -> SUCCEEDED or FAILED, the event, the processed marker.
 //!
 //! A provider that stays unavailable leaves the item CHARGING and fails the message, so
-//! SQS redelivers it and step 1 resumes it.
+//! SQS redelivers it and step 1 resumes it. A refund that finds the item CHARGING settles
+//! it the same way ([`settle`]) rather than wait for this message.
 //!
 //! A committed decline is counted (PaymentFailures by decline code) in step 3, which
 //! commits once per payment whatever the deliveries.
@@ -36,38 +37,7 @@ pub async fn charge_order<P: PaymentProvider>(
         let Some(charging) = claim_or_resume(worker, &request).await? else {
             return Ok(());
         };
-        let outcome = match worker.provider.charge(&charge_request(&charging)).await {
-            Ok(charge) => {
-                let succeeded = charging
-                    .succeed(charge.charge_id, shared::time::now())
-                    .map_err(|e| ConsumeError::Other(e.into()))?;
-                let event = PaymentSucceeded {
-                    order_id: order_id.to_owned(),
-                    user_id: succeeded.user_id.clone(),
-                    payment_id: succeeded.id.as_str().to_owned(),
-                    amount: succeeded.amount,
-                };
-                record(worker, event_id, &succeeded, event).await?
-            }
-            Err(ProviderError::Declined(reason)) => {
-                let failed = charging
-                    .fail(reason.clone(), shared::time::now())
-                    .map_err(|e| ConsumeError::Other(e.into()))?;
-                let event = PaymentFailed {
-                    order_id: order_id.to_owned(),
-                    user_id: failed.user_id.clone(),
-                    payment_id: failed.id.as_str().to_owned(),
-                    reason,
-                };
-                record(worker, event_id, &failed, event).await?
-            }
-            Err(ProviderError::Transient(why)) => {
-                return Err(ConsumeError::Transient(anyhow::anyhow!(
-                    "order {order_id}: payment provider unavailable ({why}); the payment stays CHARGING until a redelivery resumes it"
-                )))
-            }
-        };
-        match outcome {
+        match settle(worker, &charging, Some(event_id)).await? {
             Outcome::Done | Outcome::Duplicate => return Ok(()),
             // Another delivery settled it between our claim and our write: look again.
             Outcome::Raced => continue,
@@ -76,6 +46,47 @@ pub async fn charge_order<P: PaymentProvider>(
     Err(ConsumeError::Transient(anyhow::anyhow!(
         "order {order_id}: payment kept changing during {MAX_ATTEMPTS} attempts"
     )))
+}
+
+/// Charges a CHARGING payment through the provider, under the order's idempotency key,
+/// and records SUCCEEDED or FAILED with its event (and the marker of `event_id`, when
+/// settling is all the incoming event asks for). Safe to call for a payment an earlier
+/// attempt charged already: the provider answers with that charge.
+pub(super) async fn settle<P: PaymentProvider>(
+    worker: &Worker<P>,
+    charging: &Payment,
+    event_id: Option<&str>,
+) -> Result<Outcome, ConsumeError> {
+    let order_id = charging.order_id.as_str();
+    match worker.provider.charge(&charge_request(charging)).await {
+        Ok(charge) => {
+            let succeeded = charging
+                .succeed(charge.charge_id, shared::time::now())
+                .map_err(|e| ConsumeError::Other(e.into()))?;
+            let event = PaymentSucceeded {
+                order_id: order_id.to_owned(),
+                user_id: succeeded.user_id.clone(),
+                payment_id: succeeded.id.as_str().to_owned(),
+                amount: succeeded.amount,
+            };
+            record(worker, event_id, &succeeded, event).await
+        }
+        Err(ProviderError::Declined(reason)) => {
+            let failed = charging
+                .fail(reason.clone(), shared::time::now())
+                .map_err(|e| ConsumeError::Other(e.into()))?;
+            let event = PaymentFailed {
+                order_id: order_id.to_owned(),
+                user_id: failed.user_id.clone(),
+                payment_id: failed.id.as_str().to_owned(),
+                reason,
+            };
+            record(worker, event_id, &failed, event).await
+        }
+        Err(ProviderError::Transient(why)) => Err(ConsumeError::Transient(anyhow::anyhow!(
+            "order {order_id}: payment provider unavailable ({why}); the payment stays CHARGING until a redelivery resumes it"
+        ))),
+    }
 }
 
 /// The CHARGING payment this delivery is to charge, or `None` when there is nothing to
@@ -120,7 +131,7 @@ fn charge_request(payment: &Payment) -> ChargeRequest {
 /// that commits is counted.
 async fn record<P: PaymentProvider, T: Event>(
     worker: &Worker<P>,
-    event_id: &str,
+    event_id: Option<&str>,
     settled: &Payment,
     event: T,
 ) -> Result<Outcome, ConsumeError> {

@@ -2,7 +2,7 @@
 //! VOIDED tombstone when the cancellation overtook the payment request, so the late
 //! request charges nothing.
 
-use super::{Worker, MAX_ATTEMPTS};
+use super::{charge, Worker, MAX_ATTEMPTS};
 use crate::domain::{OrderId, OrderPayment, Payment, PaymentStatus, VoidedPayment};
 use crate::provider::{PaymentProvider, ProviderError, RefundRequest};
 use crate::store::Outcome;
@@ -12,7 +12,7 @@ use shared::events::payments::PaymentRefunded;
 use shared::Envelope;
 
 /// Settles a cancelled order's payment: refunds a SUCCEEDED one, voids a missing one,
-/// waits for a CHARGING one, leaves the rest alone.
+/// finishes the charge of a CHARGING one and then refunds it, leaves the rest alone.
 ///
 /// OrderCancelled's `refund` flag is not consulted: it is the orders service's view of
 /// whether money moved, while the payment item here is the truth. A SUCCEEDED payment of
@@ -45,11 +45,14 @@ pub async fn refund_order<P: PaymentProvider>(
             Some(OrderPayment::Payment(p)) => match p.status {
                 PaymentStatus::Succeeded => refund(worker, event_id, &p).await?,
                 PaymentStatus::Charging => {
-                    // Refunding needs the charge; once it settles, the redelivery finds
-                    // SUCCEEDED (refund) or FAILED (nothing to do).
-                    return Err(ConsumeError::Transient(anyhow::anyhow!(
-                        "order {id}: cancelled while its charge is under way; retrying after it settles"
-                    )));
+                    // Waiting for the charge's own message to settle it could outlast this
+                    // message's receives (that message may be the one failing), and a
+                    // dead-lettered refund needs a person. So the refund settles the charge
+                    // itself, under the same idempotency key: the provider answers with the
+                    // charge an earlier attempt made, if any. Then it reads again: SUCCEEDED
+                    // is refunded, FAILED has nothing to refund.
+                    charge::settle(worker, &p, None).await?;
+                    continue;
                 }
                 PaymentStatus::Failed | PaymentStatus::Refunded | PaymentStatus::Voided => {
                     tracing::info!(order_id = id, status = %p.status, "nothing to refund");
@@ -118,7 +121,12 @@ async fn refund<P: PaymentProvider>(
     );
     let outcome = worker
         .payments
-        .transition(PaymentStatus::Succeeded, &refunded, event_id, &envelope)
+        .transition(
+            PaymentStatus::Succeeded,
+            &refunded,
+            Some(event_id),
+            &envelope,
+        )
         .await?;
     if outcome == Outcome::Done {
         tracing::info!(%order_id, "payment refunded");
