@@ -5,6 +5,16 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// The smallest id [`new_id`] can make at `instant`: every id made before it sorts below
+/// this string, every id made at or after it does not. A key condition such as
+/// `SK < :bound` over ids is therefore "created before `instant`", with no date attribute.
+pub fn first_id_at(instant: chrono::DateTime<chrono::Utc>) -> String {
+    let millis = u64::try_from(instant.timestamp_millis()).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10])
+        .into_uuid()
+        .to_string()
+}
+
 /// True when `s` is a hyphenated UUID (any version); ids from clients are checked with it
 /// before they reach a key so that garbage never becomes a DynamoDB read.
 pub fn is_uuid(s: &str) -> bool {
@@ -38,6 +48,21 @@ macro_rules! uuid_id {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_made_before_an_instant_sort_below_its_first_id_and_later_ones_do_not() {
+        let before = new_id();
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let instant = chrono::Utc::now();
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let after = new_id();
+        let bound = first_id_at(instant);
+        assert!(is_uuid(&bound), "{bound}");
+        assert!(before < bound, "{before} < {bound}");
+        assert!(after > bound, "{after} > {bound}");
+        let epoch = chrono::DateTime::from_timestamp(0, 0).unwrap();
+        assert_eq!(first_id_at(epoch), "00000000-0000-7000-8000-000000000000");
+    }
 
     #[test]
     fn ids_are_uuids_and_sort_by_creation() {

@@ -31,7 +31,7 @@ pub enum BusinessMetric {
     /// The saga confirmed an order.
     OrdersConfirmed,
     /// The saga rejected an order; `reason` is the order's rejection reason
-    /// (`out_of_stock`, `payment_declined`).
+    /// (`out_of_stock`, `payment_declined`, `expired`).
     OrdersRejected {
         /// The rejection reason's wire name.
         reason: &'static str,

@@ -6,6 +6,7 @@ pub mod api;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod expiry;
 pub mod store;
 pub mod worker;
 

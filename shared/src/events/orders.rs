@@ -73,7 +73,7 @@ pub struct OrderRejected {
     pub user_id: String,
     /// The order's total, so a notice can name what was not charged.
     pub total: Money,
-    /// `out_of_stock` or `payment_declined`, as in the order's `status_reason`.
+    /// `out_of_stock`, `payment_declined` or `expired`, as in the order's `status_reason`.
     pub reason: String,
 }
 

@@ -44,7 +44,8 @@ pub fn order_rejected(event: &OrderRejected, name: Option<&str>) -> Message {
     let why = match event.reason.as_str() {
         "out_of_stock" => "some of its items are out of stock. Nothing was charged.",
         "payment_declined" => "the payment was declined. Nothing was charged.",
-        // The orders service sends only the two reasons above; a new one still deserves a
+        "expired" => "it could not be completed in time. Its items are back in stock, and any payment taken for it is refunded.",
+        // The orders service sends only the reasons above; a new one still deserves a
         // message rather than a retry loop.
         _ => "it could not be completed.",
     };
@@ -196,6 +197,13 @@ mod tests {
             )),
             "{}",
             stock.body
+        );
+        let expired = rejected("expired");
+        assert!(
+            expired.body.contains("could not be completed in time")
+                && expired.body.contains("refunded"),
+            "{}",
+            expired.body
         );
         let declined = rejected("payment_declined");
         assert!(

@@ -29,7 +29,7 @@ pub async fn cancel_order(app: Arc<App>, req: ApiRequest) -> ApiResult {
                 )))
             }
         };
-        let cancelled = order.transitioned(to, reason, input, shared::time::now());
+        let cancelled = order.transitioned(to, reason, shared::time::now());
         match app
             .orders
             .transition(&order, &cancelled, emit, None)

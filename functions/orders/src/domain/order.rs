@@ -4,7 +4,7 @@
 use super::address::ShippingAddress;
 use super::checkout::{Checkout, PaymentMethod};
 use super::pricing::{PricedLine, PricedOrder};
-use super::saga::{Emit, SagaInput};
+use super::saga::Emit;
 use super::status::{OrderStatus, RejectionReason};
 use chrono::{DateTime, Utc};
 use shared::events::orders::{
@@ -100,23 +100,26 @@ impl Order {
         self.user_id == user_id
     }
 
-    /// The order after the saga's transition to `to` on `input`; a refund report is
-    /// recorded as `refunded_at`.
+    /// The order after the saga's transition to `to`, with `reason` if it is REJECTED.
     pub fn transitioned(
         &self,
         to: OrderStatus,
         reason: Option<RejectionReason>,
-        input: SagaInput,
         now: DateTime<Utc>,
     ) -> Self {
         Self {
             status: to,
             status_reason: reason,
             updated_at: now,
-            refunded_at: match input {
-                SagaInput::PaymentRefunded => self.refunded_at.or(Some(now)),
-                _ => self.refunded_at,
-            },
+            ..self.clone()
+        }
+    }
+
+    /// The order with its refund recorded: `refunded_at` is the first report's time.
+    pub fn refund_recorded(&self, now: DateTime<Utc>) -> Self {
+        Self {
+            refunded_at: self.refunded_at.or(Some(now)),
+            updated_at: now,
             ..self.clone()
         }
     }
@@ -240,38 +243,27 @@ mod tests {
     }
 
     #[test]
-    fn transitions_change_status_and_reason_and_record_refunds_once() {
+    fn transitions_change_status_and_reason_and_refunds_are_recorded_once() {
         let o = order();
         let later = o.created_at + chrono::Duration::seconds(5);
         let rejected = o.transitioned(
             OrderStatus::Rejected,
             Some(RejectionReason::OutOfStock),
-            SagaInput::StockReservationFailed,
             later,
         );
         assert_eq!(rejected.status_reason, Some(RejectionReason::OutOfStock));
         assert_eq!(rejected.updated_at, later);
         assert_eq!(rejected.created_at, o.created_at);
         assert_eq!(rejected.refunded_at, None);
-        let cancelled = o.transitioned(
-            OrderStatus::Cancelled,
-            None,
-            SagaInput::CancelRequested,
-            later,
-        );
-        let refunded = cancelled.transitioned(
-            OrderStatus::Cancelled,
-            None,
-            SagaInput::PaymentRefunded,
-            later,
-        );
+        let expired = o.transitioned(OrderStatus::Rejected, Some(RejectionReason::Expired), later);
+        let refunded = expired.refund_recorded(later);
         assert_eq!(refunded.refunded_at, Some(later));
-        let again = refunded.transitioned(
-            OrderStatus::Cancelled,
-            None,
-            SagaInput::PaymentRefunded,
-            later + chrono::Duration::seconds(1),
+        assert_eq!(
+            (refunded.status, refunded.status_reason),
+            (OrderStatus::Rejected, Some(RejectionReason::Expired)),
+            "recording a refund keeps the status and its reason"
         );
+        let again = refunded.refund_recorded(later + chrono::Duration::seconds(1));
         assert_eq!(again.refunded_at, Some(later));
     }
 

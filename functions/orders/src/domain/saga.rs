@@ -21,17 +21,20 @@ pub enum SagaInput {
     PaymentRefunded,
     /// The owner asked to cancel (POST /v1/orders/{id}/cancel).
     CancelRequested,
+    /// The reservation deadline passed (the expiry sweep, `orders-expiry`).
+    DeadlinePassed,
 }
 
 impl SagaInput {
     /// Every input, in saga order (the columns of the saga table).
-    pub const ALL: [SagaInput; 6] = [
+    pub const ALL: [SagaInput; 7] = [
         Self::StockReserved,
         Self::StockReservationFailed,
         Self::PaymentSucceeded,
         Self::PaymentFailed,
         Self::PaymentRefunded,
         Self::CancelRequested,
+        Self::DeadlinePassed,
     ];
 
     /// The event type, or the route for the command.
@@ -43,6 +46,7 @@ impl SagaInput {
             Self::PaymentFailed => "PaymentFailed",
             Self::PaymentRefunded => "PaymentRefunded",
             Self::CancelRequested => "POST .../cancel",
+            Self::DeadlinePassed => "deadline passed",
         }
     }
 }
@@ -95,6 +99,9 @@ pub enum Reaction {
         /// The event the transition publishes, if any.
         emit: Option<Emit>,
     },
+    /// Keep the status and record `refunded_at`: the refund a cancellation or an expiry
+    /// asked for happened. No event: the customer hears of it from PaymentRefunded.
+    RecordRefund,
     /// Keep the status and emit an event that undoes what the input did elsewhere.
     Compensate {
         /// The compensating event.
@@ -120,9 +127,10 @@ impl Reaction {
                 };
                 match emit {
                     Some(e) => format!("→ {target} + {}", e.describe()),
-                    None => format!("→ {target} (records `refunded_at`, no event)"),
+                    None => format!("→ {target}"),
                 }
             }
+            Self::RecordRefund => "record `refunded_at` (no event)".to_owned(),
             Self::Compensate { emit } => format!("compensate: {}", emit.describe()),
             Self::Ignore { why } => format!("ignore ({why})"),
             Self::Refuse => "409 Conflict".to_owned(),
@@ -138,6 +146,11 @@ pub fn decide(status: OrderStatus, input: SagaInput) -> Reaction {
         to: S::Cancelled,
         reason: None,
         emit: Some(Emit::OrderCancelled { refund }),
+    };
+    let expire = Reaction::Transition {
+        to: S::Rejected,
+        reason: Some(RejectionReason::Expired),
+        emit: Some(Emit::OrderRejected(RejectionReason::Expired)),
     };
     match (status, input) {
         (S::Pending, I::StockReserved) => Reaction::Transition {
@@ -157,6 +170,9 @@ pub fn decide(status: OrderStatus, input: SagaInput) -> Reaction {
         }
         // Nothing is charged yet; payments voids the request if it comes later.
         (S::Pending | S::AwaitingPayment, I::CancelRequested) => cancel(false),
+        // Products releases whatever it holds (or will hold) for the order on OrderRejected,
+        // and payments voids, or refunds, a payment requested before the deadline.
+        (S::Pending | S::AwaitingPayment, I::DeadlinePassed) => expire,
 
         (S::AwaitingPayment, I::StockReserved | I::StockReservationFailed) => Reaction::Ignore {
             why: "products settles an order's stock once",
@@ -172,7 +188,7 @@ pub fn decide(status: OrderStatus, input: SagaInput) -> Reaction {
             emit: Some(Emit::OrderRejected(RejectionReason::PaymentDeclined)),
         },
         (S::AwaitingPayment, I::PaymentRefunded) => Reaction::Ignore {
-            why: "only a cancelled order is refunded",
+            why: "only a cancelled or expired order is refunded",
         },
 
         (S::Confirmed, I::CancelRequested) => cancel(true),
@@ -180,12 +196,23 @@ pub fn decide(status: OrderStatus, input: SagaInput) -> Reaction {
             why: "a confirmed order has settled its stock and payment",
         },
 
-        (S::Rejected, I::CancelRequested) => Reaction::Refuse,
-        (S::Rejected, _) => Reaction::Ignore {
-            why: "a rejected order is final",
+        (S::Rejected | S::Cancelled, I::CancelRequested) => Reaction::Refuse,
+        (S::Rejected | S::Cancelled, I::DeadlinePassed) => Reaction::Ignore {
+            why: "the order has ended",
+        },
+        // Only an expired order can be charged after its rejection (a declined one never
+        // is, an out-of-stock one is never asked): the money goes back.
+        (S::Rejected, I::PaymentSucceeded) => Reaction::Compensate {
+            emit: Emit::RefundRequested,
+        },
+        (S::Rejected | S::Cancelled, I::PaymentRefunded) => Reaction::RecordRefund,
+        (S::Rejected, I::StockReserved | I::StockReservationFailed) => Reaction::Ignore {
+            why: "products released the order's stock on OrderRejected, whenever it was reserved",
+        },
+        (S::Rejected, I::PaymentFailed) => Reaction::Ignore {
+            why: "nothing was charged",
         },
 
-        (S::Cancelled, I::CancelRequested) => Reaction::Refuse,
         // Stock reserved after the cancellation must be released again. A compensation is
         // an event of its own, never a second OrderCancelled: the customer hears of the
         // cancellation once, whatever arrives after it.
@@ -195,11 +222,6 @@ pub fn decide(status: OrderStatus, input: SagaInput) -> Reaction {
         // Charged after the cancellation: the money goes back.
         (S::Cancelled, I::PaymentSucceeded) => Reaction::Compensate {
             emit: Emit::RefundRequested,
-        },
-        (S::Cancelled, I::PaymentRefunded) => Reaction::Transition {
-            to: S::Cancelled,
-            reason: None,
-            emit: None,
         },
         (S::Cancelled, I::StockReservationFailed | I::PaymentFailed) => Reaction::Ignore {
             why: "nothing was reserved or charged",
@@ -212,8 +234,8 @@ mod tests {
     use super::*;
     use OrderStatus::{AwaitingPayment, Cancelled, Confirmed, Pending, Rejected};
     use SagaInput::{
-        CancelRequested, PaymentFailed, PaymentRefunded, PaymentSucceeded, StockReservationFailed,
-        StockReserved,
+        CancelRequested, DeadlinePassed, PaymentFailed, PaymentRefunded, PaymentSucceeded,
+        StockReservationFailed, StockReserved,
     };
 
     /// What a cell must be; `Ignore` is matched without its explanation.
@@ -221,6 +243,7 @@ mod tests {
     enum Expect {
         To(OrderStatus, Option<RejectionReason>, Option<Emit>),
         Compensate(Emit),
+        RecordRefund,
         Ignore,
         Refuse,
     }
@@ -239,8 +262,8 @@ mod tests {
     /// Every one of the 5 x 6 cells, written out: the doc is generated from `decide`, so
     /// only this table catches a wrong cell.
     fn table() -> Vec<(OrderStatus, SagaInput, Expect)> {
-        use Expect::{Compensate, Ignore, Refuse};
-        use RejectionReason::{OutOfStock, PaymentDeclined};
+        use Expect::{Compensate, Ignore, RecordRefund, Refuse};
+        use RejectionReason::{Expired, OutOfStock, PaymentDeclined};
         vec![
             (
                 Pending,
@@ -252,6 +275,7 @@ mod tests {
             (Pending, PaymentFailed, Ignore),
             (Pending, PaymentRefunded, Ignore),
             (Pending, CancelRequested, to(Cancelled, KEEP)),
+            (Pending, DeadlinePassed, rejected(Expired)),
             (AwaitingPayment, StockReserved, Ignore),
             (AwaitingPayment, StockReservationFailed, Ignore),
             (
@@ -262,18 +286,25 @@ mod tests {
             (AwaitingPayment, PaymentFailed, rejected(PaymentDeclined)),
             (AwaitingPayment, PaymentRefunded, Ignore),
             (AwaitingPayment, CancelRequested, to(Cancelled, KEEP)),
+            (AwaitingPayment, DeadlinePassed, rejected(Expired)),
             (Confirmed, StockReserved, Ignore),
             (Confirmed, StockReservationFailed, Ignore),
             (Confirmed, PaymentSucceeded, Ignore),
             (Confirmed, PaymentFailed, Ignore),
             (Confirmed, PaymentRefunded, Ignore),
             (Confirmed, CancelRequested, to(Cancelled, REFUND)),
+            (Confirmed, DeadlinePassed, Ignore),
             (Rejected, StockReserved, Ignore),
             (Rejected, StockReservationFailed, Ignore),
-            (Rejected, PaymentSucceeded, Ignore),
+            (
+                Rejected,
+                PaymentSucceeded,
+                Compensate(Emit::RefundRequested),
+            ),
             (Rejected, PaymentFailed, Ignore),
-            (Rejected, PaymentRefunded, Ignore),
+            (Rejected, PaymentRefunded, RecordRefund),
             (Rejected, CancelRequested, Refuse),
+            (Rejected, DeadlinePassed, Ignore),
             (
                 Cancelled,
                 StockReserved,
@@ -286,12 +317,9 @@ mod tests {
                 Compensate(Emit::RefundRequested),
             ),
             (Cancelled, PaymentFailed, Ignore),
-            (
-                Cancelled,
-                PaymentRefunded,
-                Expect::To(Cancelled, None, None),
-            ),
+            (Cancelled, PaymentRefunded, RecordRefund),
             (Cancelled, CancelRequested, Refuse),
+            (Cancelled, DeadlinePassed, Ignore),
         ]
     }
 
@@ -315,6 +343,7 @@ mod tests {
                     (*s, *r, *e) == (to, reason, emit)
                 }
                 (Expect::Compensate(e), Reaction::Compensate { emit }) => *e == emit,
+                (Expect::RecordRefund, Reaction::RecordRefund) => true,
                 (Expect::Ignore, Reaction::Ignore { why }) => !why.is_empty(),
                 (Expect::Refuse, Reaction::Refuse) => true,
                 _ => false,

@@ -13,7 +13,7 @@ pub enum OrderStatus {
     AwaitingPayment,
     /// Paid: the order stands.
     Confirmed,
-    /// Ended without being paid: out of stock or payment declined.
+    /// Ended without being paid: out of stock, payment declined, or past its deadline.
     Rejected,
     /// Ended by its owner.
     Cancelled,
@@ -60,6 +60,9 @@ pub enum RejectionReason {
     OutOfStock,
     /// Payments could not charge the order.
     PaymentDeclined,
+    /// Neither confirmed nor rejected within the reservation deadline: the stock goes back
+    /// to the shelf, and a payment that succeeds later is refunded.
+    Expired,
 }
 
 impl RejectionReason {
@@ -68,12 +71,13 @@ impl RejectionReason {
         match self {
             Self::OutOfStock => "out_of_stock",
             Self::PaymentDeclined => "payment_declined",
+            Self::Expired => "expired",
         }
     }
 
     /// Reads a wire name.
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::OutOfStock, Self::PaymentDeclined]
+        [Self::OutOfStock, Self::PaymentDeclined, Self::Expired]
             .into_iter()
             .find(|r| r.as_str() == raw)
     }
@@ -107,6 +111,7 @@ mod tests {
         for (reason, name) in [
             (RejectionReason::OutOfStock, "out_of_stock"),
             (RejectionReason::PaymentDeclined, "payment_declined"),
+            (RejectionReason::Expired, "expired"),
         ] {
             assert_eq!(reason.as_str(), name);
             assert_eq!(serde_json::to_value(reason).unwrap(), name);

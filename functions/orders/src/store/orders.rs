@@ -8,6 +8,7 @@ use crate::domain::{Emit, Order, OrderEvent, OrderId, OrderStatus};
 use crate::SERVICE;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
+use chrono::{DateTime, Utc};
 use shared::outbox::{CommitError, Transaction};
 use shared::store::{from_item, to_item, StoreError};
 use shared::Envelope;
@@ -213,6 +214,36 @@ impl OrderStore {
             .map(|item| from_item::<OrderRecord>(item).and_then(Order::try_from))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((orders, out.last_evaluated_key))
+    }
+
+    /// The ids of the orders in `status` placed before `cutoff`, oldest first: their ids
+    /// are time-ordered, so the status index answers with a key condition alone. Only
+    /// ids are read; whoever acts on them reads each order again, consistently.
+    pub async fn placed_before(
+        &self,
+        status: OrderStatus,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        let pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::STATUS_INDEX)
+            .key_condition_expression("GSI3PK = :pk AND GSI3SK < :before")
+            .expression_attribute_values(":pk", s(keys::status_pk(status.as_str())))
+            .expression_attribute_values(":before", s(shared::ids::first_id_at(cutoff)))
+            .projection_expression("GSI3SK")
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(pages
+            .iter()
+            .filter_map(|item| item.get("GSI3SK")?.as_s().ok())
+            .filter_map(|id| OrderId::parse(id))
+            .collect())
     }
 }
 

@@ -4,7 +4,7 @@
 //! under reordering.
 
 mod projection;
-mod saga;
+pub(crate) mod saga;
 
 use crate::domain::SagaInput;
 use crate::store::{OrderStore, PriceProjection};

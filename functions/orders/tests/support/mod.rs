@@ -117,8 +117,7 @@ impl TestTable {
         else {
             panic!("{} cannot be cancelled", current.status);
         };
-        let next =
-            current.transitioned(to, reason, SagaInput::CancelRequested, shared::time::now());
+        let next = current.transitioned(to, reason, shared::time::now());
         self.orders
             .transition(&current, &next, emit, None)
             .await

@@ -1,5 +1,6 @@
 //! payments-worker: the payments side of the order saga. Charges an order when its
-//! payment is requested, refunds it when the order is cancelled. Every step is
+//! payment is requested, refunds it when the order is cancelled or rejected (an expired
+//! order may have been charged). Every step is
 //! idempotent on the event id, safe under reordering, and charges or refunds an order at
 //! most once however often its events arrive.
 
@@ -12,7 +13,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::Client;
 use lambda_runtime::LambdaEvent;
 use shared::consumer::{consume_batch, ConsumeError};
-use shared::events::orders::{OrderCancelled, PaymentRequested, RefundRequested};
+use shared::events::orders::{OrderCancelled, OrderRejected, PaymentRequested, RefundRequested};
 use shared::metrics::Metrics;
 use shared::Envelope;
 
@@ -61,6 +62,11 @@ impl<P: PaymentProvider> Worker<P> {
         } else if envelope.is::<OrderCancelled>() {
             let cancelled = envelope.decode::<OrderCancelled>().map_err(poison)?;
             refund::refund_order(self, &envelope.id, &cancelled.order_id, &cancelled.user_id).await
+        } else if envelope.is::<OrderRejected>() {
+            // A rejected order keeps no money: nothing to do after a decline, a void when
+            // it was never charged, a refund when it expired while its charge went through.
+            let rejected = envelope.decode::<OrderRejected>().map_err(poison)?;
+            refund::refund_order(self, &envelope.id, &rejected.order_id, &rejected.user_id).await
         } else if envelope.is::<RefundRequested>() {
             let requested = envelope.decode::<RefundRequested>().map_err(poison)?;
             refund::refund_order(self, &envelope.id, &requested.order_id, &requested.user_id).await

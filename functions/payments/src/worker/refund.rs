@@ -1,6 +1,6 @@
-//! OrderCancelled or RefundRequested -> PaymentRefunded, exactly once per order; or a
-//! VOIDED tombstone when the cancellation overtook the payment request, so the late
-//! request charges nothing.
+//! OrderCancelled, OrderRejected or RefundRequested -> PaymentRefunded, exactly once per
+//! order; or a VOIDED tombstone when the order ended before its payment was requested, so
+//! the late request charges nothing.
 
 use super::{charge, Worker, MAX_ATTEMPTS};
 use crate::domain::{OrderId, OrderPayment, Payment, PaymentStatus, VoidedPayment};
@@ -11,7 +11,7 @@ use shared::consumer::ConsumeError;
 use shared::events::payments::PaymentRefunded;
 use shared::Envelope;
 
-/// Settles a cancelled order's payment: refunds a SUCCEEDED one, voids a missing one,
+/// Settles the payment of an order that ended unpaid (cancelled, rejected, expired): refunds a SUCCEEDED one, voids a missing one,
 /// finishes the charge of a CHARGING one and then refunds it, leaves the rest alone.
 ///
 /// OrderCancelled's `refund` flag is not consulted: it is the orders service's view of
