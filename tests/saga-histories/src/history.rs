@@ -34,6 +34,9 @@ const MAX_CALLS_BEFORE_CRASH: u32 = 6;
 /// owner sends the cancellation twice.
 const CANCEL_PERCENT: u8 = 35;
 const CANCEL_AGAIN_PERCENT: u8 = 25;
+/// Chance (percent) that a history's reservation deadline passes at some moment: every
+/// order still open then is rejected as expired, whatever is still on its way.
+const EXPIRE_PERCENT: u8 = 30;
 /// A history that has not settled after this many steps is a failure in itself.
 const MAX_STEPS: usize = 5_000;
 
@@ -76,6 +79,8 @@ struct PlannedOrder {
 enum Action {
     Place(usize),
     Cancel(usize),
+    /// The reservation deadline passes for every order open at that moment.
+    Expire,
 }
 
 /// What happened in a history, beyond what the bus counts.
@@ -91,6 +96,10 @@ pub struct HistoryCounts {
     pub cancel_requests: u64,
     /// Cancellation requests the API accepted (200).
     pub cancels_accepted: u64,
+    /// Runs of the expiry sweep.
+    pub expiry_sweeps: u64,
+    /// Orders the sweeps found past the deadline (expired unless they settled first).
+    pub overdue: u64,
 }
 
 /// A finished history: everything the invariants look at.
@@ -245,6 +254,9 @@ impl History {
                 }
             }
         }
+        if self.rng.u8(0..100) < EXPIRE_PERCENT {
+            actions.push(Action::Expire);
+        }
         // Index in self.orders of each planned order, once placed.
         let mut placed: Vec<Option<usize>> = vec![None; plan.len()];
         for step in 0.. {
@@ -263,6 +275,7 @@ impl History {
                 .filter(|&i| match actions[i] {
                     Action::Place(_) => Some(i) == first_place,
                     Action::Cancel(p) => placed[p].is_some(),
+                    Action::Expire => placed.iter().any(Option::is_some),
                 })
                 .collect();
             let act = !eligible.is_empty() && (!pending || self.rng.u8(0..4) == 0);
@@ -280,6 +293,7 @@ impl History {
                             self.cancel(order).await;
                         }
                     }
+                    Action::Expire => self.expire().await,
                 }
                 self.publish_outbox("OrdersTable").await;
             } else if let Some(batch) = self.bus.receive(&mut self.rng) {
@@ -357,6 +371,21 @@ impl History {
         self.trace
             .push(format!("cancel {label}: {}", answer.status));
         self.orders[order].cancel_answers.push(answer.status);
+    }
+
+    /// The deadline passes now for every open order: one run of the expiry sweep.
+    async fn expire(&mut self) {
+        let report = self.stack.sweep_expired().await;
+        self.counts.expiry_sweeps += 1;
+        self.counts.overdue += report.overdue as u64;
+        if report.failed > 0 {
+            self.run_errors.push(format!(
+                "the expiry sweep failed on {} orders",
+                report.failed
+            ));
+        }
+        self.trace
+            .push(format!("expiry sweep: {} orders overdue", report.overdue));
     }
 
     /// Invokes the batch's worker, crashing it after `crash_after` DynamoDB calls if set,

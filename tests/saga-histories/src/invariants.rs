@@ -7,16 +7,17 @@
 //! - it ends CONFIRMED, REJECTED or CANCELLED, unless blocked;
 //! - the provider charged its key at most once and refunded it at most once, for the
 //!   order's total; no charge or refund under a key that is not an order;
-//! - refunded only if charged and CANCELLED; never charged if REJECTED;
+//! - refunded only if charged and CANCELLED or expired (REJECTED/expired); never charged
+//!   if rejected for any other reason;
 //! - unless blocked: CONFIRMED is charged, not refunded, and holds its stock; REJECTED
-//!   and CANCELLED hold none; a charged CANCELLED order is refunded, its payment item
-//!   REFUNDED and the order's `refunded_at` recorded; the payment item agrees with the
-//!   provider;
+//!   and CANCELLED hold none; a charged CANCELLED or expired order is refunded, its
+//!   payment item REFUNDED and the order's `refunded_at` recorded; the payment item agrees
+//!   with the provider;
 //! - one OrderPlaced; at most one of each of PaymentRequested, OrderConfirmed,
 //!   OrderRejected, StockReserved|StockReservationFailed, PaymentSucceeded|PaymentFailed,
 //!   PaymentRefunded, StockReleased; OrderCancelled once after an accepted cancellation
 //!   and never otherwise; a compensation (StockReleaseRequested, RefundRequested) only for
-//!   a cancelled order, at most once each;
+//!   a cancelled or expired order, at most once each;
 //! - an accepted cancellation ends CANCELLED.
 //!
 //! Per product: `available + reserved` is the initial stock, and `reserved` is the sum
@@ -32,7 +33,7 @@
 //! whatever the saga re-published, retried or compensated.
 
 use crate::history::History;
-use orders::domain::OrderStatus;
+use orders::domain::{OrderStatus, RejectionReason};
 use payments::domain::PaymentStatus;
 use products::domain::Reservation;
 use shared::Envelope;
@@ -128,7 +129,13 @@ async fn check_orders(history: &History, verdict: &mut Verdict) -> HashMap<Strin
             .expect("read an order")
             .unwrap_or_else(|| panic!("order {id} was placed but is not stored"));
         let status = order.status;
-        *verdict.statuses.entry(status.as_str()).or_default() += 1;
+        let expired = order.status_reason == Some(RejectionReason::Expired);
+        let shown = if expired {
+            "REJECTED/expired"
+        } else {
+            status.as_str()
+        };
+        *verdict.statuses.entry(shown).or_default() += 1;
         let dead: Vec<String> = history
             .bus
             .unhandled_dead_letters()
@@ -158,11 +165,14 @@ async fn check_orders(history: &History, verdict: &mut Verdict) -> HashMap<Strin
                 ));
             }
         }
-        if refunded && !(charged && status == OrderStatus::Cancelled) {
+        if refunded && !(charged && (status == OrderStatus::Cancelled || expired)) {
             v.push(format!("order {id} {status} refunded (charged: {charged})"));
         }
-        if charged && status == OrderStatus::Rejected {
-            v.push(format!("order {id} REJECTED but charged"));
+        if charged && status == OrderStatus::Rejected && !expired {
+            v.push(format!(
+                "order {id} REJECTED ({:?}) but charged",
+                order.status_reason
+            ));
         }
 
         let reservation = reservation_store.get(id).await.expect("read a reservation");
@@ -181,7 +191,7 @@ async fn check_orders(history: &History, verdict: &mut Verdict) -> HashMap<Strin
                 "order {id}: its cancellation was accepted, yet it ended {status}"
             ));
         }
-        let compensations = check_events(history, placed, v);
+        let compensations = check_events(history, placed, expired, v);
         verdict.compensated += u64::from(compensations > 0);
         let settlement = Settlement {
             id,
@@ -230,8 +240,9 @@ impl Settlement<'_> {
         let mut v = Vec::new();
         let settled = match status {
             OrderStatus::Confirmed => charged && !refunded && holds,
-            OrderStatus::Rejected => !holds,
-            OrderStatus::Cancelled => !holds && charged == refunded && refunded == refund_recorded,
+            OrderStatus::Rejected | OrderStatus::Cancelled => {
+                !holds && charged == refunded && refunded == refund_recorded
+            }
             OrderStatus::Pending | OrderStatus::AwaitingPayment => true,
         };
         if !settled {
@@ -260,6 +271,7 @@ impl Settlement<'_> {
 fn check_events(
     history: &History,
     placed: &crate::history::PlacedOrder,
+    expired: bool,
     v: &mut Vec<String>,
 ) -> usize {
     let id = placed.id.as_str();
@@ -309,9 +321,9 @@ fn check_events(
         ));
     }
     let compensations = n("StockReleaseRequested") + n("RefundRequested");
-    if compensations > 0 && !accepted {
+    if compensations > 0 && !accepted && !expired {
         v.push(format!(
-            "order {id}: {compensations} compensations published, but it was never cancelled"
+            "order {id}: {compensations} compensations published, but it was neither cancelled nor expired"
         ));
     }
     compensations

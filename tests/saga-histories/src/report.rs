@@ -18,6 +18,10 @@ pub struct Totals {
     pub cancel_requests: u64,
     /// Cancellation requests answered 200.
     pub cancels_accepted: u64,
+    /// Runs of the expiry sweep.
+    pub expiry_sweeps: u64,
+    /// Orders the sweeps found past the deadline.
+    pub overdue: u64,
     /// Events published.
     pub events: u64,
     /// Messages enqueued, duplicates included.
@@ -72,6 +76,8 @@ impl Totals {
         self.histories += 1;
         self.orders += history.orders.len() as u64;
         self.cancel_requests += history.counts.cancel_requests;
+        self.expiry_sweeps += history.counts.expiry_sweeps;
+        self.overdue += history.counts.overdue;
         self.cancels_accepted += history.counts.cancels_accepted;
         self.events += bus.published;
         self.messages += bus.enqueued;
@@ -111,7 +117,7 @@ impl fmt::Display for Totals {
         writeln!(f, "saga histories: {}", self.histories)?;
         writeln!(
             f,
-            "  orders: {} ({}); cancellations requested {}, accepted {}",
+            "  orders: {} ({}); cancellations requested {}, accepted {}; expiry sweeps {}, orders overdue {}",
             self.orders,
             self.statuses
                 .iter()
@@ -119,7 +125,9 @@ impl fmt::Display for Totals {
                 .collect::<Vec<_>>()
                 .join(", "),
             self.cancel_requests,
-            self.cancels_accepted
+            self.cancels_accepted,
+            self.expiry_sweeps,
+            self.overdue
         )?;
         writeln!(
             f,

@@ -142,6 +142,7 @@ pub struct Stack {
     pub provider: Arc<LedgerProvider>,
     products: products::worker::Worker,
     orders: orders::worker::Worker,
+    expiry: orders::expiry::Expiry,
     payments: payments::worker::Worker<Arc<LedgerProvider>>,
     notifications: notifications::worker::Worker<DisabledChannel>,
     orders_app: Arc<orders::App>,
@@ -192,6 +193,12 @@ impl Stack {
                 crashing_client("orders-worker"),
                 tables["OrdersTable"].clone(),
             ),
+            // A deadline of zero: the history decides when it passes.
+            expiry: orders::expiry::Expiry::new(
+                client.clone(),
+                tables["OrdersTable"].clone(),
+                chrono::Duration::zero(),
+            ),
             payments: payments::worker::Worker::new(
                 crashing_client("payments-worker"),
                 tables["PaymentsTable"].clone(),
@@ -214,6 +221,14 @@ impl Stack {
     /// The name of the table with this logical id.
     pub fn table(&self, logical_id: &str) -> &str {
         &self.tables[logical_id]
+    }
+
+    /// One run of the expiry sweep with the deadline passed for every order placed so far.
+    pub async fn sweep_expired(&self) -> orders::expiry::SweepReport {
+        self.expiry
+            .sweep(chrono::Utc::now())
+            .await
+            .expect("the expiry sweep lists the open orders")
     }
 
     /// Invokes the worker `consumer` (its binary name) with an SQS batch.
