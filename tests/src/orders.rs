@@ -184,6 +184,48 @@ pub async fn wait_for_payment(
     }
 }
 
+/// The types of the notices in `user`'s inbox about order `order_id` (its id is in every
+/// subject), oldest first.
+pub async fn notices_about(app: &TestApp, user: &User, order_id: &str) -> Vec<String> {
+    let mut types: Vec<String> = app
+        .inbox(user)
+        .await
+        .iter()
+        .filter(|n| n["subject"].as_str().is_some_and(|s| s.contains(order_id)))
+        .map(|n| n["type"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    types.reverse();
+    types
+}
+
+/// Waits until `user`'s notices about `order_id` are `expected` (sorted), then watches
+/// them a few seconds more: a duplicate notice shows up, or the test fails.
+pub async fn wait_for_notices(app: &TestApp, user: &User, order_id: &str, expected: &[&str]) {
+    let mut expected: Vec<&str> = expected.to_vec();
+    expected.sort_unstable();
+    let started = Instant::now();
+    let mut settled_at = None;
+    loop {
+        let mut told = notices_about(app, user, order_id).await;
+        told.sort_unstable();
+        assert!(
+            told.len() <= expected.len(),
+            "order {order_id}: notices {told:?}, expected {expected:?}"
+        );
+        if told == expected {
+            let since = *settled_at.get_or_insert_with(Instant::now);
+            if since.elapsed() > Duration::from_secs(3) {
+                return;
+            }
+        }
+        assert!(
+            started.elapsed() < SETTLE_TIMEOUT,
+            "order {order_id}: notices {told:?}, expected {expected:?}"
+        );
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
 /// POST /v1/orders/{id}/cancel as `user`.
 pub async fn cancel(app: &TestApp, user: &User, id: &str) -> Reply {
     app.call(

@@ -1,8 +1,9 @@
 //! What crabcart does when its dependencies fail, shown on the local cloud with the fault
 //! switch of its moto: a write during a DynamoDB outage is a 503 that leaves nothing
 //! behind, events written during an SNS outage are all published once it ends, a poison
-//! message goes to the DLQ without holding up its batch, and a worker that times out in
-//! the middle of a batch loses nothing. The tests take turns (an outage hits every
+//! message goes to the DLQ without holding up its batch, a worker that times out in the
+//! middle of a batch loses nothing, and an order cancelled while its charge waits for a
+//! retry is refunded at once. The tests take turns (an outage hits every
 //! function) and every fault is cleared when its guard drops, even when a test fails.
 
 use e2e::catalog::{create_product, create_product_id, product_body, unique_category};
@@ -10,8 +11,8 @@ use e2e::faults::{
     exclusive_switch, items_mentioning, publish_as_one_batch, FaultRule, FaultService, StackQueue,
 };
 use e2e::orders::{
-    create_priced_product, eur, new_key, order_body, order_id, place, place_when_priced,
-    wait_for_status, wait_for_stock,
+    cancel, create_priced_product, eur, new_key, order_body, order_id, payments_of, place,
+    place_when_priced, wait_for_notices, wait_for_payment, wait_for_status, wait_for_stock,
 };
 use e2e::{envelope, EventTap, Reply, TestApp};
 use reqwest::header::RETRY_AFTER;
@@ -396,4 +397,76 @@ async fn a_worker_timeout_in_the_middle_of_a_batch_loses_nothing() {
         report.hits,
         orders.len()
     );
+}
+
+#[tokio::test]
+async fn an_order_cancelled_while_its_charge_waits_for_a_retry_is_refunded_at_once() {
+    let app = TestApp::shared();
+    let (_turn, switch) = exclusive_switch(app.stack).await;
+    let (admin, shopper) = (app.admin().await, app.new_user().await);
+    let product = create_priced_product(&app, &admin, "Second Thoughts", 4, eur(1500)).await;
+    let refunds = EventTap::subscribe(app.stack, "PaymentsTopic", &["PaymentRefunded"]).await;
+    // The charge goes through at the provider (after pm_card_error's two transient
+    // failures), then recording it fails once: the payment stays CHARGING and its
+    // PaymentRequested waits out the queue's visibility timeout (minutes) before a retry.
+    let write_fails = switch
+        .inject(
+            &FaultRule::error(FaultService::Dynamodb)
+                .operations(&["TransactWriteItems"])
+                .resource("PaymentSucceeded")
+                .count(1),
+        )
+        .await
+        .expect("set the fault");
+    let placed = place_when_priced(
+        &app,
+        &shopper,
+        &order_body(&[(&product, 1)], "pm_card_error"),
+    )
+    .await;
+    placed.expect(201);
+    let order = order_id(&placed);
+    let started = Instant::now();
+    while write_fails.report().await.expect("fault report").hits == 0 {
+        assert!(
+            started.elapsed() < EVENTS_TIMEOUT,
+            "the charge of {order} was never recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let charging = items_mentioning(app.stack, "PaymentsTable", &order).await;
+    assert!(
+        charging.iter().any(|item| item.contains("CHARGING")),
+        "{charging:?}"
+    );
+
+    cancel(&app, &shopper, &order).await.expect(200);
+    // Refunded well before the charge's own retry could come: the cancellation does not
+    // wait for it.
+    let payments = wait_for_payment(&app, &shopper, &order, "REFUNDED").await;
+    assert_eq!(payments.len(), 1, "{payments:?}");
+    assert_eq!(payments[0]["amount"], eur(1500));
+    wait_for_stock(&app, &product, json!({"available": 4, "reserved": 0})).await;
+    wait_for_notices(
+        &app,
+        &shopper,
+        &order,
+        &["order_cancelled", "payment_refunded"],
+    )
+    .await;
+    let refunded = refunds.receive_for(DUPLICATE_WINDOW).await;
+    let ours: HashSet<&Value> = refunded
+        .iter()
+        .filter(|e| e["data"]["order_id"] == json!(order))
+        .map(|e| &e["id"])
+        .collect();
+    assert_eq!(ours.len(), 1, "one refund: {refunded:?}");
+    let dead = StackQueue::of(app.stack, "PaymentsDeadLetterQueue")
+        .await
+        .take(Duration::from_secs(1), |body| {
+            body["correlation_id"] == json!(order)
+        })
+        .await;
+    assert!(dead.is_empty(), "dead-lettered: {dead:?}");
+    assert_eq!(payments_of(&app, &shopper, &order).await.len(), 1);
 }
