@@ -7,6 +7,7 @@
 //! Every test lists all its violations, not just the first.
 
 mod code_scan;
+mod event_flow;
 mod operations;
 
 use code_scan::{granted_for_platform, sdk_actions_of_binary, NOT_REACHED};
