@@ -1,7 +1,7 @@
 //! The whole journey through the local API Gateway only, as a newcomer would walk it:
 //! an admin stocks the shelves; a shopper registers, signs in, browses and searches,
 //! buys, is declined, cancels and is refunded, and finds each step in their inbox; a
-//! second shopper sees none of it. And the README's curl walk-through of the same
+//! second shopper sees none of it. And docs/walkthrough.md's curl walk-through of the same
 //! journey, run as written.
 
 use e2e::catalog::{create_product, product_body, unique_category};
@@ -172,17 +172,20 @@ async fn a_shopper_buys_is_declined_cancels_and_is_refunded_and_hears_of_each_st
     );
 }
 
-/// The README's "whole journey" block, run with bash against this stack: a newcomer can
-/// paste it against `make dev` and it goes through.
+/// docs/walkthrough.md's "whole journey" block, run with bash against this stack: a
+/// newcomer can paste it against `make dev` and it goes through.
 #[tokio::test]
-async fn the_readme_journey_runs_as_written() {
+async fn the_walkthrough_journey_runs_as_written() {
     let app = TestApp::shared();
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
-        .expect("README.md");
-    let section = readme
+    let walkthrough = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/walkthrough.md"
+    ))
+    .expect("docs/walkthrough.md");
+    let section = walkthrough
         .split("## The whole journey")
         .nth(1)
-        .expect("a README section \"The whole journey\"");
+        .expect("a docs/walkthrough.md section \"The whole journey\"");
     let script = section
         .split("```sh\n")
         .nth(1)
@@ -193,7 +196,7 @@ async fn the_readme_journey_runs_as_written() {
         .output()
         .is_err()
     {
-        eprintln!("curl is not installed: the README walk-through (curl) cannot run here");
+        eprintln!("curl is not installed: the walkthrough (curl) cannot run here");
         return;
     }
     let output = tokio::process::Command::new("bash")
@@ -211,7 +214,7 @@ async fn the_readme_journey_runs_as_written() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "the README journey failed\n--- stdout\n{stdout}\n--- stderr\n{}",
+        "the walkthrough journey failed\n--- stdout\n{stdout}\n--- stderr\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(

@@ -1,7 +1,7 @@
 //! `cargo lambda watch` as crabcart's users work with it: inside the whole local system
 //! (`make dev WATCH=orders-api,orders-worker`), where API routes and queue deliveries
 //! reach the watched build and a saved change is served without a restart; and on its own,
-//! the README's recipe, with the env file the devstack writes.
+//! the documented recipe, with the env file the devstack writes.
 //!
 //! Everything runs on a scratch copy of the workspace (`target/watch-e2e/workspace`),
 //! built in a target directory of its own: the tests edit its sources, never the
@@ -293,20 +293,20 @@ async fn a_saved_change_is_served_without_a_restart_and_a_broken_build_answers_5
     }
 }
 
-/// The README's "One function on its own" blocks: the first (`cargo lambda watch` with the
-/// env file) in the background, the second (an invoke and two routes over :9000) once it
-/// listens, both at the root of the scratch workspace as the README says, with the
+/// docs/develop.md's "One function on its own" blocks: the first (`cargo lambda watch`
+/// with the env file) in the background, the second (an invoke and two routes over :9000)
+/// once it listens, both at the root of the scratch workspace as the doc says, with the
 /// devstack's env file there.
 #[tokio::test]
-async fn the_readme_recipe_runs_as_written() {
+async fn the_documented_recipe_runs_as_written() {
     let _serial = SERIAL.lock().await;
     let stack = stack();
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
-        .expect("README.md");
-    let section = readme
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/develop.md"))
+        .expect("docs/develop.md");
+    let section = doc
         .split("### One function on its own")
         .nth(1)
-        .expect("a README section \"One function on its own\"");
+        .expect("a docs/develop.md section \"One function on its own\"");
     let blocks: Vec<&str> = section
         .split("```sh\n")
         .skip(1)
@@ -318,7 +318,7 @@ async fn the_readme_recipe_runs_as_written() {
     };
     assert!(
         std::net::TcpListener::bind("127.0.0.1:9000").is_ok(),
-        "port 9000 is taken (a `cargo lambda watch` of your own?): the README's recipe uses it"
+        "port 9000 is taken (a `cargo lambda watch` of your own?): the documented recipe uses it"
     );
     let env_file = stack.work_dir.join("env/users-api.env");
     let env = std::fs::read_to_string(&env_file).expect("the devstack writes users-api.env");
@@ -365,7 +365,7 @@ async fn the_readme_recipe_runs_as_written() {
     let script = if curl {
         calls.to_owned()
     } else {
-        eprintln!("curl is not installed: the README's curl lines are sent by the test");
+        eprintln!("curl is not installed: the documented curl lines are sent by the test");
         calls
             .lines()
             .take_while(|l| !l.starts_with("curl"))
@@ -382,12 +382,12 @@ async fn the_readme_recipe_runs_as_written() {
             .output(),
     )
     .await
-    .expect("the README's calls finish")
+    .expect("the documented calls finish")
     .expect("bash runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "the README recipe failed\n--- stdout\n{stdout}\n--- stderr\n{}",
+        "the documented recipe failed\n--- stdout\n{stdout}\n--- stderr\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     // The invoke prints the function's API Gateway proxy response.

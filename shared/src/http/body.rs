@@ -6,7 +6,7 @@ use crate::error::{ApiError, FieldError};
 use serde::de::DeserializeOwned;
 use serde_json::{Number, Value};
 
-/// Largest request body accepted, as the README and openapi.yaml promise.
+/// Largest request body accepted, as openapi.yaml promises (413 beyond it).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Parses a JSON body: 413 over [`MAX_BODY_BYTES`], 415 unless the content type is JSON,

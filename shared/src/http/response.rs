@@ -38,7 +38,7 @@ pub fn no_content() -> ApiResult {
         .map_err(|e| ApiError::Internal(e.into()))
 }
 
-/// Renders an error in the one error shape (README, openapi.yaml `Error`) and logs it; a 5xx logs its cause, which the
+/// Renders an error in the one error shape (docs/design.md, openapi.yaml `Error`) and logs it; a 5xx logs its cause, which the
 /// client never sees.
 pub fn error_response(err: &ApiError, request_id: &str) -> Response<Body> {
     let status = err.status();

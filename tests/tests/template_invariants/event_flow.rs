@@ -33,7 +33,11 @@ fn flows(template: &Template) -> BTreeMap<(String, String), Vec<String>> {
         };
         let types: Vec<String> = p["FilterPolicy"]["event_type"]
             .as_sequence()
-            .map(|s| s.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
+            .map(|s| {
+                s.iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         flows.insert((service(&topic, "Topic"), service(&queue, "Queue")), types);
     }

@@ -111,8 +111,8 @@ impl Verifier {
     ) -> Result<Map<String, Value>, AuthError> {
         let raw = header.map(str::trim).filter(|h| !h.is_empty());
         let raw = raw.ok_or_else(|| AuthError::Missing(auth.header.clone()))?;
-        // API Gateway's Cognito authorizer takes the raw token; clients following the
-        // README send "Bearer <token>". Accept both.
+        // API Gateway's Cognito authorizer takes the raw token; clients following
+        // docs/walkthrough.md send "Bearer <token>". Accept both.
         let token = match raw.split_once(' ') {
             Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim(),
             _ => raw,
