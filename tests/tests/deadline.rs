@@ -2,7 +2,7 @@
 //! 30 minutes and whose expiry sweep runs every second (template parameters, overridden
 //! as `sam deploy --parameter-overrides` would): an order that stalls past it is rejected
 //! as expired, its stock comes back and its owner is told once; a payment recorded after
-//! that is refunded.
+//! that is refunded. The stalls are faults of the stack's moto, so the tests take turns.
 
 use e2e::faults::{exclusive_switch, items_mentioning, FaultRule, FaultService};
 use e2e::orders::{
@@ -62,13 +62,23 @@ async fn wait_until_expired(app: &TestApp, user: &e2e::User, order: &str) -> Val
 #[tokio::test]
 async fn an_order_that_stalls_past_its_deadline_is_rejected_as_expired_and_its_stock_returns() {
     let app = TestApp::on(stack());
+    let (_turn, switch) = exclusive_switch(app.stack).await;
     let (admin, shopper) = (app.admin().await, app.new_user().await);
     let product = create_priced_product(&app, &admin, "Stalled Stool", 5, eur(2000)).await;
-    // pm_card_timeout: the provider never answers, so the payment never settles.
+    // Payments cannot record anything: the order waits for its payment with its stock
+    // reserved, as it would behind a payments outage or a dead-lettered message.
+    let _payments_down = switch
+        .inject(
+            &FaultRule::error(FaultService::Dynamodb)
+                .operations(&["PutItem"])
+                .resource(app.stack.resource_ref("PaymentsTable")),
+        )
+        .await
+        .expect("set the fault");
     let placed = place_when_priced(
         &app,
         &shopper,
-        &order_body(&[(&product, 2)], "pm_card_timeout"),
+        &order_body(&[(&product, 2)], "pm_card_visa"),
     )
     .await;
     placed.expect(201);
@@ -78,13 +88,14 @@ async fn an_order_that_stalls_past_its_deadline_is_rejected_as_expired_and_its_s
 
     let rejected = wait_until_expired(&app, &shopper, &order).await;
     assert_eq!(rejected["status_reason"], "expired", "{rejected}");
-    let placed_at = chrono::DateTime::parse_from_rfc3339(rejected["created_at"].as_str().unwrap())
-        .expect("created_at");
-    let expired_at = chrono::DateTime::parse_from_rfc3339(rejected["updated_at"].as_str().unwrap())
-        .expect("updated_at");
+    let time = |field: &str| {
+        chrono::DateTime::parse_from_rfc3339(rejected[field].as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{field}: {e}"))
+    };
     assert!(
-        expired_at - placed_at >= chrono::Duration::seconds(DEADLINE_SECONDS as i64),
-        "expired at {expired_at}, placed at {placed_at}: before its deadline"
+        time("updated_at") - time("created_at")
+            >= chrono::Duration::seconds(DEADLINE_SECONDS as i64),
+        "expired before its deadline: {rejected}"
     );
     wait_for_stock(&app, &product, json!({"available": 5, "reserved": 0})).await;
     wait_for_notices(&app, &shopper, &order, &["order_rejected"]).await;
@@ -102,14 +113,24 @@ async fn a_payment_recorded_after_the_deadline_is_refunded() {
     let (admin, shopper) = (app.admin().await, app.new_user().await);
     let product = create_priced_product(&app, &admin, "Late Lantern", 3, eur(3500)).await;
     let refunds = EventTap::subscribe(app.stack, "PaymentsTopic", &["PaymentRefunded"]).await;
-    // The provider charges the card, then recording the charge fails once: the payment
-    // stays CHARGING past the deadline, its own retry minutes away.
-    let write_fails = switch
+    // The provider charges the card, then recording the charge fails, and every retry of
+    // the charge's message fails before it gets anywhere: the payment is still CHARGING
+    // when the deadline passes.
+    let record_fails = switch
         .inject(
             &FaultRule::error(FaultService::Dynamodb)
                 .operations(&["TransactWriteItems"])
                 .resource("PaymentSucceeded")
                 .count(1),
+        )
+        .await
+        .expect("set the fault");
+    let _retries_fail = switch
+        .inject(
+            &FaultRule::error(FaultService::Dynamodb)
+                .operations(&["PutItem"])
+                .resource(app.stack.resource_ref("PaymentsTable"))
+                .after(1),
         )
         .await
         .expect("set the fault");
@@ -122,7 +143,7 @@ async fn a_payment_recorded_after_the_deadline_is_refunded() {
     placed.expect(201);
     let order = order_id(&placed);
     let started = Instant::now();
-    while write_fails.report().await.expect("fault report").hits == 0 {
+    while record_fails.report().await.expect("fault report").hits == 0 {
         assert!(
             started.elapsed() < Duration::from_secs(DEADLINE_SECONDS),
             "the charge of {order} was not attempted before its deadline"
@@ -135,6 +156,8 @@ async fn a_payment_recorded_after_the_deadline_is_refunded() {
         "{charging:?}"
     );
 
+    // Expired; OrderRejected makes payments finish the charge under its key (it went
+    // through) and refund it.
     let rejected = wait_until_expired(&app, &shopper, &order).await;
     assert_eq!(rejected["status_reason"], "expired", "{rejected}");
     let payments = wait_for_payment(&app, &shopper, &order, "REFUNDED").await;
