@@ -5,7 +5,7 @@ use crate::lambda::FunctionSpec;
 use crate::logs::FunctionLog;
 use crate::provision::props::{opt_bool, opt_i32, opt_i64, opt_str, req_str};
 use crate::provision::{function_name, is_enabled, SERVERLESS_FUNCTION};
-use crate::sources::{SqsSource, StreamSource};
+use crate::sources::{ScheduleSource, SqsSource, StreamSource};
 use crate::template::intrinsics::{scalar_string, REGION};
 use crate::template::{Context, Resource, Template};
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -77,6 +77,7 @@ pub struct FunctionPlan {
     pub api_events: Vec<ApiEvent>,
     pub sqs: Vec<SqsSource>,
     pub streams: Vec<StreamSource>,
+    pub schedules: Vec<ScheduleSource>,
 }
 
 /// Local settings that shape every function's environment.
@@ -133,9 +134,9 @@ pub fn check_functions(template: &Template, bin_dir: &Path) -> Result<()> {
         if let Some(Value::Object(events)) = map.get("Events") {
             for (name, ev) in events {
                 let t = ev.get("Type").and_then(Value::as_str).unwrap_or("");
-                if !matches!(t, "Api" | "SQS" | "DynamoDB") {
+                if !matches!(t, "Api" | "SQS" | "DynamoDB" | "Schedule") {
                     bail!(
-                        "function {} event {name}: event type {t:?} is not supported by the local cloud (Api, SQS, DynamoDB)",
+                        "function {} event {name}: event type {t:?} is not supported by the local cloud (Api, SQS, DynamoDB, Schedule)",
                         r.logical_id
                     );
                 }
@@ -300,6 +301,7 @@ fn plan_one(
         api_events: vec![],
         sqs: vec![],
         streams: vec![],
+        schedules: vec![],
     };
     let raw_events = raw.get("Events").cloned().unwrap_or(Value::Null);
     if let Some(events) = props.get("Events").and_then(Value::as_object) {
@@ -320,6 +322,14 @@ fn plan_one(
                     if opt_bool(&p, "Enabled")? != Some(false) {
                         plan.streams.push(
                             stream_source(&p, ctx).with_context(|| format!("event {ev_name}"))?,
+                        );
+                    }
+                }
+                "Schedule" => {
+                    if opt_bool(&p, "Enabled")? != Some(false) {
+                        plan.schedules.push(
+                            ScheduleSource::parse(&r.logical_id, ev_name, &p)
+                                .with_context(|| format!("event {ev_name}"))?,
                         );
                     }
                 }
@@ -621,12 +631,12 @@ mod tests {
     #[test]
     fn unsupported_event_type_is_named() {
         let t = Template::parse(
-            "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Metadata: {BuildProperties: {Binary: f}}\n    Properties:\n      Runtime: provided.al2023\n      Events:\n        Tick: {Type: Schedule, Properties: {Schedule: rate(1 minute)}}\n",
+            "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Metadata: {BuildProperties: {Binary: f}}\n    Properties:\n      Runtime: provided.al2023\n      Events:\n        Upload: {Type: S3, Properties: {Bucket: b, Events: s3:ObjectCreated:*}}\n",
         )
         .unwrap();
         let e = check_functions(&t, Path::new("/x"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("function F") && e.contains("Schedule"), "{e}");
+        assert!(e.contains("function F") && e.contains("S3"), "{e}");
     }
 }

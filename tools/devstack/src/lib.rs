@@ -318,6 +318,13 @@ async fn startup(
                 running.stop.subscribe(),
             ));
         }
+        for s in &p.schedules {
+            running.tasks.push(sources::spawn_schedule(
+                s.clone(),
+                h.clone(),
+                running.stop.subscribe(),
+            ));
+        }
     }
 
     let password = seed::admin_password();

@@ -1,6 +1,8 @@
-//! Event source mappings: SQS queues and DynamoDB streams polled and delivered as Lambda does.
+//! Event sources: SQS queues and DynamoDB streams polled and delivered as Lambda's event
+//! source mappings do, and scheduled rules run as EventBridge does.
 
 mod filter;
+mod schedule;
 mod sqs;
 mod stream;
 #[cfg(test)]
@@ -55,6 +57,17 @@ pub fn spawn_stream_poller(
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(stream::run(streams, sqs, src, f, shutdown))
+}
+
+pub use schedule::ScheduleSource;
+
+/// Spawns a scheduled rule's timer; it stops when `shutdown` turns true.
+pub fn spawn_schedule(
+    src: ScheduleSource,
+    f: RunningFunction,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(schedule::run(src, f, shutdown))
 }
 
 /// True once shutdown is requested (or nobody can request it any more).
