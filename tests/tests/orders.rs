@@ -745,3 +745,69 @@ async fn orders_cancelled_at_once_are_announced_once_each_and_their_stock_comes_
         );
     }
 }
+
+#[tokio::test]
+async fn a_deleted_users_orders_are_redacted_and_their_financial_record_kept() {
+    let app = TestApp::shared();
+    let (admin, shopper) = (app.admin().await, app.new_user().await);
+    let id = create_priced_product(&app, &admin, "Farewell Vase", 5, eur(4200)).await;
+    let placed = place_when_priced(&app, &shopper, &order_body(&[(&id, 2)], "pm_card_visa")).await;
+    placed.expect(201);
+    let order = order_id(&placed);
+    let before = wait_for_status(&app, &shopper, &order, "CONFIRMED").await;
+    assert_eq!(before["shipping_address"]["name"], "Ada Lovelace");
+    assert_eq!(before["redacted_at"], Value::Null);
+
+    app.call(
+        Method::DELETE,
+        "/v1/users/me",
+        Some(&shopper.id_token),
+        None,
+    )
+    .await
+    .expect(204);
+
+    // The admin's listings show the order redacted once UserDeleted has gone round.
+    let listed = |path: &'static str| {
+        let (app, token, order) = (&app, admin.id_token.clone(), order.clone());
+        async move {
+            let page = app.call(Method::GET, path, Some(&token), None).await;
+            page.expect(200);
+            page.body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .find(|o| o["id"] == json!(order))
+                .unwrap_or_else(|| panic!("{path} lists order {order}"))
+                .clone()
+        }
+    };
+    let started = Instant::now();
+    let redacted = loop {
+        let seen = listed("/v1/admin/orders?limit=100").await;
+        if seen["redacted_at"].is_string() {
+            break seen;
+        }
+        assert!(
+            started.elapsed() < SETTLE_TIMEOUT,
+            "order {order} was never redacted: {seen}"
+        );
+        tokio::time::sleep(POLL_EVERY).await;
+    };
+    assert_eq!(redacted["shipping_address"], Value::Null);
+    for kept in [
+        "id",
+        "status",
+        "items",
+        "total",
+        "payment_method",
+        "created_at",
+    ] {
+        assert_eq!(redacted[kept], before[kept], "{kept}");
+    }
+    let by_status = listed("/v1/admin/orders?limit=100&status=CONFIRMED").await;
+    assert_eq!(
+        by_status, redacted,
+        "the status filter shows it the same way"
+    );
+}

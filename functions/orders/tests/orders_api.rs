@@ -302,7 +302,8 @@ async fn an_order_is_priced_from_the_projection_and_created_with_its_location() 
             "payment_method",
             "shipping_address",
             "created_at",
-            "updated_at"
+            "updated_at",
+            "redacted_at"
         ])
     );
     assert_eq!(order["status"], "PENDING");

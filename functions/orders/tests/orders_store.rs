@@ -691,3 +691,95 @@ async fn catalog_events_feed_the_projection_and_unknown_orders_are_ignored() {
     assert_eq!(t.orders.get(&ghost.id).await.unwrap(), None);
     assert!(t.outbox().await.is_empty());
 }
+
+fn user_deleted(user_id: &str) -> Envelope<shared::events::users::UserDeleted> {
+    Envelope::new(
+        "users",
+        user_id,
+        shared::events::users::UserDeleted {
+            user_id: user_id.to_owned(),
+            deleted_at: shared::time::now(),
+        },
+    )
+}
+
+#[tokio::test]
+async fn a_deleted_users_orders_lose_their_address_and_keep_their_financial_record() {
+    let t = TestTable::new().await;
+    let worker = t.worker();
+    let mug = t.product("Mug", 1250, "EUR").await;
+    let theirs = [
+        t.place("leaving", &[(&mug, 1)]).await,
+        t.place("leaving", &[(&mug, 2)]).await,
+        t.place("leaving", &[(&mug, 3)]).await,
+    ];
+    let others = t.place("staying", &[(&mug, 1)]).await;
+    assert!(deliver(&worker, &[&stock_reserved(&theirs[0])])
+        .await
+        .is_empty());
+    let before: Vec<Order> = {
+        let mut v = Vec::new();
+        for o in &theirs {
+            v.push(t.stored(o).await);
+        }
+        v
+    };
+
+    let deleted = user_deleted("leaving");
+    assert!(deliver(&worker, &[&deleted]).await.is_empty());
+    for (order, was) in theirs.iter().zip(&before) {
+        let now = t.stored(order).await;
+        assert_eq!(now.shipping_address, None, "{}", order.id.as_str());
+        assert!(now.redacted_at.is_some());
+        // Everything else is the financial record, kept as it was.
+        assert_eq!(
+            Order {
+                shipping_address: was.shipping_address.clone(),
+                redacted_at: None,
+                ..now.clone()
+            },
+            *was
+        );
+    }
+    assert_eq!(
+        t.stored(&others).await,
+        others,
+        "another user's order is untouched"
+    );
+
+    // A redelivery, or a second deletion event, keeps the first erasure's time.
+    let first = t.stored(&theirs[0]).await.redacted_at;
+    assert!(deliver(&worker, &[&deleted, &user_deleted("leaving")])
+        .await
+        .is_empty());
+    assert_eq!(t.stored(&theirs[0]).await.redacted_at, first);
+
+    // The saga goes on after the erasure without bringing the address back.
+    assert!(deliver(&worker, &[&payment_succeeded(&theirs[0])])
+        .await
+        .is_empty());
+    let confirmed = t.stored(&theirs[0]).await;
+    assert_eq!(confirmed.status, OrderStatus::Confirmed);
+    assert_eq!(confirmed.shipping_address, None);
+    assert_eq!(confirmed.redacted_at, first);
+
+    // Nothing of the address is left anywhere in the order items.
+    let items = t
+        .client
+        .scan()
+        .table_name(&t.name)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    for item in items {
+        let is_theirs = item
+            .get("user_id")
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|u| u == "leaving");
+        if is_theirs {
+            assert!(!format!("{item:?}").contains("1 Main St"), "{item:?}");
+        }
+    }
+}

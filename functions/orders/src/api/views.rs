@@ -61,9 +61,12 @@ pub struct OrderView {
     items: Vec<ItemView>,
     total: Money,
     payment_method: String,
-    shipping_address: AddressView,
+    /// `null` once the owner's personal data was erased.
+    shipping_address: Option<AddressView>,
     created_at: String,
     updated_at: String,
+    /// When the owner's personal data was erased (the account was deleted), else `null`.
+    redacted_at: Option<String>,
 }
 
 impl From<&Order> for OrderView {
@@ -75,9 +78,10 @@ impl From<&Order> for OrderView {
             items: o.lines.iter().map(ItemView::from).collect(),
             total: o.total,
             payment_method: o.payment_method.as_str().to_owned(),
-            shipping_address: AddressView::from(&o.shipping_address),
+            shipping_address: o.shipping_address.as_ref().map(AddressView::from),
             created_at: shared::time::rfc3339(&o.created_at),
             updated_at: shared::time::rfc3339(&o.updated_at),
+            redacted_at: o.redacted_at.as_ref().map(shared::time::rfc3339),
         }
     }
 }

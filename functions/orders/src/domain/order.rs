@@ -42,14 +42,16 @@ pub struct Order {
     pub total: Money,
     /// How it is paid.
     pub payment_method: PaymentMethod,
-    /// Where it ships.
-    pub shipping_address: ShippingAddress,
+    /// Where it ships; `None` once its owner's personal data was erased.
+    pub shipping_address: Option<ShippingAddress>,
     /// When it was placed.
     pub created_at: DateTime<Utc>,
     /// When its status last changed.
     pub updated_at: DateTime<Utc>,
     /// When payments reported the refund of a cancelled order.
     pub refunded_at: Option<DateTime<Utc>>,
+    /// When its owner deleted their account and the order's personal data was erased.
+    pub redacted_at: Option<DateTime<Utc>>,
 }
 
 /// An event the orders service publishes about an order.
@@ -88,10 +90,11 @@ impl Order {
             lines: priced.lines,
             total: priced.total,
             payment_method: checkout.payment_method,
-            shipping_address: checkout.shipping_address,
+            shipping_address: Some(checkout.shipping_address),
             created_at: now,
             updated_at: now,
             refunded_at: None,
+            redacted_at: None,
         }
     }
 

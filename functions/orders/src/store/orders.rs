@@ -216,6 +216,46 @@ impl OrderStore {
         Ok((orders, out.last_evaluated_key))
     }
 
+    /// Erases the personal data of every order `user_id` placed (their shipping address,
+    /// the name in it included) and marks each with `redacted` (the time of the first
+    /// erasure stays); returns how many orders it touched. Idempotent, and never undone
+    /// by the saga: its writes update the status fields only.
+    pub async fn redact_orders_of(
+        &self,
+        user_id: &str,
+        redacted: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let keys = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::USER_INDEX)
+            .key_condition_expression("GSI1PK = :user")
+            .expression_attribute_values(":user", s(keys::user_pk(user_id)))
+            .projection_expression("PK, SK")
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        for key in &keys {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key.clone()))
+                .update_expression(
+                    "REMOVE shipping_address SET redacted_at = if_not_exists(redacted_at, :at)",
+                )
+                .condition_expression("attribute_exists(PK)")
+                .expression_attribute_values(":at", s(shared::time::rfc3339(&redacted)))
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+        }
+        Ok(keys.len())
+    }
+
     /// The ids of the orders in `status` placed before `cutoff`, oldest first: their ids
     /// are time-ordered, so the status index answers with a key condition alone. Only
     /// ids are read; whoever acts on them reads each order again, consistently.

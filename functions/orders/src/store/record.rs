@@ -60,17 +60,19 @@ pub(super) struct OrderRecord {
     items: Vec<LineRecord>,
     total: Money,
     payment_method: String,
-    shipping_address: AddressRecord,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shipping_address: Option<AddressRecord>,
     created_at: String,
     updated_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     refunded_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    redacted_at: Option<String>,
 }
 
 impl From<&Order> for OrderRecord {
     fn from(o: &Order) -> Self {
         let id = o.id.as_str().to_owned();
-        let a = &o.shipping_address;
         Self {
             pk: keys::order_pk(&id),
             sk: keys::ORDER_SK.to_owned(),
@@ -97,17 +99,18 @@ impl From<&Order> for OrderRecord {
                 .collect(),
             total: o.total,
             payment_method: o.payment_method.as_str().to_owned(),
-            shipping_address: AddressRecord {
+            shipping_address: o.shipping_address.as_ref().map(|a| AddressRecord {
                 name: a.name.clone(),
                 line1: a.line1.clone(),
                 line2: a.line2.clone(),
                 city: a.city.clone(),
                 postal_code: a.postal_code.clone(),
                 country: a.country.clone(),
-            },
+            }),
             created_at: shared::time::rfc3339(&o.created_at),
             updated_at: shared::time::rfc3339(&o.updated_at),
             refunded_at: o.refunded_at.as_ref().map(shared::time::rfc3339),
+            redacted_at: o.redacted_at.as_ref().map(shared::time::rfc3339),
         }
     }
 }
@@ -142,7 +145,10 @@ impl TryFrom<OrderRecord> for Order {
             Some(raw) => Some(time(raw, "refunded_at")?),
             None => None,
         };
-        let a = &r.shipping_address;
+        let redacted_at = match &r.redacted_at {
+            Some(raw) => Some(time(raw, "redacted_at")?),
+            None => None,
+        };
         Ok(Order {
             id: OrderId::parse(&r.id).ok_or_else(|| corrupt("id"))?,
             user_id: r.user_id.clone(),
@@ -152,17 +158,18 @@ impl TryFrom<OrderRecord> for Order {
             total: r.total,
             payment_method: PaymentMethod::parse(&r.payment_method)
                 .map_err(|_| corrupt("payment_method"))?,
-            shipping_address: ShippingAddress {
+            shipping_address: r.shipping_address.as_ref().map(|a| ShippingAddress {
                 name: a.name.clone(),
                 line1: a.line1.clone(),
                 line2: a.line2.clone(),
                 city: a.city.clone(),
                 postal_code: a.postal_code.clone(),
                 country: a.country.clone(),
-            },
+            }),
             created_at: time(&r.created_at, "created_at")?,
             updated_at: time(&r.updated_at, "updated_at")?,
             refunded_at,
+            redacted_at,
         })
     }
 }

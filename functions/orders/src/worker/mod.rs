@@ -1,8 +1,10 @@
 //! orders-worker: the orders side of the saga. Catalog events keep the price projection
-//! current; stock and payment events move orders through `domain::decide`. Every step is
+//! current; stock and payment events move orders through `domain::decide`; a deleted
+//! user's orders lose their personal data. Every step is
 //! idempotent on the event id (or, for the projection, on the catalog version) and safe
 //! under reordering.
 
+mod erasure;
 mod projection;
 pub(crate) mod saga;
 
@@ -16,6 +18,7 @@ use shared::events::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded}
 use shared::events::products::{
     ProductCreated, ProductDeleted, ProductUpdated, StockReservationFailed, StockReserved,
 };
+use shared::events::users::UserDeleted;
 use shared::events::DecodeError;
 use shared::metrics::Metrics;
 use shared::{Envelope, Event};
@@ -26,7 +29,7 @@ const MAX_ATTEMPTS: usize = 5;
 
 /// Every event type the worker handles: what its queue's subscriptions must deliver
 /// (checked against template.yaml's filter policies by the contract test).
-pub const HANDLED_EVENT_TYPES: [&str; 8] = [
+pub const HANDLED_EVENT_TYPES: [&str; 9] = [
     ProductCreated::TYPE,
     ProductUpdated::TYPE,
     ProductDeleted::TYPE,
@@ -35,6 +38,7 @@ pub const HANDLED_EVENT_TYPES: [&str; 8] = [
     PaymentSucceeded::TYPE,
     PaymentFailed::TYPE,
     PaymentRefunded::TYPE,
+    UserDeleted::TYPE,
 ];
 
 /// What the worker works with, built once per execution environment.
@@ -106,6 +110,10 @@ impl Worker {
             PaymentRefunded::TYPE => {
                 let e: PaymentRefunded = envelope.decode().map_err(poison)?;
                 saga(e.order_id, SagaInput::PaymentRefunded).await
+            }
+            UserDeleted::TYPE => {
+                let e: UserDeleted = envelope.decode().map_err(poison)?;
+                erasure::redact_orders(self, &e).await
             }
             other => {
                 // The subscriptions' filter policies deliver only HANDLED_EVENT_TYPES;
