@@ -629,6 +629,42 @@ mod tests {
     }
 
     #[test]
+    fn a_scheduled_rule_is_planned_from_its_parameter_and_warms_up_with_a_scheduled_event() {
+        let t = real_template();
+        let ctx = fake_ctx(&t);
+        let rt = Runtime {
+            bin_dir: Path::new("/bins"),
+            moto_url: "http://127.0.0.1:5555",
+            rust_log: None,
+        };
+        let plans = plan_all(&t, &ctx, &rt).unwrap();
+        let expiry = plans
+            .iter()
+            .find(|p| p.logical_id == "OrdersExpiryFunction")
+            .unwrap();
+        assert_eq!(expiry.schedules.len(), 1);
+        let schedule = &expiry.schedules[0];
+        assert_eq!(
+            schedule.expression, "rate(1 minute)",
+            "the parameter's default"
+        );
+        assert_eq!(schedule.every, Duration::from_secs(60));
+        assert_eq!(schedule.rule_name, "OrdersExpiryFunctionSweep");
+        assert_eq!(expiry.spec.env["RESERVATION_DEADLINE_SECONDS"], "1800");
+        let warm_up = crate::watched::warm_up_event(expiry);
+        assert_eq!(warm_up["detail-type"], "Scheduled Event");
+        let worker = plans
+            .iter()
+            .find(|p| p.logical_id == "OrdersWorkerFunction")
+            .unwrap();
+        assert!(worker.schedules.is_empty());
+        assert_eq!(
+            crate::watched::warm_up_event(worker),
+            serde_json::json!({"Records": []})
+        );
+    }
+
+    #[test]
     fn unsupported_event_type_is_named() {
         let t = Template::parse(
             "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Metadata: {BuildProperties: {Binary: f}}\n    Properties:\n      Runtime: provided.al2023\n      Events:\n        Upload: {Type: S3, Properties: {Bucket: b, Events: s3:ObjectCreated:*}}\n",

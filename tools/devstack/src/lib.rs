@@ -244,7 +244,7 @@ async fn startup(
                 &p.spec,
                 &p.binary,
                 &env_files[&p.logical_id],
-                !p.api_events.is_empty(),
+                watched::warm_up_event(p),
                 setup,
             )
             .await

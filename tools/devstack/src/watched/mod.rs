@@ -63,12 +63,13 @@ struct Inner {
 
 impl WatchedFunction {
     /// Starts `cargo lambda watch` for the function of `spec`, which runs `binary`, with
-    /// the environment written to `env_file`; `api` when it serves API routes.
+    /// the environment written to `env_file`, and sends it `warm_up` (see
+    /// [`warm_up_event`]) so the first build starts at once.
     pub async fn start(
         spec: &FunctionSpec,
         binary: &str,
         env_file: &Path,
-        api: bool,
+        warm_up: Value,
         setup: &Setup,
     ) -> Result<WatchedFunction> {
         let log = spec.log.clone();
@@ -84,10 +85,7 @@ impl WatchedFunction {
             format!("http://127.0.0.1:{port}/2015-03-31/functions/{DEFAULT_FUNCTION}/invocations");
         // Never answered while the code does not compile, then served by the fixed build,
         // where it does nothing: the request is dropped with the devstack, not awaited.
-        let warm_up = http
-            .post(&invoke_url)
-            .json(&warm_up_event(&spec.name, api))
-            .send();
+        let warm_up = http.post(&invoke_url).json(&warm_up).send();
         let warm_up = tokio::spawn(async move {
             let _ = warm_up.await;
         });
@@ -199,12 +197,19 @@ impl WatchedFunction {
     }
 }
 
-/// An invocation that starts the function and does nothing: for an API function a REST
-/// request that no route matches (404, nothing read or written), for a worker an empty
-/// batch.
-fn warm_up_event(function: &str, api: bool) -> Value {
-    if !api {
-        return serde_json::json!({"Records": []});
+/// An invocation that starts the function and does nothing harmful: for an API function
+/// a REST request that no route matches (404, nothing read or written), for a function
+/// run only by schedules one scheduled run (a scheduled job runs again at every tick
+/// anyway), for a worker an empty batch.
+pub fn warm_up_event(plan: &crate::functions::FunctionPlan) -> Value {
+    let function = &plan.spec.name;
+    if plan.api_events.is_empty() {
+        return match plan.schedules.first() {
+            Some(schedule) if plan.sqs.is_empty() && plan.streams.is_empty() => {
+                schedule.payload(chrono::Utc::now())
+            }
+            _ => serde_json::json!({"Records": []}),
+        };
     }
     serde_json::json!({
         "resource": "/", "path": "/", "httpMethod": "GET",
