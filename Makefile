@@ -96,9 +96,10 @@ $(SAM_STAMP): requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-sam.txt
 	@touch $@
 
-# cfn-lint, then checkov: clean, or each skip justified inline in template.yaml
-# (`# checkov:skip=CKV_...: reason` on the resource). checkov gets a venv of its own
-# (requirements-checkov.txt says why); --skip-download keeps it offline. Last, the template
+# cfn-lint, then checkov: clean, or each skip justified, in .checkov.yaml for a whole
+# class of resources and inline in template.yaml (`# checkov:skip=CKV_...: reason`) for
+# one resource. checkov gets a venv of its own (requirements-checkov.txt says why);
+# skip-download (in .checkov.yaml) keeps it offline. Last, the template
 # as the SAM CLI will deploy it: `sam validate --lint` (SAM's transform, then cfn-lint for
 # the region of samconfig.toml's [default]) needs neither AWS credentials nor a network.
 CHECKOV_VENV := .venv-checkov
@@ -106,8 +107,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 lint-template: venv $(CHECKOV_STAMP) $(SAM_STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
-	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation \
-		--skip-download --compact --quiet
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file template.yaml
 	$(SAM) validate --lint --template-file template.yaml
 
 $(CHECKOV_STAMP): requirements-checkov.txt
