@@ -1,38 +1,7 @@
 //! The command line: a command, its queue, and where the stack runs.
 
-use crate::error::Error;
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-
-/// `dlq --help`.
-pub const USAGE: &str = "\
-dlq: list, inspect and redrive the dead-letter queues of a crabcart stack
-
-USAGE:
-    dlq [OPTIONS] list                               every dead-letter queue, its depth and its source
-    dlq [OPTIONS] inspect <queue> [--max N]          its messages, decoded, left in the queue
-    dlq [OPTIONS] redrive <queue> [--max N] [--dry-run]
-                                                     sends its messages back to their source queue
-
-    <queue> is a name from `dlq list` (products, orders, payments, notifications, users-outbox, ...)
-    or the queue's logical id in template.yaml.
-
-WHERE (default: the CloudFormation stack in AWS, with the standard credential chain):
-    --stack NAME           the stack [default: crabcart-dev]
-    --profile NAME         AWS profile (profiles, SSO, credential_process) [default: AWS_PROFILE or default]
-    --region REGION        [default: AWS_REGION or the profile's region]
-    --endpoint-url URL     another AWS endpoint
-    --local                the local cloud (`make dev`) instead: moto at --endpoint-url, else at the
-                           moto_url of the devstack's --state-file; queues named crabcart-<LogicalId>
-    --state-file PATH      the devstack's state file [default: .devstack/state.json]
-    --template PATH        read the dead-letter queues from this template [default: the template.yaml
-                           dlq was built with]
-
-OPTIONS:
-    --max N                at most N messages [inspect default: 10; redrive default: all]
-    --dry-run              redrive: show what would be sent back, change nothing
-    --json                 machine-readable output
-    -h, --help             print this help
-";
 
 /// The stack name `sam deploy` is given by default here.
 pub const DEFAULT_STACK: &str = "crabcart-dev";
@@ -107,162 +76,170 @@ impl Default for TargetArgs {
     }
 }
 
-/// Parses the arguments (without the program name); `None` means help was asked for.
-pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Option<Args>, Error> {
-    let mut target = TargetArgs::default();
-    let (mut template, mut json, mut dry_run, mut max) = (None, false, false, None);
-    let (mut stack_given, mut state_file_given) = (false, false);
-    let mut words = Vec::new();
-    let mut it = argv.into_iter();
-    while let Some(raw) = it.next() {
-        // --flag=value as well as --flag value.
-        let (flag, inline) = match raw.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (raw.clone(), None),
-        };
-        let mut value = |name: &str| match inline.clone() {
-            Some(v) => Ok(v),
-            None => it
-                .next()
-                .ok_or_else(|| Error::Usage(format!("{name} needs a value"))),
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--json" => json = true,
-            "--dry-run" => dry_run = true,
-            "--local" => target.local = true,
-            "--max" => max = Some(count(&value("--max")?)?),
-            "--stack" => {
-                target.stack = non_empty("--stack", value("--stack")?)?;
-                stack_given = true;
-            }
-            "--profile" => target.profile = Some(non_empty("--profile", value("--profile")?)?),
-            "--region" => target.region = Some(non_empty("--region", value("--region")?)?),
-            "--endpoint-url" => target.endpoint_url = Some(url(&value("--endpoint-url")?)?),
-            "--state-file" => {
-                target.state_file = PathBuf::from(value("--state-file")?);
-                state_file_given = true;
-            }
-            "--template" => template = Some(PathBuf::from(value("--template")?)),
-            other if other.starts_with('-') && other.len() > 1 => {
-                return Err(Error::Usage(format!("unknown option {other:?}")))
-            }
-            _ => words.push(raw),
-        }
-    }
-    if target.local && (stack_given || target.profile.is_some() || target.region.is_some()) {
-        return Err(Error::Usage(
-            "--local takes no --stack, --profile or --region (the local cloud has one stack)"
-                .into(),
-        ));
-    }
-    if state_file_given && !target.local {
-        return Err(Error::Usage("--state-file is for --local".into()));
-    }
-    let command = match words.as_slice() {
-        [] => {
-            return Err(Error::Usage(
-                "a command is needed: list, inspect or redrive".into(),
-            ))
-        }
-        [c] if c == "list" => Command::List,
-        [c, queue] if c == "inspect" => Command::Inspect {
-            queue: queue.clone(),
-            max: max.unwrap_or(DEFAULT_INSPECT_MAX),
-        },
-        [c, queue] if c == "redrive" => Command::Redrive {
-            queue: queue.clone(),
+/// The command line as clap reads it; [`parse`] turns it into [`Args`].
+#[derive(Debug, Parser)]
+#[command(
+    name = "dlq",
+    about = "List, inspect and redrive the dead-letter queues of a crabcart stack",
+    after_help = "<QUEUE> is a name from `dlq list` (products, orders, payments, notifications, \
+users-outbox, ...) or the queue's logical id in template.yaml.\n\n\
+Where: the CloudFormation stack in AWS with the standard credential chain, unless --local \
+(the local cloud of `make dev`: moto at --endpoint-url, else at the moto_url of the \
+devstack's --state-file; queues named crabcart-<LogicalId>)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: CommandLine,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Read the dead-letter queues from this template [default: the template.yaml dlq was
+    /// built with].
+    #[arg(long, global = true, value_name = "PATH")]
+    template: Option<PathBuf>,
+    /// The local cloud (`make dev`) instead of AWS.
+    #[arg(long, global = true, conflicts_with_all = ["stack", "profile", "region"])]
+    local: bool,
+    /// The CloudFormation stack [default: crabcart-dev].
+    #[arg(long, global = true, value_name = "NAME", value_parser = non_empty)]
+    stack: Option<String>,
+    /// AWS profile (profiles, SSO, credential_process) [default: AWS_PROFILE or default].
+    #[arg(long, global = true, value_name = "NAME", value_parser = non_empty)]
+    profile: Option<String>,
+    /// AWS region [default: AWS_REGION or the profile's region].
+    #[arg(long, global = true, value_name = "REGION", value_parser = non_empty)]
+    region: Option<String>,
+    /// Another AWS endpoint (or, with --local, moto's).
+    #[arg(long, global = true, value_name = "URL", value_parser = url)]
+    endpoint_url: Option<String>,
+    /// The devstack's state file, with --local [default: .devstack/state.json].
+    #[arg(long, global = true, value_name = "PATH", requires = "local")]
+    state_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum CommandLine {
+    /// Every dead-letter queue, its depth and its source.
+    List,
+    /// A queue's messages, decoded, left in the queue.
+    Inspect {
+        /// The dead-letter queue.
+        queue: String,
+        /// At most N messages.
+        #[arg(long, value_name = "N", value_parser = positive, default_value_t = DEFAULT_INSPECT_MAX)]
+        max: usize,
+    },
+    /// Sends a queue's messages back to their source queue.
+    Redrive {
+        /// The dead-letter queue.
+        queue: String,
+        /// At most N messages [default: all].
+        #[arg(long, value_name = "N", value_parser = positive)]
+        max: Option<usize>,
+        /// Show what would be sent back; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// Parses the arguments, the program name first; help and usage errors are clap's to
+/// print (`Error::exit`).
+pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, clap::Error> {
+    let cli = Cli::try_parse_from(argv)?;
+    let command = match cli.command {
+        CommandLine::List => Command::List,
+        CommandLine::Inspect { queue, max } => Command::Inspect { queue, max },
+        CommandLine::Redrive {
+            queue,
+            max,
+            dry_run,
+        } => Command::Redrive {
+            queue,
             max,
             dry_run,
         },
-        [c, ..] if c == "list" => return Err(Error::Usage("list takes no queue".into())),
-        [c] if c == "inspect" || c == "redrive" => {
-            return Err(Error::Usage(format!(
-                "{c} needs a queue name (see dlq list)"
-            )))
-        }
-        [c, ..] if c == "inspect" || c == "redrive" => {
-            return Err(Error::Usage(format!("{c} takes one queue name")))
-        }
-        [c, ..] => return Err(Error::Usage(format!("unknown command {c:?}"))),
     };
-    if max.is_some() && command == Command::List {
-        return Err(Error::Usage("--max is for inspect and redrive".into()));
-    }
-    if dry_run && !matches!(command, Command::Redrive { .. }) {
-        return Err(Error::Usage("--dry-run is for redrive".into()));
-    }
-    Ok(Some(Args {
+    let defaults = TargetArgs::default();
+    Ok(Args {
         command,
-        target,
-        template,
-        json,
-    }))
+        target: TargetArgs {
+            local: cli.local,
+            stack: cli.stack.unwrap_or(defaults.stack),
+            profile: cli.profile,
+            region: cli.region,
+            endpoint_url: cli.endpoint_url,
+            state_file: cli.state_file.unwrap_or(defaults.state_file),
+        },
+        template: cli.template,
+        json: cli.json,
+    })
 }
 
-fn count(s: &str) -> Result<usize, Error> {
+fn positive(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(Error::Usage(format!(
-            "--max {s:?} is not a positive whole number"
-        ))),
+        _ => Err(format!("{s:?} is not a positive whole number")),
     }
 }
 
-fn non_empty(flag: &str, v: String) -> Result<String, Error> {
-    if v.trim().is_empty() {
-        return Err(Error::Usage(format!("{flag} is empty")));
+fn non_empty(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("it is empty".to_owned());
     }
-    Ok(v)
+    Ok(s.to_owned())
 }
 
-fn url(v: &str) -> Result<String, Error> {
-    if v.starts_with("http://") || v.starts_with("https://") {
-        return Ok(v.trim_end_matches('/').to_owned());
+fn url(s: &str) -> Result<String, String> {
+    if s.starts_with("http://") || s.starts_with("https://") {
+        return Ok(s.trim_end_matches('/').to_owned());
     }
-    Err(Error::Usage(format!(
-        "--endpoint-url {v:?} is not an http:// or https:// URL"
-    )))
+    Err(format!("{s:?} is not an http:// or https:// URL"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn p(a: &[&str]) -> Result<Option<Args>, Error> {
-        parse(a.iter().map(|s| s.to_string()))
+    fn p(a: &[&str]) -> Result<Args, clap::Error> {
+        parse(
+            std::iter::once("dlq")
+                .chain(a.iter().copied())
+                .map(str::to_owned),
+        )
     }
 
     fn usage_error(a: &[&str]) -> String {
         match p(a) {
-            Err(Error::Usage(m)) => m,
-            other => panic!("{a:?}: {other:?}"),
+            Err(e) => e.to_string(),
+            Ok(args) => panic!("{a:?} parsed: {args:?}"),
         }
     }
 
     #[test]
     fn commands_and_their_defaults() {
-        let a = p(&["list"]).unwrap().unwrap();
+        let a = p(&["list"]).unwrap();
         assert_eq!(a.command, Command::List);
         assert_eq!(a.target, TargetArgs::default());
         assert!(!a.json && a.template.is_none());
         assert_eq!(
-            p(&["inspect", "products"]).unwrap().unwrap().command,
+            p(&["inspect", "products"]).unwrap().command,
             Command::Inspect {
                 queue: "products".into(),
                 max: DEFAULT_INSPECT_MAX
             }
         );
         assert_eq!(
-            p(&["redrive", "orders"]).unwrap().unwrap().command,
+            p(&["redrive", "orders"]).unwrap().command,
             Command::Redrive {
                 queue: "orders".into(),
                 max: None,
                 dry_run: false
             }
         );
-        assert!(p(&["--help"]).unwrap().is_none());
-        assert!(p(&["list", "-h"]).unwrap().is_none());
+        for help in [&["--help"][..], &["list", "-h"][..]] {
+            let e = p(help).unwrap_err();
+            assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp, "{help:?}");
+        }
     }
 
     #[test]
@@ -281,7 +258,6 @@ mod tests {
             "--endpoint-url",
             "https://sqs.example/",
         ])
-        .unwrap()
         .unwrap();
         assert_eq!(
             a.command,
@@ -299,9 +275,7 @@ mod tests {
             a.target.endpoint_url.as_deref(),
             Some("https://sqs.example")
         );
-        let l = p(&["--local", "--state-file", "s.json", "list"])
-            .unwrap()
-            .unwrap();
+        let l = p(&["--local", "--state-file", "s.json", "list"]).unwrap();
         assert!(l.target.local);
         assert_eq!(l.target.state_file, PathBuf::from("s.json"));
     }
@@ -309,33 +283,36 @@ mod tests {
     #[test]
     fn bad_command_lines_say_what_is_wrong() {
         for (args, says) in [
-            (&[][..], "a command is needed"),
-            (&["purge", "x"][..], "unknown command"),
-            (&["inspect"][..], "needs a queue name"),
-            (&["inspect", "a", "b"][..], "one queue name"),
-            (&["list", "products"][..], "list takes no queue"),
-            (&["list", "--max", "2"][..], "--max is for"),
+            (&[][..], "Usage"),
+            (&["purge", "x"][..], "unrecognized subcommand 'purge'"),
+            (&["inspect"][..], "<QUEUE>"),
+            (&["inspect", "a", "b"][..], "unexpected argument 'b'"),
+            (&["list", "products"][..], "unexpected argument 'products'"),
+            (&["list", "--max", "2"][..], "unexpected argument '--max'"),
             (
                 &["inspect", "a", "--dry-run"][..],
-                "--dry-run is for redrive",
+                "unexpected argument '--dry-run'",
             ),
             (&["inspect", "a", "--max", "0"][..], "positive whole number"),
             (
                 &["inspect", "a", "--max", "ten"][..],
                 "positive whole number",
             ),
-            (&["inspect", "a", "--max"][..], "--max needs a value"),
-            (&["list", "--bogus"][..], "unknown option"),
+            (
+                &["inspect", "a", "--max"][..],
+                "a value is required for '--max <N>'",
+            ),
+            (&["list", "--bogus"][..], "unexpected argument '--bogus'"),
             (
                 &["list", "--endpoint-url", "localhost:5000"][..],
                 "not an http",
             ),
-            (&["list", "--local", "--stack", "x"][..], "--local takes no"),
             (
-                &["list", "--state-file", "s.json"][..],
-                "--state-file is for --local",
+                &["list", "--local", "--stack", "x"][..],
+                "cannot be used with",
             ),
-            (&["list", "--stack", " "][..], "--stack is empty"),
+            (&["list", "--state-file", "s.json"][..], "--local"),
+            (&["list", "--stack", " "][..], "it is empty"),
         ] {
             let m = usage_error(args);
             assert!(m.contains(says), "{args:?}: {m}");

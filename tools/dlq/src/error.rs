@@ -5,9 +5,6 @@ use aws_sdk_sqs::error::DisplayErrorContext;
 /// Why a `dlq` command could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The command line is wrong (exit status 2).
-    #[error("{0} (see dlq --help)")]
-    Usage(String),
     /// The template could not be read or does not describe its dead-letter queues as expected.
     #[error("template: {0}")]
     Template(String),

@@ -4,16 +4,10 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match dlq::cli::parse(std::env::args().skip(1)) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            print!("{}", dlq::cli::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("dlq: {e}");
-            return ExitCode::from(2);
-        }
+    let args = match dlq::cli::parse(std::env::args()) {
+        Ok(args) => args,
+        // Help to stdout with 0, a usage error to stderr with 2.
+        Err(e) => e.exit(),
     };
     match dlq::run(&args).await {
         Ok(report) => {
