@@ -1,39 +1,8 @@
 //! Command line.
 
-use anyhow::{anyhow, bail, Result};
+use clap::Parser;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-
-pub const USAGE: &str = "\
-devstack: the crabcart local cloud (moto + local Lambda + local API Gateway), provisioned from template.yaml
-
-USAGE:
-    devstack [OPTIONS]
-
-OPTIONS:
-    --template PATH                 SAM template to run [default: template.yaml]
-    --api-port PORT                 port of the local REST API on 127.0.0.1 (0 = any free port) [default: 3000]
-    --moto-port PORT                port of the moto server on 127.0.0.1 (0 = any free port) [default: 0]
-    --bin-dir DIR                   where the function binaries are [default: <workspace>/target/debug]
-    --state-file PATH               write URLs, ids and credentials as JSON here once ready (removed on exit)
-    --work-dir DIR                  where each function's env file (env/<function>.env, for cargo lambda
-                                    watch --env-file) and full JSON log (logs/<function>.log) go
-                                    [default: <workspace>/.devstack]
-    --watch NAME[,NAME...]          run these functions (logical id, binary or short name) under
-                                    `cargo lambda watch`: rebuilt and restarted on every save, while
-                                    the API, queues and streams keep sending them their invocations
-    --raw-logs                      print the functions' JSON log lines as they are, instead of one
-                                    short line per event
-    --parameter-overrides K=V ...   template parameter values (as sam deploy --parameter-overrides)
-    --no-seed-catalog               do not create the sample catalog
-    --exit-on-stdin-eof             shut down when stdin closes (test harnesses: the stack dies with them)
-    -h, --help                      print this help
-
-ENVIRONMENT:
-    CRABCART_ADMIN_PASSWORD         password of the seeded admin@example.com [default: Admin-Passw0rd!]
-    RUST_LOG                        when set, overrides the template's RUST_LOG for every function
-    DEVSTACK_LOG                    log filter of the devstack itself [default: info]
-";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Args {
@@ -70,106 +39,115 @@ impl Default for Args {
     }
 }
 
-/// `None` means help was asked for.
-pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Option<Args>> {
-    let mut args = Args::default();
-    let mut it = argv.into_iter().peekable();
-    while let Some(raw) = it.next() {
-        // Accept --flag=value as well as --flag value.
-        let (flag, inline) = match raw.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (raw.clone(), None),
-        };
-        let mut value = |name: &str| -> Result<String> {
-            match inline.clone() {
-                Some(v) => Ok(v),
-                None => it.next().ok_or_else(|| anyhow!("{name} needs a value")),
-            }
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--template" => args.template = PathBuf::from(value("--template")?),
-            "--api-port" => args.api_port = port(&value("--api-port")?, "--api-port")?,
-            "--moto-port" => args.moto_port = port(&value("--moto-port")?, "--moto-port")?,
-            "--bin-dir" => args.bin_dir = Some(PathBuf::from(value("--bin-dir")?)),
-            "--state-file" => args.state_file = Some(PathBuf::from(value("--state-file")?)),
-            "--no-seed-catalog" => args.seed_catalog = false,
-            "--exit-on-stdin-eof" => args.exit_on_stdin_eof = true,
-            "--work-dir" => args.work_dir = Some(PathBuf::from(value("--work-dir")?)),
-            "--raw-logs" => args.raw_logs = true,
-            "--watch" => {
-                let names = value("--watch")?;
-                let before = args.watch.len();
-                args.watch.extend(
-                    names
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|n| !n.is_empty())
-                        .map(str::to_owned),
-                );
-                if args.watch.len() == before {
-                    bail!("--watch needs at least one function name (a logical id or binary name)");
-                }
-            }
-            "--parameter-overrides" => {
-                let mut any = false;
-                if let Some(v) = inline.clone() {
-                    add_override(&mut args, &v)?;
-                    any = true;
-                }
-                // Like sam: every following K=V word belongs to this flag.
-                while let Some(next) = it.peek() {
-                    if next.starts_with("--") {
-                        break;
-                    }
-                    let next = it.next().unwrap_or_default();
-                    add_override(&mut args, &next)?;
-                    any = true;
-                }
-                if !any {
-                    bail!("--parameter-overrides needs at least one Key=Value");
-                }
-            }
-            other => bail!("unknown argument {other:?} (see devstack --help)"),
-        }
-    }
-    Ok(Some(args))
+/// The command line as clap reads it; [`parse`] turns it into [`Args`].
+#[derive(Debug, Parser)]
+#[command(
+    name = "devstack",
+    about = "The crabcart local cloud (moto + local Lambda + local API Gateway), provisioned from template.yaml",
+    after_help = "Environment:\n  \
+CRABCART_ADMIN_PASSWORD  password of the seeded admin@example.com [default: Admin-Passw0rd!]\n  \
+RUST_LOG                 when set, overrides the template's RUST_LOG for every function\n  \
+DEVSTACK_LOG             log filter of the devstack itself [default: info]"
+)]
+struct Cli {
+    /// SAM template to run.
+    #[arg(long, value_name = "PATH", default_value = "template.yaml")]
+    template: PathBuf,
+    /// Port of the local REST API on 127.0.0.1 (0 = any free port).
+    #[arg(long, value_name = "PORT", default_value_t = 3000)]
+    api_port: u16,
+    /// Port of the moto server on 127.0.0.1 (0 = any free port).
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    moto_port: u16,
+    /// Where the function binaries are [default: <workspace>/target/debug].
+    #[arg(long, value_name = "DIR")]
+    bin_dir: Option<PathBuf>,
+    /// Write URLs, ids and credentials as JSON here once ready (removed on exit).
+    #[arg(long, value_name = "PATH")]
+    state_file: Option<PathBuf>,
+    /// Where each function's env file (env/<function>.env, for cargo lambda watch
+    /// --env-file) and full JSON log (logs/<function>.log) go [default:
+    /// <workspace>/.devstack].
+    #[arg(long, value_name = "DIR")]
+    work_dir: Option<PathBuf>,
+    /// Run these functions (logical id, binary or short name) under `cargo lambda watch`:
+    /// rebuilt and restarted on every save, while the API, queues and streams keep sending
+    /// them their invocations.
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',', value_parser = function_name)]
+    watch: Vec<String>,
+    /// Print the functions' JSON log lines as they are, instead of one short line per
+    /// event.
+    #[arg(long)]
+    raw_logs: bool,
+    /// Template parameter values, as `sam deploy --parameter-overrides` takes them
+    /// (Key=Value or ParameterKey=K,ParameterValue=V).
+    #[arg(long, value_name = "K=V", num_args = 1.., value_parser = parameter_override)]
+    parameter_overrides: Vec<(String, String)>,
+    /// Do not create the sample catalog.
+    #[arg(long)]
+    no_seed_catalog: bool,
+    /// Shut down when stdin closes (test harnesses: the stack dies with them).
+    #[arg(long)]
+    exit_on_stdin_eof: bool,
 }
 
-fn add_override(args: &mut Args, kv: &str) -> Result<()> {
-    // sam also accepts ParameterKey=K,ParameterValue=V.
-    let (k, v) = if let Some(rest) = kv.strip_prefix("ParameterKey=") {
-        let (k, v) = rest.split_once(",ParameterValue=").ok_or_else(|| {
-            anyhow!("--parameter-overrides {kv:?}: expected ParameterKey=K,ParameterValue=V")
-        })?;
-        (k, v)
-    } else {
-        kv.split_once('=')
-            .ok_or_else(|| anyhow!("--parameter-overrides {kv:?}: expected Key=Value"))?
+/// Parses the arguments, the program name first; help and usage errors are clap's to
+/// print (`Error::exit`).
+pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, clap::Error> {
+    let cli = Cli::try_parse_from(argv)?;
+    Ok(Args {
+        template: cli.template,
+        api_port: cli.api_port,
+        moto_port: cli.moto_port,
+        bin_dir: cli.bin_dir,
+        state_file: cli.state_file,
+        parameter_overrides: cli.parameter_overrides.into_iter().collect(),
+        seed_catalog: !cli.no_seed_catalog,
+        exit_on_stdin_eof: cli.exit_on_stdin_eof,
+        work_dir: cli.work_dir,
+        watch: cli.watch,
+        raw_logs: cli.raw_logs,
+    })
+}
+
+fn function_name(s: &str) -> Result<String, String> {
+    let name = s.trim();
+    if name.is_empty() {
+        return Err("empty function name (a logical id or a binary name)".to_owned());
+    }
+    Ok(name.to_owned())
+}
+
+fn parameter_override(kv: &str) -> Result<(String, String), String> {
+    let (k, v) = match kv.strip_prefix("ParameterKey=") {
+        Some(rest) => rest
+            .split_once(",ParameterValue=")
+            .ok_or_else(|| format!("{kv:?}: expected ParameterKey=K,ParameterValue=V"))?,
+        None => kv
+            .split_once('=')
+            .ok_or_else(|| format!("{kv:?}: expected Key=Value"))?,
     };
     if k.is_empty() {
-        bail!("--parameter-overrides {kv:?}: empty parameter name");
+        return Err(format!("{kv:?}: empty parameter name"));
     }
-    args.parameter_overrides.insert(k.to_owned(), v.to_owned());
-    Ok(())
-}
-
-fn port(s: &str, flag: &str) -> Result<u16> {
-    s.parse()
-        .map_err(|_| anyhow!("{flag} {s:?} is not a port number (0-65535)"))
+    Ok((k.to_owned(), v.to_owned()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn p(a: &[&str]) -> Result<Option<Args>> {
-        parse(a.iter().map(|s| s.to_string()))
+    fn p(a: &[&str]) -> Result<Args, clap::Error> {
+        parse(
+            std::iter::once("devstack")
+                .chain(a.iter().copied())
+                .map(str::to_owned),
+        )
     }
 
     #[test]
     fn defaults_and_flags() {
-        assert_eq!(p(&[]).unwrap().unwrap(), Args::default());
+        assert_eq!(p(&[]).unwrap(), Args::default());
         let a = p(&[
             "--template",
             "t.yaml",
@@ -191,7 +169,6 @@ mod tests {
             "/tmp/w",
             "--raw-logs",
         ])
-        .unwrap()
         .unwrap();
         assert_eq!(a.template, PathBuf::from("t.yaml"));
         assert_eq!((a.api_port, a.moto_port), (0, 5000));
@@ -204,7 +181,10 @@ mod tests {
         assert_eq!(a.watch, ["orders-api", "OrdersWorkerFunction", "users-api"]);
         assert_eq!(a.work_dir, Some(PathBuf::from("/tmp/w")));
         assert!(a.raw_logs);
-        assert!(p(&["--help"]).unwrap().is_none());
+        assert_eq!(
+            p(&["--help"]).unwrap_err().kind(),
+            clap::error::ErrorKind::DisplayHelp
+        );
     }
 
     #[test]

@@ -13,16 +13,10 @@ async fn main() -> ExitCode {
         .with_target(false)
         .init();
 
-    let args = match cli::parse(std::env::args().skip(1)) {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            print!("{}", cli::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("devstack: {e:#}");
-            return ExitCode::from(2);
-        }
+    let args = match cli::parse(std::env::args()) {
+        Ok(args) => args,
+        // Help to stdout with 0, a usage error to stderr with 2.
+        Err(e) => e.exit(),
     };
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
