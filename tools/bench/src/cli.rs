@@ -1,18 +1,31 @@
 //! Command line of the bench.
 
-use anyhow::{bail, Context as _, Result};
+use clap::Parser;
 use std::path::PathBuf;
 
-pub const USAGE: &str = "\
-usage: bench [--bin-dir DIR] [--out-dir DIR] [--cold-starts N] [--warm N]
-             [--arm64-sizes FILE] [--arm64-note TEXT]
-
-  --bin-dir       release binaries (default: <workspace>/target/release)
-  --out-dir       where benchmarks.md and benchmarks.json go (default: <workspace>/docs)
-  --cold-starts   fresh processes per operation, at least 20 for the report (default 20)
-  --warm          timed warm invocations per operation, at least 200 (default 200)
-  --arm64-sizes   lines `<binary> <zip bytes>` from tools/bench/package-arm64.sh
-";
+/// The command line as clap reads it; [`parse`] resolves its defaults into [`Args`].
+#[derive(Debug, Parser)]
+#[command(
+    name = "bench",
+    about = "Measures every function against a hello-world floor and a Node.js peer; writes benchmarks.md and benchmarks.json"
+)]
+struct Cli {
+    /// Release binaries [default: <workspace>/target/release].
+    #[arg(long, value_name = "DIR")]
+    bin_dir: Option<PathBuf>,
+    /// Where benchmarks.md and benchmarks.json go [default: <workspace>/docs].
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Fresh processes per operation (at least 20 for the report).
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    cold_starts: u32,
+    /// Timed warm invocations per operation (at least 200 for the report).
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    warm: u32,
+    /// Lines `<binary> <zip bytes>` from tools/bench/package-arm64.sh.
+    #[arg(long, value_name = "FILE")]
+    arm64_sizes: Option<PathBuf>,
+}
 
 /// Parsed arguments.
 #[derive(Debug)]
@@ -24,29 +37,55 @@ pub struct Args {
     pub arm64_sizes: Option<PathBuf>,
 }
 
-pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Args> {
+/// Parses the arguments, the program name first; help and usage errors are clap's to
+/// print (`Error::exit`).
+pub fn parse(argv: impl IntoIterator<Item = String>) -> Result<Args, clap::Error> {
+    let cli = Cli::try_parse_from(argv)?;
     let root = moto_runner::workspace_root();
-    let mut args = Args {
-        bin_dir: root.join("target/release"),
-        out_dir: root.join("docs"),
-        cold_starts: 20,
-        warm: 200,
-        arm64_sizes: None,
-    };
-    let mut argv = argv.into_iter();
-    while let Some(flag) = argv.next() {
-        let mut value = || argv.next().with_context(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--bin-dir" => args.bin_dir = value()?.into(),
-            "--out-dir" => args.out_dir = value()?.into(),
-            "--cold-starts" => args.cold_starts = value()?.parse().context("--cold-starts")?,
-            "--warm" => args.warm = value()?.parse().context("--warm")?,
-            "--arm64-sizes" => args.arm64_sizes = Some(value()?.into()),
-            other => bail!("unknown argument {other}"),
+    Ok(Args {
+        bin_dir: cli.bin_dir.unwrap_or_else(|| root.join("target/release")),
+        out_dir: cli.out_dir.unwrap_or_else(|| root.join("docs")),
+        cold_starts: cli.cold_starts as usize,
+        warm: cli.warm as usize,
+        arm64_sizes: cli.arm64_sizes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(a: &[&str]) -> Result<Args, clap::Error> {
+        parse(
+            std::iter::once("bench")
+                .chain(a.iter().copied())
+                .map(str::to_owned),
+        )
+    }
+
+    #[test]
+    fn defaults_flags_and_refusals() {
+        let d = p(&[]).unwrap();
+        assert_eq!((d.cold_starts, d.warm), (20, 200));
+        assert!(d.bin_dir.ends_with("target/release") && d.out_dir.ends_with("docs"));
+        let a = p(&[
+            "--bin-dir",
+            "/b",
+            "--out-dir=/o",
+            "--cold-starts",
+            "25",
+            "--warm",
+            "300",
+        ])
+        .unwrap();
+        assert_eq!((a.bin_dir, a.out_dir), ("/b".into(), "/o".into()));
+        assert_eq!((a.cold_starts, a.warm), (25, 300));
+        for bad in [
+            &["--warm", "0"][..],
+            &["--cold-starts", "x"][..],
+            &["--bogus"][..],
+        ] {
+            assert!(p(bad).is_err(), "{bad:?}");
         }
     }
-    if args.cold_starts == 0 || args.warm == 0 {
-        bail!("--cold-starts and --warm must be at least 1");
-    }
-    Ok(args)
 }

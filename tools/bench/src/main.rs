@@ -38,12 +38,10 @@ async fn bench(placement: cpus::Placement) -> ExitCode {
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
-    let args = match cli::parse(std::env::args().skip(1)) {
+    let args = match cli::parse(std::env::args()) {
         Ok(args) => args,
-        Err(e) => {
-            eprintln!("bench: {e:#}\n\n{}", cli::USAGE);
-            return ExitCode::from(2);
-        }
+        // Help to stdout with 0, a usage error to stderr with 2.
+        Err(e) => e.exit(),
     };
     match run::run(args, placement).await {
         Ok(()) => ExitCode::SUCCESS,
