@@ -218,7 +218,7 @@ fn proxy_event(user: &User, call: &Call<'_>) -> lambda_http::Request {
         "multiValueHeaders": multi,
         "queryStringParameters": query_single,
         "multiValueQueryStringParameters": query_multi,
-        "pathParameters": null,
+        "pathParameters": path_parameters(resource, path),
         "stageVariables": null,
         "requestContext": {
             "accountId": "123456789012",
@@ -235,6 +235,23 @@ fn proxy_event(user: &User, call: &Call<'_>) -> lambda_http::Request {
         "isBase64Encoded": false
     });
     lambda_http::request::from_str(&event.to_string()).expect("a REST proxy event")
+}
+
+/// The path parameters API Gateway hands the function for `path` matched by `resource`.
+fn path_parameters(resource: &str, path: &str) -> Value {
+    let params: serde_json::Map<String, Value> = resource
+        .split('/')
+        .zip(path.split('/'))
+        .filter_map(|(template, segment)| {
+            let name = template.strip_prefix('{')?.strip_suffix('}')?;
+            Some((name.to_owned(), json!(segment)))
+        })
+        .collect();
+    if params.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(params)
+    }
 }
 
 fn answer(response: Response<Body>) -> Answer {

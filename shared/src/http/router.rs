@@ -1,13 +1,18 @@
 //! The route table of an API function. Routes are keyed by method and the same path
-//! template as the template.yaml Api event (`/v1/users/{id}`), matched against the
-//! request path, so the table reads like the template and works for any event source
-//! that `lambda_http` understands.
+//! template as the template.yaml Api event (`/v1/users/{id}`), so the table reads like the
+//! template. API Gateway has routed the request already: a REST (v1) event names its
+//! route (`resource`) and carries the decoded path parameters, and the function takes
+//! both as they are. Only an event that names no route (an HTTP API v2 or Function URL
+//! event, e.g. from `cargo lambda watch` on its own) is matched here, by matchit (axum's
+//! router), with API Gateway's precedence: a literal segment beats a `{param}`.
 
 use super::request::ApiRequest;
 use super::response::{error_response, ApiResult};
 use crate::error::ApiError;
 use http::Method;
+use lambda_http::request::RequestContext;
 use lambda_http::{service_fn, Body, Request, RequestExt, Response};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -26,6 +31,12 @@ struct Route<S> {
 /// Method + path template -> handler, for one API function with state `S`.
 pub struct Router<S> {
     routes: Vec<Route<S>>,
+    /// Per method, the templates as matchit routes to the index of their route: for the
+    /// events that name no route.
+    by_path: HashMap<Method, matchit::Router<usize>>,
+    /// Templates matchit refused (two routes that would match the same paths): the
+    /// function refuses to start with them.
+    conflicts: Vec<String>,
 }
 
 impl<S: Send + Sync + 'static> Default for Router<S> {
@@ -37,7 +48,11 @@ impl<S: Send + Sync + 'static> Default for Router<S> {
 impl<S: Send + Sync + 'static> Router<S> {
     /// An empty route table.
     pub fn new() -> Self {
-        Self { routes: Vec::new() }
+        Self {
+            routes: Vec::new(),
+            by_path: HashMap::new(),
+            conflicts: Vec::new(),
+        }
     }
 
     /// Adds a route; `template` is the template.yaml path, e.g. `/v1/users/{id}`.
@@ -46,6 +61,15 @@ impl<S: Send + Sync + 'static> Router<S> {
         F: Fn(Arc<S>, ApiRequest) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ApiResult> + Send + 'static,
     {
+        let index = self.routes.len();
+        if let Err(e) = self
+            .by_path
+            .entry(method.clone())
+            .or_default()
+            .insert(template, index)
+        {
+            self.conflicts.push(format!("{method} {template}: {e}"));
+        }
         self.routes.push(Route {
             method,
             template,
@@ -62,61 +86,67 @@ impl<S: Send + Sync + 'static> Router<S> {
             .collect()
     }
 
+    /// Routes that conflict with an earlier one; empty for a table that can run.
+    pub fn conflicts(&self) -> &[String] {
+        &self.conflicts
+    }
+
     /// Finds the route, runs it, renders any error. Never fails: every outcome is a response.
     pub async fn dispatch(&self, state: Arc<S>, req: Request) -> Response<Body> {
-        let path = req.raw_http_path().to_owned();
-        let mut found: Option<(&Route<S>, PathParams)> = None;
-        for route in &self.routes {
-            if let Some(params) = match_template(route.template, &path) {
-                // As in API Gateway, a literal segment beats a {param}: /users/me over /users/{id}.
-                let better = found.as_ref().is_none_or(|(_, p)| params.len() < p.len());
-                if route.method == req.method() && better {
-                    found = Some((route, params));
-                }
+        let found = match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV1(ctx)) => {
+                let resource = ctx.resource_path.as_deref().unwrap_or_default();
+                self.routes
+                    .iter()
+                    .position(|r| r.method == req.method() && r.template == resource)
+                    .map(|index| (index, routed_params(&req)))
             }
-        }
-        let request = ApiRequest::new(
-            req,
-            found.as_ref().map(|(_, p)| p.clone()).unwrap_or_default(),
-        );
+            _ => self.match_path(req.method(), req.raw_http_path()),
+        };
+        let (route, params) = match found {
+            Some((index, params)) => (self.routes.get(index), params),
+            None => (None, Vec::new()),
+        };
+        let request = ApiRequest::new(req, params);
         let request_id = request.request_id().to_owned();
-        let result = match found {
-            Some((route, _)) => (route.handler)(state, request).await,
+        let result = match route {
+            Some(route) => (route.handler)(state, request).await,
             // API Gateway only routes the template's routes; this is `cargo lambda invoke`
             // with a wrong sample event, or a template/route-table drift.
             None => Err(ApiError::NotFound("no such route".to_owned())),
         };
         result.unwrap_or_else(|err| error_response(&err, &request_id))
     }
+
+    /// The route and the decoded path parameters of a path, for events that name no route.
+    fn match_path(&self, method: &Method, path: &str) -> Option<(usize, PathParams)> {
+        let path = match path.trim_end_matches('/') {
+            "" => "/",
+            trimmed => trimmed,
+        };
+        let matched = self.by_path.get(method)?.at(path).ok()?;
+        let params = matched
+            .params
+            .iter()
+            .map(|(name, raw)| (name.to_owned(), percent_decode(raw)))
+            .collect();
+        Some((*matched.value, params))
+    }
 }
 
-/// Path parameters by name, in template order.
+/// Path parameters by name.
 type PathParams = Vec<(String, String)>;
 
-/// Matches `/v1/users/{id}` against `/v1/users/42`, returning the path parameters.
-fn match_template(template: &str, path: &str) -> Option<PathParams> {
-    let mut params = Vec::new();
-    let mut t = template.trim_matches('/').split('/');
-    let mut p = path
-        .trim_end_matches('/')
-        .trim_start_matches('/')
-        .split('/');
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return Some(params),
-            (Some(ts), Some(ps)) => {
-                if let Some(name) = ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                    if ps.is_empty() {
-                        return None;
-                    }
-                    params.push((name.to_owned(), percent_decode(ps)));
-                } else if ts != ps {
-                    return None;
-                }
-            }
-            _ => return None,
-        }
-    }
+/// The path parameters API Gateway decoded for the route it matched.
+fn routed_params(req: &Request) -> PathParams {
+    req.path_parameters_ref()
+        .map(|params| {
+            params
+                .iter()
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A path segment as its caller meant it: `%XX` escapes decoded as bytes, anything that
@@ -133,6 +163,9 @@ pub async fn run<S: Send + Sync + 'static>(
     router: Router<S>,
     state: S,
 ) -> Result<(), lambda_http::Error> {
+    if !router.conflicts().is_empty() {
+        return Err(format!("conflicting routes: {}", router.conflicts().join("; ")).into());
+    }
     let router = Arc::new(router);
     let state = Arc::new(state);
     lambda_http::run(service_fn(move |req: Request| {
@@ -172,10 +205,20 @@ mod tests {
             })
     }
 
-    /// A REST API (v1) proxy event, as API Gateway sends it, with the authorizer's claims.
+    /// A REST API (v1) proxy event, as API Gateway sends it, with the authorizer's claims
+    /// and the path parameters it decoded.
     fn rest_event(method: &str, resource: &str, path: &str, body: Option<&str>) -> Value {
+        let params: serde_json::Map<String, Value> = resource
+            .split('/')
+            .zip(path.split('/'))
+            .filter_map(|(t, p)| {
+                let name = t.strip_prefix('{')?.strip_suffix('}')?;
+                Some((name.to_owned(), json!(percent_decode(p))))
+            })
+            .collect();
         json!({
             "resource": resource, "path": path, "httpMethod": method,
+            "pathParameters": if params.is_empty() { Value::Null } else { Value::Object(params) },
             "headers": {"content-type": "application/json"},
             "multiValueHeaders": {"content-type": ["application/json"]},
             "requestContext": {
@@ -263,21 +306,64 @@ mod tests {
         }
     }
 
+    fn matched(
+        router: &Router<()>,
+        method: Method,
+        path: &str,
+    ) -> Option<(&'static str, PathParams)> {
+        router
+            .match_path(&method, path)
+            .map(|(i, params)| (router.routes[i].template, params))
+    }
+
+    fn users_router() -> Router<()> {
+        let ok = |_: Arc<()>, _: ApiRequest| async { crate::http::json(http::StatusCode::OK, &()) };
+        Router::new()
+            .route(Method::GET, "/v1/users", ok)
+            .route(Method::GET, "/v1/users/{id}", ok)
+            .route(Method::GET, "/v1/users/me", ok)
+            .route(Method::DELETE, "/v1/users/me", ok)
+    }
+
     #[test]
-    fn templates_match_exact_segments_and_capture_params() {
-        assert_eq!(match_template("/v1/users/me", "/v1/users/me"), Some(vec![]));
+    fn paths_match_exact_segments_first_and_capture_params() {
+        let r = users_router();
+        assert!(r.conflicts().is_empty(), "{:?}", r.conflicts());
         assert_eq!(
-            match_template("/v1/users/{id}", "/v1/users/abc%2D1"),
-            Some(vec![("id".to_owned(), "abc-1".to_owned())])
+            matched(&r, Method::GET, "/v1/users/me"),
+            Some(("/v1/users/me", vec![])),
+            "a literal segment beats a parameter, whatever the order of the table"
         );
-        assert_eq!(match_template("/v1/users/{id}", "/v1/users"), None);
-        assert_eq!(match_template("/v1/users/{id}", "/v1/users/a/b"), None);
-        assert_eq!(match_template("/v1/users", "/v1/users/"), Some(vec![]));
+        assert_eq!(
+            matched(&r, Method::GET, "/v1/users/abc%2D1"),
+            Some((
+                "/v1/users/{id}",
+                vec![("id".to_owned(), "abc-1".to_owned())]
+            ))
+        );
+        assert_eq!(
+            matched(&r, Method::GET, "/v1/users/"),
+            Some(("/v1/users", vec![]))
+        );
+        assert_eq!(matched(&r, Method::GET, "/v1/users/a/b"), None);
+        assert_eq!(matched(&r, Method::POST, "/v1/users"), None);
+        assert_eq!(matched(&r, Method::DELETE, "/v1/users/someone"), None);
+    }
+
+    #[test]
+    fn a_table_with_conflicting_routes_says_so() {
+        let ok = |_: Arc<()>, _: ApiRequest| async { crate::http::json(http::StatusCode::OK, &()) };
+        let r: Router<()> = Router::new()
+            .route(Method::GET, "/v1/users/{id}", ok)
+            .route(Method::GET, "/v1/users/{user}", ok);
+        assert_eq!(r.conflicts().len(), 1, "{:?}", r.conflicts());
+        assert!(r.conflicts()[0].contains("/v1/users/{user}"));
     }
 
     #[test]
     fn malformed_and_non_ascii_path_parameters_never_panic() {
-        let param = |path: &str| match_template("/v1/users/{id}", path).map(|p| p[0].1.clone());
+        let r = users_router();
+        let param = |path: &str| matched(&r, Method::GET, path).map(|(_, p)| p[0].1.clone());
         assert_eq!(
             param("/v1/users/%aé").as_deref(),
             Some("%aé"),
@@ -291,5 +377,29 @@ mod tests {
             Some("\u{FFFD}"),
             "invalid UTF-8 is replaced"
         );
+    }
+
+    #[tokio::test]
+    async fn a_rest_event_is_dispatched_on_its_resource_with_api_gateways_parameters() {
+        // API Gateway decoded the parameter already: taken as given, never decoded twice.
+        let mut event = rest_event(
+            "POST",
+            "/v1/things/{id}/echo",
+            "/v1/things/a%2525b/echo",
+            Some("{}"),
+        );
+        event["pathParameters"] = json!({"id": "a%25b"});
+        let (status, _, body) = send(event).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["id"], "a%25b");
+        // A resource the table does not have is a 404, whatever the path looks like.
+        let (status, _, body) = send(rest_event(
+            "POST",
+            "/v1/other/{id}/echo",
+            "/v1/things/x/echo",
+            Some("{}"),
+        ))
+        .await;
+        assert_eq!((status, &body["error"]["code"]), (404, &json!("NOT_FOUND")));
     }
 }

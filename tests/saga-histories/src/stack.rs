@@ -326,7 +326,7 @@ impl Stack {
             "multiValueHeaders": headers.iter().map(|(k, v)| ((*k).to_owned(), json!([v]))).collect::<serde_json::Map<_, _>>(),
             "queryStringParameters": null,
             "multiValueQueryStringParameters": null,
-            "pathParameters": null,
+            "pathParameters": path_parameters(resource, path),
             "stageVariables": null,
             "requestContext": {
                 "accountId": "123456789012",
@@ -364,5 +364,22 @@ impl Stack {
             // A table left behind only costs moto memory until the test binary exits.
             let _ = self.client.delete_table().table_name(name).send().await;
         }
+    }
+}
+
+/// The path parameters API Gateway hands the function for `path` matched by `resource`.
+fn path_parameters(resource: &str, path: &str) -> Value {
+    let params: serde_json::Map<String, Value> = resource
+        .split('/')
+        .zip(path.split('/'))
+        .filter_map(|(template, segment)| {
+            let name = template.strip_prefix('{')?.strip_suffix('}')?;
+            Some((name.to_owned(), json!(segment)))
+        })
+        .collect();
+    if params.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(params)
     }
 }
