@@ -10,12 +10,17 @@ pub enum NotificationsError {
     /// DynamoDB failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A check of the shared HTTP edge failed (the caller, the body, paging), with its
+    /// own answer.
+    #[error(transparent)]
+    Request(#[from] ApiError),
 }
 
 impl From<NotificationsError> for ApiError {
     fn from(err: NotificationsError) -> Self {
         match err {
             NotificationsError::Store(e) => e.into(),
+            NotificationsError::Request(e) => e,
         }
     }
 }

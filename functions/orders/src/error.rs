@@ -30,6 +30,10 @@ pub enum OrdersError {
     /// DynamoDB failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A check of the shared HTTP edge failed (the caller, the body, paging), with its
+    /// own answer.
+    #[error(transparent)]
+    Request(#[from] ApiError),
 }
 
 impl From<CheckoutError> for OrdersError {
@@ -54,6 +58,7 @@ impl From<OrdersError> for ApiError {
                 ApiError::Conflict(e.to_string())
             }
             OrdersError::Store(e) => e.into(),
+            OrdersError::Request(e) => e,
         }
     }
 }

@@ -12,6 +12,10 @@ pub enum PaymentsError {
     /// DynamoDB failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A check of the shared HTTP edge failed (the caller, the body, paging), with its
+    /// own answer.
+    #[error(transparent)]
+    Request(#[from] ApiError),
 }
 
 impl PaymentsError {
@@ -26,6 +30,7 @@ impl From<PaymentsError> for ApiError {
         match err {
             PaymentsError::Invalid(details) => ApiError::Validation(details),
             PaymentsError::Store(e) => e.into(),
+            PaymentsError::Request(e) => e,
         }
     }
 }

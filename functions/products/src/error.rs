@@ -19,9 +19,16 @@ pub enum ProductsError {
     /// A stock adjustment that would leave too little or too much stock.
     #[error(transparent)]
     Stock(#[from] StockError),
+    /// The product kept changing while the request tried to change it.
+    #[error("the product is being changed concurrently; try again")]
+    Busy,
     /// DynamoDB failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A check of the shared HTTP edge failed (the caller, the body, paging), with its
+    /// own answer.
+    #[error(transparent)]
+    Request(#[from] ApiError),
 }
 
 impl ProductsError {
@@ -40,8 +47,11 @@ impl From<ProductsError> for ApiError {
                 "the product has changed since it was read; GET it again for its current ETag"
                     .to_owned(),
             ),
-            ProductsError::Stock(e) => ApiError::Conflict(e.to_string()),
+            e @ (ProductsError::Stock(_) | ProductsError::Busy) => {
+                ApiError::Conflict(e.to_string())
+            }
             ProductsError::Store(e) => e.into(),
+            ProductsError::Request(e) => e,
         }
     }
 }

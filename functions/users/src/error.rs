@@ -37,6 +37,10 @@ pub enum UsersError {
     /// DynamoDB failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A check of the shared HTTP edge failed (the caller, the body, paging), with its
+    /// own answer.
+    #[error(transparent)]
+    Request(#[from] ApiError),
 }
 
 impl From<IdentityError> for UsersError {
@@ -93,6 +97,7 @@ impl From<UsersError> for ApiError {
             }
             UsersError::Identity(other) => ApiError::Internal(other.into()),
             UsersError::Store(err) => err.into(),
+            UsersError::Request(err) => err,
         }
     }
 }

@@ -8,5 +8,5 @@ mod router;
 
 pub use body::{parse_json, MAX_BODY_BYTES};
 pub use request::ApiRequest;
-pub use response::{created, error_response, json, no_content, ApiResult};
+pub use response::{created, error_response, json, no_content, Answer, ApiResult};
 pub use router::{run, Router};

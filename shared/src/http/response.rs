@@ -7,22 +7,26 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 use serde_json::json;
 
-/// What a route handler returns.
-pub type ApiResult = Result<Response<Body>, ApiError>;
+/// What a route handler returns: a response, or its service's error `E`, which the router
+/// turns into the HTTP error shape.
+pub type Answer<E = ApiError> = Result<Response<Body>, E>;
+
+/// An answer whose error is already the HTTP one (shared checks, tests).
+pub type ApiResult = Answer<ApiError>;
 
 /// A JSON response with `status`.
-pub fn json<T: Serialize>(status: StatusCode, body: &T) -> ApiResult {
+pub fn json<T: Serialize, E: From<ApiError>>(status: StatusCode, body: &T) -> Answer<E> {
     let text = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.into()))?;
-    Response::builder()
+    Ok(Response::builder()
         .status(status)
         .header(CONTENT_TYPE, "application/json")
         .body(Body::Text(text))
-        .map_err(|e| ApiError::Internal(e.into()))
+        .map_err(|e| ApiError::Internal(e.into()))?)
 }
 
 /// 201 Created with a Location header and the created resource.
-pub fn created<T: Serialize>(location: &str, body: &T) -> ApiResult {
-    let mut response = json(StatusCode::CREATED, body)?;
+pub fn created<T: Serialize, E: From<ApiError>>(location: &str, body: &T) -> Answer<E> {
+    let mut response = json::<_, ApiError>(StatusCode::CREATED, body)?;
     let location = location
         .parse()
         .map_err(|e: http::header::InvalidHeaderValue| ApiError::Internal(e.into()))?;
@@ -31,11 +35,11 @@ pub fn created<T: Serialize>(location: &str, body: &T) -> ApiResult {
 }
 
 /// 204 No Content.
-pub fn no_content() -> ApiResult {
-    Response::builder()
+pub fn no_content<E: From<ApiError>>() -> Answer<E> {
+    Ok(Response::builder()
         .status(StatusCode::NO_CONTENT)
         .body(Body::Empty)
-        .map_err(|e| ApiError::Internal(e.into()))
+        .map_err(|e| ApiError::Internal(e.into()))?)
 }
 
 /// Renders an error in the one error shape (docs/design.md, openapi.yaml `Error`) and logs it; a 5xx logs its cause, which the

@@ -55,11 +55,14 @@ impl<S: Send + Sync + 'static> Router<S> {
         }
     }
 
-    /// Adds a route; `template` is the template.yaml path, e.g. `/v1/users/{id}`.
-    pub fn route<F, Fut>(mut self, method: Method, template: &'static str, handler: F) -> Self
+    /// Adds a route; `template` is the template.yaml path, e.g. `/v1/users/{id}`. The
+    /// handler answers with its service's error, which the router turns into the HTTP
+    /// error shape: the one place where a service error becomes an [`ApiError`].
+    pub fn route<F, Fut, E>(mut self, method: Method, template: &'static str, handler: F) -> Self
     where
         F: Fn(Arc<S>, ApiRequest) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ApiResult> + Send + 'static,
+        Fut: Future<Output = Result<Response<Body>, E>> + Send + 'static,
+        E: Into<ApiError> + 'static,
     {
         let index = self.routes.len();
         if let Err(e) = self
@@ -73,7 +76,10 @@ impl<S: Send + Sync + 'static> Router<S> {
         self.routes.push(Route {
             method,
             template,
-            handler: Box::new(move |state, req| Box::pin(handler(state, req))),
+            handler: Box::new(move |state, req| {
+                let answer = handler(state, req);
+                Box::pin(async move { answer.await.map_err(Into::into) })
+            }),
         });
         self
     }

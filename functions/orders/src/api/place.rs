@@ -7,7 +7,7 @@ use super::views::{order_location, OrderView};
 use crate::domain::{price, Checkout, CheckoutRequest, Order, OrderId, PricedOrder, ProductId};
 use crate::error::OrdersError;
 use crate::App;
-use shared::http::{ApiRequest, ApiResult};
+use shared::http::{Answer, ApiRequest};
 use shared::idempotency::{Claim, StoredResponse};
 use shared::metrics::BusinessMetric;
 use shared::store::StoreError;
@@ -15,25 +15,38 @@ use shared::{ApiError, Caller};
 use std::sync::Arc;
 
 /// POST /v1/orders
-pub async fn place_order(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn place_order(app: Arc<App>, req: ApiRequest) -> Answer<OrdersError> {
     let caller = req.caller()?;
-    app.idempotency
+    // The idempotency layer stores a 4xx answer with its key, so it sees the steps'
+    // errors as the HTTP answers they become.
+    let (app, caller) = (&app, &caller);
+    let prepare = async { priced_checkout(app, &req).await.map_err(ApiError::from) };
+    let answer = app
+        .idempotency
         .run_prepared(
             &req,
-            &caller,
-            priced_checkout(&app, &req),
-            |claim, (checkout, priced)| place(&app, &caller, claim, checkout, priced),
+            caller,
+            prepare,
+            |claim, (checkout, priced)| async move {
+                place(app, caller, claim, checkout, priced)
+                    .await
+                    .map_err(ApiError::from)
+            },
         )
-        .await
+        .await?;
+    Ok(answer)
 }
 
 /// The checkout the body describes with its prices from the projection. Reads only: it
 /// runs before the request is known to hold its key.
-async fn priced_checkout(app: &App, req: &ApiRequest) -> Result<(Checkout, PricedOrder), ApiError> {
+async fn priced_checkout(
+    app: &App,
+    req: &ApiRequest,
+) -> Result<(Checkout, PricedOrder), OrdersError> {
     let body: CheckoutRequest = req.json()?;
-    let checkout = Checkout::parse(&body).map_err(OrdersError::from)?;
+    let checkout = Checkout::parse(&body)?;
     let ids: Vec<&ProductId> = checkout.lines.iter().map(|l| &l.product_id).collect();
-    let catalog = app.prices.get_many(&ids).await.map_err(OrdersError::from)?;
+    let catalog = app.prices.get_many(&ids).await?;
     let priced = price(&checkout.lines, &catalog).map_err(OrdersError::Unplaceable)?;
     Ok((checkout, priced))
 }
@@ -46,7 +59,7 @@ async fn place(
     claim: Claim,
     checkout: Checkout,
     priced: PricedOrder,
-) -> Result<StoredResponse, ApiError> {
+) -> Result<StoredResponse, OrdersError> {
     let order = Order::place(
         OrderId::generate(),
         &caller.user_id,
@@ -69,7 +82,7 @@ async fn place(
             app.metrics.emit(BusinessMetric::OrdersPlaced);
             Ok(answer)
         }
-        Err(StoreError::ConditionFailed) => Err(OrdersError::Superseded.into()),
-        Err(other) => Err(OrdersError::from(other).into()),
+        Err(StoreError::ConditionFailed) => Err(OrdersError::Superseded),
+        Err(other) => Err(other.into()),
     }
 }

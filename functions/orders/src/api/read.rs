@@ -6,13 +6,13 @@ use crate::error::OrdersError;
 use crate::store::OrderListing;
 use crate::App;
 use lambda_http::http::StatusCode;
-use shared::http::{json, ApiRequest, ApiResult};
+use shared::http::{json, Answer, ApiRequest};
 use shared::pagination::{CursorScope, Limit, Page};
 use shared::Caller;
 use std::sync::Arc;
 
 /// GET /v1/orders?limit=&cursor=: the caller's orders, newest first.
-pub async fn list_own_orders(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn list_own_orders(app: Arc<App>, req: ApiRequest) -> Answer<OrdersError> {
     let caller = req.caller()?;
     let limit = Limit::parse(req.query("limit").as_deref())?;
     let scope = CursorScope::new(Some(&caller.user_id), &req.query_fingerprint());
@@ -24,8 +24,7 @@ pub async fn list_own_orders(app: Arc<App>, req: ApiRequest) -> ApiResult {
             limit.get(),
             start,
         )
-        .await
-        .map_err(OrdersError::from)?;
+        .await?;
     let page = Page {
         items: orders.iter().map(OrderView::from).collect(),
         next_cursor: app.cursors.encode(last_key.as_ref(), &scope)?,
@@ -34,7 +33,7 @@ pub async fn list_own_orders(app: Arc<App>, req: ApiRequest) -> ApiResult {
 }
 
 /// GET /v1/orders/{id}: 404 for someone else's order, as for a missing one.
-pub async fn get_own_order(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn get_own_order(app: Arc<App>, req: ApiRequest) -> Answer<OrdersError> {
     let caller = req.caller()?;
     let order = own_order(&app, &req, &caller).await?;
     order_ok(&order)

@@ -1,9 +1,10 @@
 //! What the orders API answers with.
 
 use crate::domain::{Order, PricedLine, ShippingAddress};
+use crate::error::OrdersError;
 use lambda_http::http::StatusCode;
 use serde::Serialize;
-use shared::http::{json, ApiResult};
+use shared::http::{json, Answer};
 use shared::Money;
 
 /// One line of an order as clients see it.
@@ -92,6 +93,6 @@ pub fn order_location(o: &Order) -> String {
 }
 
 /// 200 with the order.
-pub fn order_ok(o: &Order) -> ApiResult {
+pub fn order_ok(o: &Order) -> Answer<OrdersError> {
     json(StatusCode::OK, &OrderView::from(o))
 }

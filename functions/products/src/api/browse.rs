@@ -6,7 +6,7 @@ use crate::error::ProductsError;
 use crate::store::Listing;
 use crate::App;
 use lambda_http::http::StatusCode;
-use shared::http::{json, ApiRequest, ApiResult};
+use shared::http::{json, Answer, ApiRequest};
 use shared::pagination::{CursorScope, Limit, Page};
 use shared::FieldError;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use std::sync::Arc;
 const MAX_QUERY_CHARS: usize = 100;
 
 /// GET /v1/products?category=&q=&limit=&cursor=
-pub async fn list_products(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn list_products(app: Arc<App>, req: ApiRequest) -> Answer<ProductsError> {
     let limit = Limit::parse(req.query("limit").as_deref())?;
     let listing = listing(&req).map_err(ProductsError::Invalid)?;
     // A public route has no authorizer; the cursor is bound to whoever the bearer token
@@ -22,11 +22,7 @@ pub async fn list_products(app: Arc<App>, req: ApiRequest) -> ApiResult {
     let subject = req.unverified_bearer_subject();
     let scope = CursorScope::new(subject.as_deref(), &req.query_fingerprint());
     let start = app.cursors.decode(req.query("cursor").as_deref(), &scope)?;
-    let (products, last_key) = app
-        .catalog
-        .list(&listing, limit.get(), start)
-        .await
-        .map_err(ProductsError::from)?;
+    let (products, last_key) = app.catalog.list(&listing, limit.get(), start).await?;
     let page = Page {
         items: products.iter().map(ProductView::from).collect(),
         next_cursor: app.cursors.encode(last_key.as_ref(), &scope)?,
@@ -68,13 +64,12 @@ fn listing(req: &ApiRequest) -> Result<Listing, Vec<FieldError>> {
 }
 
 /// GET /v1/products/{id}
-pub async fn get_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn get_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsError> {
     let id = ProductId::parse(req.path_param("id")?).ok_or(ProductsError::NotFound)?;
     let product = app
         .catalog
         .get(&id)
-        .await
-        .map_err(ProductsError::from)?
+        .await?
         .filter(|p| p.is_active())
         .ok_or(ProductsError::NotFound)?;
     product_ok(&product)

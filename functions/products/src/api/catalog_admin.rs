@@ -9,7 +9,7 @@ use crate::error::ProductsError;
 use crate::{App, SERVICE};
 use serde::Deserialize;
 use shared::events::products::{ProductCreated, ProductDeleted, ProductUpdated};
-use shared::http::{no_content, ApiRequest, ApiResult};
+use shared::http::{no_content, Answer, ApiRequest};
 use shared::store::StoreError;
 use shared::{Envelope, FieldError};
 use std::sync::Arc;
@@ -112,7 +112,7 @@ fn catalog_fields(
 }
 
 /// POST /v1/products
-pub async fn create_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn create_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsError> {
     req.caller()?.require_admin()?;
     let body: NewProduct = req.json()?;
     let mut fields = Fields::default();
@@ -137,16 +137,13 @@ pub async fn create_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
         product.id.as_str(),
         ProductCreated(product.snapshot()),
     );
-    app.catalog
-        .create(&product, &event)
-        .await
-        .map_err(ProductsError::from)?;
+    app.catalog.create(&product, &event).await?;
     tracing::info!(product_id = product.id.as_str(), "product created");
     product_created(&product)
 }
 
 /// PUT /v1/products/{id}
-pub async fn replace_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn replace_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsError> {
     req.caller()?.require_admin()?;
     let body: ProductReplacement = req.json()?;
     let mut fields = Fields::default();
@@ -163,7 +160,7 @@ pub async fn replace_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
 }
 
 /// PATCH /v1/products/{id}
-pub async fn patch_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn patch_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsError> {
     req.caller()?.require_admin()?;
     let body: ProductPatch = req.json()?;
     let mut fields = Fields::default();
@@ -187,8 +184,7 @@ pub async fn patch_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
         return Err(ProductsError::invalid(FieldError::new(
             "",
             "nothing to update: give at least one of name, description, category, price",
-        ))
-        .into());
+        )));
     }
     let changes = fields.finish(Some(changes))?;
     edit(&app, &req, changes).await
@@ -196,7 +192,7 @@ pub async fn patch_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
 
 /// Applies catalog changes under optimistic concurrency: with If-Match, a stale version is
 /// a 412; without it, a concurrent edit is re-read and the changes applied on top.
-async fn edit(app: &App, req: &ApiRequest, changes: CatalogChanges) -> ApiResult {
+async fn edit(app: &App, req: &ApiRequest, changes: CatalogChanges) -> Answer<ProductsError> {
     let id = ProductId::parse(req.path_param("id")?).ok_or(ProductsError::NotFound)?;
     shared::telemetry::correlate(id.as_str());
     let if_match = if_match(req)?;
@@ -206,7 +202,7 @@ async fn edit(app: &App, req: &ApiRequest, changes: CatalogChanges) -> ApiResult
             .as_ref()
             .is_some_and(|m| !m.matches(current.version))
         {
-            return Err(ProductsError::VersionMismatch.into());
+            return Err(ProductsError::VersionMismatch);
         }
         let edited = current.edit(changes.clone(), shared::time::now());
         let event = Envelope::new(
@@ -222,16 +218,14 @@ async fn edit(app: &App, req: &ApiRequest, changes: CatalogChanges) -> ApiResult
             Ok(()) => return product_ok(&edited),
             // Changed or archived since the read: the next read tells which.
             Err(StoreError::ConditionFailed) => continue,
-            Err(other) => return Err(ProductsError::from(other).into()),
+            Err(other) => return Err(other.into()),
         }
     }
-    Err(shared::ApiError::Conflict(
-        "the product is being changed concurrently; try again".to_owned(),
-    ))
+    Err(ProductsError::Busy)
 }
 
 /// DELETE /v1/products/{id}: archives the product.
-pub async fn delete_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn delete_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsError> {
     req.caller()?.require_admin()?;
     let id = ProductId::parse(req.path_param("id")?).ok_or(ProductsError::NotFound)?;
     shared::telemetry::correlate(id.as_str());
@@ -242,7 +236,7 @@ pub async fn delete_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
             .as_ref()
             .is_some_and(|m| !m.matches(current.version))
         {
-            return Err(ProductsError::VersionMismatch.into());
+            return Err(ProductsError::VersionMismatch);
         }
         let archived = current.archive(shared::time::now());
         let event = Envelope::new(
@@ -260,12 +254,10 @@ pub async fn delete_product(app: Arc<App>, req: ApiRequest) -> ApiResult {
                 return no_content();
             }
             Err(StoreError::ConditionFailed) => continue,
-            Err(other) => return Err(ProductsError::from(other).into()),
+            Err(other) => return Err(other.into()),
         }
     }
-    Err(shared::ApiError::Conflict(
-        "the product is being changed concurrently; try again".to_owned(),
-    ))
+    Err(ProductsError::Busy)
 }
 
 fn if_match(req: &ApiRequest) -> Result<Option<IfMatch>, ProductsError> {

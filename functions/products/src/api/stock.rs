@@ -7,7 +7,7 @@ use crate::store::AdjustError;
 use crate::App;
 use lambda_http::http::StatusCode;
 use serde::Deserialize;
-use shared::http::{json, ApiRequest, ApiResult};
+use shared::http::{json, Answer, ApiRequest};
 use shared::FieldError;
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ struct Adjustment {
 }
 
 /// POST /v1/products/{id}/stock `{delta}` -> `{available, reserved}`
-pub async fn adjust_stock(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn adjust_stock(app: Arc<App>, req: ApiRequest) -> Answer<ProductsError> {
     req.caller()?.require_admin()?;
     let id = ProductId::parse(req.path_param("id")?).ok_or(ProductsError::NotFound)?;
     shared::telemetry::correlate(id.as_str());

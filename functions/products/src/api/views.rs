@@ -1,10 +1,11 @@
 //! What the products API answers with.
 
 use crate::domain::{Product, StockLevel};
+use crate::error::ProductsError;
 use lambda_http::http::header::ETAG;
 use lambda_http::http::{HeaderValue, StatusCode};
 use serde::Serialize;
-use shared::http::{created, json, ApiResult};
+use shared::http::{created, json, Answer};
 use shared::{ApiError, Money};
 
 /// Stock as clients see it.
@@ -54,17 +55,23 @@ impl From<&Product> for ProductView {
 }
 
 /// 200 with the product and its ETag.
-pub fn product_ok(p: &Product) -> ApiResult {
-    with_etag(json(StatusCode::OK, &ProductView::from(p))?, p)
+pub fn product_ok(p: &Product) -> Answer<ProductsError> {
+    with_etag(
+        json::<_, ApiError>(StatusCode::OK, &ProductView::from(p))?,
+        p,
+    )
 }
 
 /// 201 with Location, ETag and the product.
-pub fn product_created(p: &Product) -> ApiResult {
+pub fn product_created(p: &Product) -> Answer<ProductsError> {
     let location = format!("/v1/products/{}", p.id.as_str());
-    with_etag(created(&location, &ProductView::from(p))?, p)
+    with_etag(created::<_, ApiError>(&location, &ProductView::from(p))?, p)
 }
 
-fn with_etag(mut response: lambda_http::Response<lambda_http::Body>, p: &Product) -> ApiResult {
+fn with_etag(
+    mut response: lambda_http::Response<lambda_http::Body>,
+    p: &Product,
+) -> Answer<ProductsError> {
     let etag =
         HeaderValue::from_str(&p.version.etag()).map_err(|e| ApiError::Internal(e.into()))?;
     response.headers_mut().insert(ETAG, etag);

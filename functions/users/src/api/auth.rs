@@ -7,7 +7,7 @@ use crate::{App, SERVICE};
 use lambda_http::http::StatusCode;
 use serde::Deserialize;
 use shared::events::users::UserRegistered;
-use shared::http::{created, json, no_content, ApiRequest, ApiResult};
+use shared::http::{created, json, no_content, Answer, ApiRequest};
 use shared::{Envelope, FieldError};
 use std::sync::Arc;
 
@@ -47,7 +47,7 @@ struct RefreshBody {
 }
 
 /// POST /v1/auth/register
-pub async fn register(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn register(app: Arc<App>, req: ApiRequest) -> Answer<UsersError> {
     let body: RegisterBody = req.json()?;
     let registration = Registration::parse(&body.email, &body.password, &body.name)?;
     let user_id = app
@@ -57,8 +57,7 @@ pub async fn register(app: Arc<App>, req: ApiRequest) -> ApiResult {
             &registration.password,
             &registration.name,
         )
-        .await
-        .map_err(UsersError::from)?;
+        .await?;
     let profile = Profile::register(
         user_id,
         registration.email,
@@ -90,7 +89,7 @@ pub async fn register(app: Arc<App>, req: ApiRequest) -> ApiResult {
         if let Err(cleanup) = app.identity.delete_user(&profile.id).await {
             tracing::error!(user_id = profile.id.as_str(), error = %cleanup, "could not remove half-registered account");
         }
-        return Err(err.into());
+        return Err(err);
     }
     tracing::info!(user_id = profile.id.as_str(), email = %profile.email, "user registered");
     created(
@@ -100,7 +99,7 @@ pub async fn register(app: Arc<App>, req: ApiRequest) -> ApiResult {
 }
 
 /// POST /v1/auth/confirm
-pub async fn confirm(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn confirm(app: Arc<App>, req: ApiRequest) -> Answer<UsersError> {
     let body: ConfirmBody = req.json()?;
     let email = Email::parse(&body.email);
     let code = bounded("code", &body.code, MAX_CODE_LEN);
@@ -113,35 +112,27 @@ pub async fn confirm(app: Arc<App>, req: ApiRequest) -> ApiResult {
     {
         Ok(()) => no_content(),
         // Cognito answers NotAuthorized when the account is confirmed already.
-        Err(UsersError::InvalidCredentials) => Err(UsersError::AlreadyConfirmed.into()),
-        Err(err) => Err(err.into()),
+        Err(UsersError::InvalidCredentials) => Err(UsersError::AlreadyConfirmed),
+        Err(err) => Err(err),
     }
 }
 
 /// POST /v1/auth/login
-pub async fn login(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn login(app: Arc<App>, req: ApiRequest) -> Answer<UsersError> {
     let body: LoginBody = req.json()?;
     let email = Email::parse(&body.email);
     let password = bounded("password", &body.password, MAX_PASSWORD_LEN);
     let (email, password) = both(email, password)?;
-    let tokens = app
-        .identity
-        .sign_in(&email, password)
-        .await
-        .map_err(UsersError::from)?;
+    let tokens = app.identity.sign_in(&email, password).await?;
     json(StatusCode::OK, &TokensView::from(tokens))
 }
 
 /// POST /v1/auth/refresh
-pub async fn refresh(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn refresh(app: Arc<App>, req: ApiRequest) -> Answer<UsersError> {
     let body: RefreshBody = req.json()?;
     let token = bounded("refresh_token", &body.refresh_token, MAX_TOKEN_LEN)
         .map_err(|e| UsersError::Invalid(vec![e]))?;
-    let tokens = app
-        .identity
-        .refresh(token)
-        .await
-        .map_err(UsersError::from)?;
+    let tokens = app.identity.refresh(token).await?;
     json(StatusCode::OK, &TokensView::from(tokens))
 }
 

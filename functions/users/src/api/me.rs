@@ -7,7 +7,7 @@ use crate::{App, SERVICE};
 use lambda_http::http::StatusCode;
 use serde::Deserialize;
 use shared::events::users::{UserDeleted, UserProfileUpdated};
-use shared::http::{json, no_content, ApiRequest, ApiResult};
+use shared::http::{json, no_content, Answer, ApiRequest};
 use shared::store::StoreError;
 use shared::{Envelope, FieldError};
 use std::sync::Arc;
@@ -19,20 +19,19 @@ struct ProfilePatch {
 }
 
 /// GET /v1/users/me
-pub async fn get_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn get_me(app: Arc<App>, req: ApiRequest) -> Answer<UsersError> {
     let me = UserId::new(req.caller()?.user_id);
     shared::telemetry::correlate(me.as_str());
     let profile = app
         .profiles
         .get(&me)
-        .await
-        .map_err(UsersError::from)?
+        .await?
         .ok_or(UsersError::UserNotFound)?;
     json(StatusCode::OK, &ProfileView::from(&profile))
 }
 
 /// PATCH /v1/users/me
-pub async fn update_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn update_me(app: Arc<App>, req: ApiRequest) -> Answer<UsersError> {
     let me = UserId::new(req.caller()?.user_id);
     shared::telemetry::correlate(me.as_str());
     let patch: ProfilePatch = req.json()?;
@@ -40,15 +39,13 @@ pub async fn update_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
         return Err(UsersError::Invalid(vec![FieldError::new(
             "name",
             "nothing to update: name is the only editable field",
-        )])
-        .into());
+        )]));
     };
     let name = DisplayName::parse(&name).map_err(|e| UsersError::Invalid(vec![e]))?;
     let current = app
         .profiles
         .get(&me)
-        .await
-        .map_err(UsersError::from)?
+        .await?
         .ok_or(UsersError::UserNotFound)?;
     let updated = current.rename(name, shared::time::now());
     let event = Envelope::new(
@@ -68,16 +65,13 @@ pub async fn update_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
 }
 
 /// DELETE /v1/users/me
-pub async fn delete_me(app: Arc<App>, req: ApiRequest) -> ApiResult {
+pub async fn delete_me(app: Arc<App>, req: ApiRequest) -> Answer<UsersError> {
     let me = UserId::new(req.caller()?.user_id);
     shared::telemetry::correlate(me.as_str());
     // Cognito first: once the credentials are gone nobody can sign in, and if the profile
     // deletion then fails the caller's still-valid token lets a retry finish the job
     // (deleting an absent Cognito user succeeds).
-    app.identity
-        .delete_user(&me)
-        .await
-        .map_err(UsersError::from)?;
+    app.identity.delete_user(&me).await?;
     let event = Envelope::new(
         SERVICE,
         me.as_str(),
