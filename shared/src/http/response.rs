@@ -116,7 +116,8 @@ mod tests {
 
     #[test]
     fn created_sets_location() {
-        let resp = created("/v1/users/1", &json!({"id": "1"})).unwrap();
+        let resp: ApiResult = created("/v1/users/1", &json!({"id": "1"}));
+        let resp = resp.unwrap();
         assert_eq!(resp.status(), 201);
         assert_eq!(resp.headers()[LOCATION], "/v1/users/1");
     }

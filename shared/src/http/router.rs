@@ -200,14 +200,17 @@ mod tests {
         Router::new()
             .route(Method::POST, "/v1/things/{id}/echo", |_, req| async move {
                 let body: Value = req.json()?;
-                crate::http::json(
+                crate::http::json::<_, ApiError>(
                     http::StatusCode::OK,
                     &json!({"id": req.path_param("id")?, "body": body}),
                 )
             })
             .route(Method::GET, "/v1/me", |_, req| async move {
                 let caller = req.caller()?;
-                crate::http::json(http::StatusCode::OK, &json!({"sub": caller.user_id}))
+                crate::http::json::<_, ApiError>(
+                    http::StatusCode::OK,
+                    &json!({"sub": caller.user_id}),
+                )
             })
     }
 
@@ -323,7 +326,9 @@ mod tests {
     }
 
     fn users_router() -> Router<()> {
-        let ok = |_: Arc<()>, _: ApiRequest| async { crate::http::json(http::StatusCode::OK, &()) };
+        let ok = |_: Arc<()>, _: ApiRequest| async {
+            crate::http::json::<_, ApiError>(http::StatusCode::OK, &())
+        };
         Router::new()
             .route(Method::GET, "/v1/users", ok)
             .route(Method::GET, "/v1/users/{id}", ok)
@@ -358,7 +363,9 @@ mod tests {
 
     #[test]
     fn a_table_with_conflicting_routes_says_so() {
-        let ok = |_: Arc<()>, _: ApiRequest| async { crate::http::json(http::StatusCode::OK, &()) };
+        let ok = |_: Arc<()>, _: ApiRequest| async {
+            crate::http::json::<_, ApiError>(http::StatusCode::OK, &())
+        };
         let r: Router<()> = Router::new()
             .route(Method::GET, "/v1/users/{id}", ok)
             .route(Method::GET, "/v1/users/{user}", ok);
