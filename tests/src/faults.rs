@@ -46,6 +46,70 @@ pub async fn items_mentioning(stack: &Stack, table_logical_id: &str, needle: &st
         .collect()
 }
 
+/// A charge the provider makes but payments cannot record: the first write of a
+/// PaymentSucceeded fails, and every later claim of a payment fails before it gets
+/// anywhere, so the charge's own message makes no progress while this holds. Whatever
+/// settles the payment meanwhile (a refund, an expiry) has to do it itself.
+pub struct StalledCharge {
+    /// The failing write of the charge; spent after one.
+    pub recording_fails: Fault,
+    /// The failing claims of every retry; cleared to end the stall.
+    pub retries_fail: Fault,
+}
+
+impl StalledCharge {
+    /// Sets the two rules on `switch` (take the switch with [`exclusive_switch`]).
+    pub async fn set(stack: &Stack, switch: &FaultSwitch) -> StalledCharge {
+        let recording_fails = switch
+            .inject(
+                &FaultRule::error(FaultService::Dynamodb)
+                    .operations(&["TransactWriteItems"])
+                    .resource("PaymentSucceeded")
+                    .count(1),
+            )
+            .await
+            .expect("set the fault");
+        let retries_fail = switch
+            .inject(
+                &FaultRule::error(FaultService::Dynamodb)
+                    .operations(&["PutItem"])
+                    .resource(stack.resource_ref("PaymentsTable"))
+                    .after(1),
+            )
+            .await
+            .expect("set the fault");
+        StalledCharge {
+            recording_fails,
+            retries_fail,
+        }
+    }
+
+    /// Waits, at most `timeout`, until the charge of `order` was made and its recording
+    /// failed, and checks that its payment is left CHARGING.
+    pub async fn wait_until_stalled(&self, stack: &Stack, order: &str, timeout: Duration) {
+        let started = Instant::now();
+        while self
+            .recording_fails
+            .report()
+            .await
+            .expect("fault report")
+            .hits
+            == 0
+        {
+            assert!(
+                started.elapsed() < timeout,
+                "the charge of {order} was not attempted within {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let charging = items_mentioning(stack, "PaymentsTable", order).await;
+        assert!(
+            charging.iter().any(|item| item.contains("CHARGING")),
+            "{charging:?}"
+        );
+    }
+}
+
 /// A queue of the stack, seen through SQS.
 pub struct StackQueue {
     sqs: aws_sdk_sqs::Client,

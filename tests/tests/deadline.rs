@@ -4,7 +4,7 @@
 //! as expired, its stock comes back and its owner is told once; a payment recorded after
 //! that is refunded. The stalls are faults of the stack's moto, so the tests take turns.
 
-use e2e::faults::{exclusive_switch, items_mentioning, FaultRule, FaultService};
+use e2e::faults::{exclusive_switch, items_mentioning, FaultRule, FaultService, StalledCharge};
 use e2e::orders::{
     create_priced_product, eur, order_body, order_id, payments_of, place_when_priced,
     wait_for_notices, wait_for_payment, wait_for_status, wait_for_stock,
@@ -116,24 +116,7 @@ async fn a_payment_recorded_after_the_deadline_is_refunded() {
     // The provider charges the card, then recording the charge fails, and every retry of
     // the charge's message fails before it gets anywhere: the payment is still CHARGING
     // when the deadline passes.
-    let record_fails = switch
-        .inject(
-            &FaultRule::error(FaultService::Dynamodb)
-                .operations(&["TransactWriteItems"])
-                .resource("PaymentSucceeded")
-                .count(1),
-        )
-        .await
-        .expect("set the fault");
-    let _retries_fail = switch
-        .inject(
-            &FaultRule::error(FaultService::Dynamodb)
-                .operations(&["PutItem"])
-                .resource(app.stack.resource_ref("PaymentsTable"))
-                .after(1),
-        )
-        .await
-        .expect("set the fault");
+    let stalled = StalledCharge::set(app.stack, &switch).await;
     let placed = place_when_priced(
         &app,
         &shopper,
@@ -142,19 +125,9 @@ async fn a_payment_recorded_after_the_deadline_is_refunded() {
     .await;
     placed.expect(201);
     let order = order_id(&placed);
-    let started = Instant::now();
-    while record_fails.report().await.expect("fault report").hits == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(DEADLINE_SECONDS),
-            "the charge of {order} was not attempted before its deadline"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let charging = items_mentioning(app.stack, "PaymentsTable", &order).await;
-    assert!(
-        charging.iter().any(|item| item.contains("CHARGING")),
-        "{charging:?}"
-    );
+    stalled
+        .wait_until_stalled(app.stack, &order, Duration::from_secs(DEADLINE_SECONDS))
+        .await;
 
     // Expired; OrderRejected makes payments finish the charge under its key (it went
     // through) and refund it.

@@ -9,6 +9,7 @@
 use e2e::catalog::{create_product, create_product_id, product_body, unique_category};
 use e2e::faults::{
     exclusive_switch, items_mentioning, publish_as_one_batch, FaultRule, FaultService, StackQueue,
+    StalledCharge,
 };
 use e2e::orders::{
     cancel, create_priced_product, eur, new_key, order_body, order_id, payments_of, place,
@@ -409,24 +410,7 @@ async fn an_order_cancelled_while_its_charge_keeps_failing_is_refunded_without_w
     // The provider charges the card (after pm_card_error's two transient failures), then
     // recording the charge fails; every retry of the charge's message then fails before
     // it gets anywhere. The customer cancels meanwhile.
-    let record_fails = switch
-        .inject(
-            &FaultRule::error(FaultService::Dynamodb)
-                .operations(&["TransactWriteItems"])
-                .resource("PaymentSucceeded")
-                .count(1),
-        )
-        .await
-        .expect("set the fault");
-    let retries_fail = switch
-        .inject(
-            &FaultRule::error(FaultService::Dynamodb)
-                .operations(&["PutItem"])
-                .resource(app.stack.resource_ref("PaymentsTable"))
-                .after(1),
-        )
-        .await
-        .expect("set the fault");
+    let stalled = StalledCharge::set(app.stack, &switch).await;
     let placed = place_when_priced(
         &app,
         &shopper,
@@ -435,25 +419,15 @@ async fn an_order_cancelled_while_its_charge_keeps_failing_is_refunded_without_w
     .await;
     placed.expect(201);
     let order = order_id(&placed);
-    let started = Instant::now();
-    while record_fails.report().await.expect("fault report").hits == 0 {
-        assert!(
-            started.elapsed() < EVENTS_TIMEOUT,
-            "the charge of {order} was never recorded"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let charging = items_mentioning(app.stack, "PaymentsTable", &order).await;
-    assert!(
-        charging.iter().any(|item| item.contains("CHARGING")),
-        "{charging:?}"
-    );
+    stalled
+        .wait_until_stalled(app.stack, &order, EVENTS_TIMEOUT)
+        .await;
 
     cancel(&app, &shopper, &order).await.expect(200);
     // Refunded while the charge's own message still cannot make progress: the refund
     // settles the charge itself instead of waiting (and dead-lettering) behind it.
     let payments = wait_for_payment(&app, &shopper, &order, "REFUNDED").await;
-    let blocked = retries_fail.clear().await.expect("clear the fault");
+    let blocked = stalled.retries_fail.clear().await.expect("clear the fault");
     eprintln!(
         "figures: the charge's message failed {} more times before the refund",
         blocked.hits
