@@ -15,9 +15,9 @@ use e2e::orders::{
     wait_for_status,
 };
 use e2e::{forge_id_token, Reply, TestApp, User};
-use moto_runner::fixtures::Template;
 use reqwest::Method;
 use serde_json::{json, Value};
+use stack_model::Template;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -223,8 +223,8 @@ fn with(base: Value, field: &str, value: Value) -> Value {
 
 /// The template's Api events as `METHOD /path`.
 fn template_routes() -> BTreeSet<String> {
-    Template::load()
-        .api_events()
+    Template::workspace()
+        .api_routes()
         .into_iter()
         .map(|e| format!("{} {}", e.method, e.path))
         .collect()

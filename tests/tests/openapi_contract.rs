@@ -4,8 +4,8 @@
 //! end-to-end suite (tests/contract/validate_responses.py) fails on responses that break
 //! the contract.
 
-use moto_runner::fixtures::Template;
 use serde_yaml::Value;
+use stack_model::Template;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,7 +36,7 @@ fn load(file: &str) -> Value {
 /// Every `Type: Api` event of the template's functions: (METHOD, path) -> name, public.
 fn template_routes() -> Routes {
     let mut routes = Routes::new();
-    for event in Template::load().api_events() {
+    for event in Template::workspace().api_routes() {
         let key = (event.method, event.path);
         let declared = Declared {
             name: event.name,

@@ -8,7 +8,6 @@ use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_http::Body;
 use lambda_runtime::{Context, LambdaEvent};
-use moto_runner::fixtures::{sample_events, Template};
 use notifications::channel::DisabledChannel;
 use notifications::config::ApiConfig;
 use notifications::worker::{Worker, HANDLED_EVENT_TYPES};
@@ -16,12 +15,13 @@ use notifications::App;
 use serde_json::{json, Value};
 use shared::events::orders::OrderConfirmed;
 use shared::{Currency, Envelope, Money};
+use stack_model::{fixtures::sample_events, Template};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 #[test]
 fn the_route_table_is_exactly_the_templates_api_events_behind_the_authorizer() {
-    let declared = Template::load().api_events_of("NotificationsApiFunction");
+    let declared = Template::workspace().api_routes_of("NotificationsApiFunction");
     assert!(
         declared.iter().all(|e| !e.public),
         "the inbox keeps the default Cognito authorizer"
@@ -38,7 +38,7 @@ fn the_route_table_is_exactly_the_templates_api_events_behind_the_authorizer() {
 
 #[test]
 fn the_queue_receives_exactly_the_events_the_worker_handles() {
-    let delivered = Template::load().event_types_delivered_to("NotificationsQueue");
+    let delivered = Template::workspace().event_types_delivered_to("NotificationsQueue");
     let handled: BTreeSet<String> = HANDLED_EVENT_TYPES
         .iter()
         .map(|t| (*t).to_owned())
@@ -105,7 +105,7 @@ impl TestApi {
     async fn new() -> Self {
         let aws = moto_runner::sdk_config(moto_runner::shared_endpoint()).await;
         let client = aws_sdk_dynamodb::Client::new(&aws);
-        let table = moto_runner::fixtures::create_table(&client, "NotificationsTable").await;
+        let table = stack_model::fixtures::create_table(&client, "NotificationsTable").await;
         Self {
             app: Arc::new(App::new(
                 &aws,
@@ -121,7 +121,7 @@ impl TestApi {
     /// Delivers one SQS event's JSON to the worker; returns the failed message ids.
     async fn deliver(&self, sqs_json: &str) -> Vec<String> {
         let event: SqsEvent = serde_json::from_str(sqs_json).unwrap();
-        moto_runner::fixtures::failed_message_ids(
+        stack_model::fixtures::failed_message_ids(
             self.worker
                 .handle_batch(LambdaEvent::new(event, Context::default()))
                 .await

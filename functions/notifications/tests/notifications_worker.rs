@@ -28,7 +28,7 @@ impl TestTable {
     async fn new() -> Self {
         let aws = moto_runner::sdk_config(moto_runner::shared_endpoint()).await;
         let client = aws_sdk_dynamodb::Client::new(&aws);
-        let name = moto_runner::fixtures::create_table(&client, "NotificationsTable").await;
+        let name = stack_model::fixtures::create_table(&client, "NotificationsTable").await;
         Self {
             inbox: InboxStore::new(client.clone(), name.clone()),
             contacts: ContactStore::new(client.clone(), name.clone()),
@@ -92,10 +92,10 @@ impl TestTable {
 /// Delivers events to the worker as one SQS batch; returns the failed message ids.
 async fn deliver<C: Channel>(worker: &Worker<C>, events: &[&Envelope]) -> Vec<String> {
     let response = worker
-        .handle_batch(moto_runner::fixtures::sqs_batch(events))
+        .handle_batch(stack_model::fixtures::sqs_batch(events))
         .await
         .unwrap();
-    moto_runner::fixtures::failed_message_ids(response)
+    stack_model::fixtures::failed_message_ids(response)
 }
 
 fn raw<T: Event>(envelope: Envelope<T>) -> Envelope {
@@ -115,7 +115,7 @@ fn eur(amount: u64) -> Money {
 fn unique_email() -> String {
     format!(
         "{}@example.com",
-        moto_runner::fixtures::unique_name("buyer")
+        stack_model::fixtures::unique_name("buyer")
     )
 }
 
@@ -408,7 +408,7 @@ async fn ses_channel(verified: bool) -> (SesChannel, String) {
     let ses = aws_sdk_sesv2::Client::new(&aws);
     let sender = format!(
         "{}@shop.example.com",
-        moto_runner::fixtures::unique_name("noreply")
+        stack_model::fixtures::unique_name("noreply")
     );
     if verified {
         ses.create_email_identity()

@@ -5,7 +5,6 @@
 
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
-use moto_runner::fixtures::{sample_events, Template};
 use orders::domain::{Checkout, CheckoutRequest, OrderId};
 use orders::worker::HANDLED_EVENT_TYPES;
 use shared::events::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
@@ -14,11 +13,12 @@ use shared::events::products::{
 };
 use shared::idempotency::IdempotencyKey;
 use shared::Envelope;
+use stack_model::{fixtures::sample_events, Template};
 use std::collections::BTreeSet;
 
 #[test]
 fn the_route_table_is_exactly_the_templates_api_events_all_behind_the_authorizer() {
-    let declared = Template::load().api_events_of("OrdersApiFunction");
+    let declared = Template::workspace().api_routes_of("OrdersApiFunction");
     assert!(
         declared.iter().all(|e| !e.public),
         "every orders route uses the default Cognito authorizer"
@@ -35,7 +35,7 @@ fn the_route_table_is_exactly_the_templates_api_events_all_behind_the_authorizer
 
 #[test]
 fn the_queue_receives_exactly_the_events_the_worker_handles() {
-    let delivered = Template::load().event_types_delivered_to("OrdersQueue");
+    let delivered = Template::workspace().event_types_delivered_to("OrdersQueue");
     let handled: BTreeSet<String> = HANDLED_EVENT_TYPES
         .iter()
         .map(|t| (*t).to_owned())

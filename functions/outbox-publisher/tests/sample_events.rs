@@ -3,8 +3,8 @@
 
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::dynamodb::Event;
-use moto_runner::fixtures::sample_events;
 use outbox_publisher::record::outbox_message;
+use stack_model::fixtures::sample_events;
 
 #[test]
 fn outbox_publisher_samples_are_stream_events_with_publishable_outbox_inserts() {

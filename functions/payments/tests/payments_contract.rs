@@ -7,7 +7,6 @@ use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_http::Body;
 use lambda_runtime::{Context, LambdaEvent};
-use moto_runner::fixtures::{sample_events, Template};
 use payments::config::ApiConfig;
 use payments::domain::{OrderId, OrderPayment, Payment, PaymentRequest, PaymentStatus};
 use payments::provider::{ResiliencePolicy, ResilientProvider, SimulatedProvider};
@@ -17,13 +16,14 @@ use payments::App;
 use serde_json::{json, Value};
 use shared::events::orders::{OrderCancelled, PaymentRequested, RefundRequested};
 use shared::{Currency, Envelope, Money};
+use stack_model::{fixtures::sample_events, Template};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 #[test]
 fn the_route_table_is_exactly_the_templates_api_events_and_all_are_protected() {
-    let declared = Template::load().api_events_of("PaymentsApiFunction");
+    let declared = Template::workspace().api_routes_of("PaymentsApiFunction");
     assert!(
         declared.iter().all(|e| !e.public),
         "every payments route keeps the default Cognito authorizer"
@@ -109,7 +109,7 @@ impl TestApi {
     async fn new() -> Self {
         let aws = moto_runner::sdk_config(moto_runner::shared_endpoint()).await;
         let client = aws_sdk_dynamodb::Client::new(&aws);
-        let table = moto_runner::fixtures::create_table(&client, "PaymentsTable").await;
+        let table = stack_model::fixtures::create_table(&client, "PaymentsTable").await;
         let policy = ResiliencePolicy {
             backoff_base: Duration::from_millis(1),
             ..ResiliencePolicy::default()

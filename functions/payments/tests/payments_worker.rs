@@ -71,7 +71,7 @@ impl TestTable {
     async fn new() -> Self {
         let aws = moto_runner::sdk_config(moto_runner::shared_endpoint()).await;
         let client = aws_sdk_dynamodb::Client::new(&aws);
-        let name = moto_runner::fixtures::create_table(&client, "PaymentsTable").await;
+        let name = stack_model::fixtures::create_table(&client, "PaymentsTable").await;
         let store = PaymentStore::new(client.clone(), name.clone());
         Self {
             client,
@@ -167,10 +167,10 @@ async fn deliver<P: PaymentProvider, T: shared::Event>(
     envelopes: &[&Envelope<T>],
 ) -> Vec<String> {
     let response = worker
-        .handle_batch(moto_runner::fixtures::sqs_batch(envelopes))
+        .handle_batch(stack_model::fixtures::sqs_batch(envelopes))
         .await
         .unwrap();
-    moto_runner::fixtures::failed_message_ids(response)
+    stack_model::fixtures::failed_message_ids(response)
 }
 
 #[tokio::test]

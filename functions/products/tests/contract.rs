@@ -4,14 +4,14 @@
 
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
-use moto_runner::fixtures::{sample_events, Template};
 use shared::events::orders::OrderPlaced;
 use shared::Envelope;
+use stack_model::{fixtures::sample_events, Template};
 use std::collections::BTreeSet;
 
 #[test]
 fn the_route_table_is_exactly_the_templates_api_events() {
-    let declared = Template::load().api_events_of("ProductsApiFunction");
+    let declared = Template::workspace().api_routes_of("ProductsApiFunction");
     let declared: BTreeSet<(String, String)> =
         declared.into_iter().map(|e| (e.method, e.path)).collect();
     let served: BTreeSet<(String, String)> = products::api::router()

@@ -29,7 +29,7 @@ impl TestTable {
     async fn new() -> Self {
         let aws = moto_runner::sdk_config(moto_runner::shared_endpoint()).await;
         let client = aws_sdk_dynamodb::Client::new(&aws);
-        let name = moto_runner::fixtures::create_table(&client, "ProductsTable").await;
+        let name = stack_model::fixtures::create_table(&client, "ProductsTable").await;
         let catalog = CatalogStore::new(client.clone(), name.clone());
         Self {
             client,
@@ -138,10 +138,10 @@ fn cancelled(order_id: &str) -> Envelope<OrderCancelled> {
 /// Delivers envelopes to the worker as one SQS batch; returns the failed message ids.
 async fn deliver<T: shared::Event>(worker: &Worker, envelopes: &[&Envelope<T>]) -> Vec<String> {
     let response = worker
-        .handle_batch(moto_runner::fixtures::sqs_batch(envelopes))
+        .handle_batch(stack_model::fixtures::sqs_batch(envelopes))
         .await
         .unwrap();
-    moto_runner::fixtures::failed_message_ids(response)
+    stack_model::fixtures::failed_message_ids(response)
 }
 
 #[tokio::test]
@@ -196,7 +196,7 @@ async fn catalog_edits_are_versioned_and_never_overwrite_stock() {
 #[tokio::test]
 async fn archived_products_leave_the_listings_and_cannot_be_edited() {
     let t = TestTable::new().await;
-    let category = format!("arch-{}", &moto_runner::fixtures::unique_name("c")[22..]);
+    let category = format!("arch-{}", &stack_model::fixtures::unique_name("c")[22..]);
     let keep = t.add("Kept", &category, 1).await;
     let gone = t.add("Gone", &category, 1).await;
     let archived = gone.archive(shared::time::now());

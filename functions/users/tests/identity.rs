@@ -14,7 +14,7 @@ const PASSWORD: &str = "CorrectHorse9";
 
 async fn identity() -> Identity {
     let client = aws_sdk_cognitoidentityprovider::Client::new(&support::aws().await);
-    let pool = support::create_user_pool(&client).await;
+    let pool = stack_model::fixtures::create_user_pool(&client).await;
     Identity::new(client, pool.id, pool.client_id)
 }
 

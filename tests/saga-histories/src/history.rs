@@ -393,7 +393,7 @@ impl History {
     async fn deliver(&mut self, batch: Batch, crash_after: Option<u32>) {
         let wiring = self.bus.queues[batch.queue].wiring.clone();
         let envelopes: Vec<&Envelope> = batch.messages.iter().map(|m| &m.envelope).collect();
-        let event = moto_runner::fixtures::sqs_batch(&envelopes);
+        let event = stack_model::fixtures::sqs_batch(&envelopes);
         let switch = std::sync::Arc::clone(&self.stack.switches[wiring.consumer.as_str()]);
         let provider_failures = |stack: &Stack| -> Vec<u32> {
             envelopes
@@ -429,7 +429,7 @@ impl History {
             }
             Some(Ok(response)) => {
                 let failed: Vec<(usize, bool)> =
-                    moto_runner::fixtures::failed_message_ids(response)
+                    stack_model::fixtures::failed_message_ids(response)
                         .iter()
                         .map(|id| {
                             let i: usize = id

@@ -156,7 +156,7 @@ impl Stack {
         let client = Client::new(&aws);
         let mut tables = BTreeMap::new();
         for logical_id in TABLES {
-            let name = moto_runner::fixtures::create_table(&client, logical_id).await;
+            let name = stack_model::fixtures::create_table(&client, logical_id).await;
             tables.insert(logical_id, name);
         }
         let switches: BTreeMap<&'static str, Arc<CrashSwitch>> = [

@@ -3,7 +3,8 @@
 //! topic with which filter policy, which worker consumes which queue with what batch size,
 //! and after how many receives a queue gives a message to its dead-letter queue.
 
-use serde_yaml::Value;
+use serde_json::Value;
+use stack_model::{target, Function, Template};
 use std::collections::BTreeMap;
 
 /// A queue and the worker behind it.
@@ -47,79 +48,43 @@ impl Wiring {
     /// Reads the workspace's template.yaml.
     ///
     /// # Panics
-    /// When the template cannot be read, or uses a form of wiring this reader does not
-    /// understand (better to fail than to deliver differently from the stack).
+    /// When the template uses a form of wiring this reader does not understand (better
+    /// to fail than to deliver differently from the stack).
     pub fn from_template() -> Self {
-        let path = moto_runner::workspace_root().join("template.yaml");
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-        let template: Value = serde_yaml::from_str(&text)
-            .unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
-        Self::from_value(&template)
+        Self::of(&Template::workspace())
     }
 
-    fn from_value(template: &Value) -> Self {
-        let resources = template["Resources"]
-            .as_mapping()
-            .expect("template.yaml has Resources");
+    fn of(template: &Template) -> Self {
         let mut wiring = Wiring {
             topic_of_table: BTreeMap::new(),
-            subscriptions: Vec::new(),
+            subscriptions: template
+                .subscriptions()
+                .into_iter()
+                .filter(|s| s.protocol == "sqs")
+                .map(subscription)
+                .collect(),
             queues: Vec::new(),
         };
-        for resource in resources.values() {
-            let props = &resource["Properties"];
-            match resource["Type"].as_str() {
-                Some("AWS::SNS::Subscription") if props["Protocol"].as_str() == Some("sqs") => {
-                    wiring.subscriptions.push(subscription(props));
+        for function in template.functions() {
+            for event in function.events() {
+                let source = &event.properties;
+                match event.type_.as_str() {
+                    "DynamoDB" => {
+                        let table = target(&source["Stream"]).expect("a stream !GetAtt");
+                        let topic = function
+                            .env("TOPIC_ARN")
+                            .and_then(target)
+                            .unwrap_or_else(|| panic!("the publisher of {table} has no TOPIC_ARN"));
+                        wiring
+                            .topic_of_table
+                            .insert(table.to_owned(), topic.to_owned());
+                    }
+                    "SQS" => wiring.queues.push(queue(template, &function, source)),
+                    _ => {}
                 }
-                Some("AWS::Serverless::Function") => {
-                    wiring.add_function(resource, resources);
-                }
-                _ => {}
             }
         }
         wiring
-    }
-
-    fn add_function(&mut self, function: &Value, resources: &serde_yaml::Mapping) {
-        let props = &function["Properties"];
-        let Some(events) = props["Events"].as_mapping() else {
-            return;
-        };
-        for event in events.values() {
-            let source = &event["Properties"];
-            match event["Type"].as_str() {
-                Some("DynamoDB") => {
-                    let table = logical_id(&source["Stream"]).expect("a stream !GetAtt");
-                    let topic = logical_id(&props["Environment"]["Variables"]["TOPIC_ARN"])
-                        .unwrap_or_else(|| panic!("the publisher of {table} has no TOPIC_ARN"));
-                    self.topic_of_table
-                        .insert(table.to_owned(), topic.to_owned());
-                }
-                Some("SQS") => {
-                    let queue = logical_id(&source["Queue"]).expect("a queue !GetAtt");
-                    let consumer = function["Metadata"]["BuildProperties"]["Binary"]
-                        .as_str()
-                        .unwrap_or_else(|| panic!("the consumer of {queue} names no Binary"));
-                    let table = logical_id(&props["Environment"]["Variables"]["TABLE_NAME"])
-                        .unwrap_or_else(|| panic!("{consumer} has no TABLE_NAME"));
-                    let redrive = &resources[queue]["Properties"]["RedrivePolicy"];
-                    let max_receive_count = redrive["maxReceiveCount"]
-                        .as_u64()
-                        .unwrap_or_else(|| panic!("{queue} has no maxReceiveCount"));
-                    self.queues.push(QueueWiring {
-                        queue: queue.to_owned(),
-                        consumer: consumer.to_owned(),
-                        table: table.to_owned(),
-                        batch_size: source["BatchSize"].as_u64().unwrap_or(10) as usize,
-                        max_receive_count: u32::try_from(max_receive_count)
-                            .expect("a small maxReceiveCount"),
-                    });
-                }
-                _ => {}
-            }
-        }
     }
 
     /// The queues `event_type`, published to `topic`, is delivered to.
@@ -135,50 +100,46 @@ impl Wiring {
     }
 }
 
-fn subscription(props: &Value) -> Subscription {
-    let topic = logical_id(&props["TopicArn"]).expect("a topic !Ref");
-    let queue = logical_id(&props["Endpoint"]).expect("a queue !GetAtt");
-    assert_eq!(
-        props["RawMessageDelivery"].as_bool(),
-        Some(true),
-        "{topic} -> {queue}: the workers read raw envelopes"
-    );
-    let policy = props["FilterPolicy"]
-        .as_mapping()
-        .unwrap_or_else(|| panic!("{topic} -> {queue} has no FilterPolicy"));
-    assert_eq!(
-        policy.len(),
-        1,
-        "{topic} -> {queue}: only an event_type filter is understood here"
-    );
-    let event_types = policy
-        .get("event_type")
-        .and_then(Value::as_sequence)
-        .unwrap_or_else(|| panic!("{topic} -> {queue}: the filter is not an event_type list"))
-        .iter()
-        .map(|t| {
-            t.as_str()
-                .unwrap_or_else(|| panic!("{topic} -> {queue}: only exact type names"))
-                .to_owned()
-        })
-        .collect();
-    Subscription {
-        topic: topic.to_owned(),
+fn queue(template: &Template, function: &Function<'_>, source: &Value) -> QueueWiring {
+    let queue = target(&source["Queue"]).expect("a queue !GetAtt");
+    let consumer = function
+        .binary()
+        .unwrap_or_else(|| panic!("the consumer of {queue} names no Binary"));
+    let table = function
+        .env("TABLE_NAME")
+        .and_then(target)
+        .unwrap_or_else(|| panic!("{consumer} has no TABLE_NAME"));
+    let redrive = &template
+        .resource(queue)
+        .unwrap_or_else(|| panic!("no queue {queue}"))
+        .properties["RedrivePolicy"];
+    let max_receive_count = redrive["maxReceiveCount"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{queue} has no maxReceiveCount"));
+    QueueWiring {
         queue: queue.to_owned(),
-        event_types,
+        consumer: consumer.to_owned(),
+        table: table.to_owned(),
+        batch_size: source["BatchSize"].as_u64().unwrap_or(10) as usize,
+        max_receive_count: u32::try_from(max_receive_count).expect("a small maxReceiveCount"),
     }
 }
 
-/// The resource a `!Ref X` or `!GetAtt X.Attr` names.
-fn logical_id(value: &Value) -> Option<&str> {
-    let Value::Tagged(tagged) = value else {
-        return None;
-    };
-    let target = tagged.value.as_str()?;
-    match tagged.tag.to_string().as_str() {
-        "!Ref" => Some(target),
-        "!GetAtt" => target.split_once('.').map(|(id, _)| id),
-        _ => None,
+fn subscription(s: stack_model::Subscription) -> Subscription {
+    let (topic, queue) = (s.topic, s.endpoint);
+    assert!(
+        s.raw_message_delivery,
+        "{topic} -> {queue}: the workers read raw envelopes"
+    );
+    let event_types = s.event_types.unwrap_or_else(|| {
+        panic!(
+            "{topic} -> {queue}: only a FilterPolicy of exact event_type names is understood here"
+        )
+    });
+    Subscription {
+        topic,
+        queue,
+        event_types,
     }
 }
 

@@ -14,7 +14,7 @@
 //! `ConditionCheck::builder()`) map by [`TRANSACTION_PARTS`]. `BatchWriteItem` is
 //! authorized as itself, whatever its `PutRequest`s and `DeleteRequest`s.
 
-use serde_yaml::Value;
+use e2e::template::Function;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -166,14 +166,10 @@ pub fn sdk_actions_of_binary(binary: &str) -> Calls {
 
 /// Actions the Lambda service performs with the function's own role: sending a stream
 /// batch that failed for good to the event source's OnFailure destination.
-pub fn granted_for_platform(function: &Value) -> BTreeSet<String> {
+pub fn granted_for_platform(function: &Function<'_>) -> BTreeSet<String> {
     let mut actions = BTreeSet::new();
-    let events = function["Properties"]["Events"]
-        .as_mapping()
-        .cloned()
-        .unwrap_or_default();
-    for event in events.values() {
-        let on_failure = &event["Properties"]["DestinationConfig"]["OnFailure"];
+    for event in function.events() {
+        let on_failure = &event.properties["DestinationConfig"]["OnFailure"];
         match on_failure["Type"].as_str() {
             Some("SQS") => actions.insert("sqs:SendMessage".to_owned()),
             Some("SNS") => actions.insert("sns:Publish".to_owned()),

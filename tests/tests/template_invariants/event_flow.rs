@@ -3,8 +3,7 @@
 //! (queue -> function), so the architecture document cannot drift from what is deployed.
 //! `UPDATE_DESIGN_DOC=1 cargo test -p e2e --test template_invariants` rewrites it.
 
-use super::Template;
-use e2e::template::target;
+use e2e::template::{target, Template};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -22,26 +21,15 @@ fn service(logical_id: &str, suffix: &str) -> String {
 
 /// (publishing service, consuming service) -> the event types the subscription delivers.
 fn flows(template: &Template) -> BTreeMap<(String, String), Vec<String>> {
-    let mut flows = BTreeMap::new();
-    for (_, subscription) in template.resources("AWS::SNS::Subscription") {
-        let p = &subscription["Properties"];
-        if p["Protocol"].as_str() != Some("sqs") {
-            continue;
-        }
-        let (Some(topic), Some(queue)) = (target(&p["TopicArn"]), target(&p["Endpoint"])) else {
-            continue;
-        };
-        let types: Vec<String> = p["FilterPolicy"]["event_type"]
-            .as_sequence()
-            .map(|s| {
-                s.iter()
-                    .filter_map(|t| t.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        flows.insert((service(&topic, "Topic"), service(&queue, "Queue")), types);
-    }
-    flows
+    template
+        .subscriptions()
+        .into_iter()
+        .filter(|s| s.protocol == "sqs")
+        .map(|s| {
+            let key = (service(&s.topic, "Topic"), service(&s.endpoint, "Queue"));
+            (key, s.event_types.unwrap_or_default())
+        })
+        .collect()
 }
 
 /// The queue each worker function reads: queue service -> function logical id.
@@ -49,8 +37,9 @@ fn consumers(template: &Template) -> BTreeMap<String, String> {
     template
         .function_events("SQS")
         .into_iter()
-        .filter_map(|(function, _, event)| {
-            Some((service(&target(&event["Queue"])?, "Queue"), function))
+        .filter_map(|event| {
+            let queue = service(target(&event.properties["Queue"])?, "Queue");
+            Some((queue, event.function))
         })
         .collect()
 }
@@ -91,7 +80,7 @@ fn the_design_documents_the_event_flow_the_template_deploys() {
         panic!("docs/design.md has no generated event-flow section ({BEGIN} ... {END})");
     };
     let current = &doc[begin..end + END.len()];
-    let generated = render(&Template::load());
+    let generated = render(&Template::workspace());
     if current == generated {
         return;
     }

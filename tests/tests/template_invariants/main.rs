@@ -11,8 +11,8 @@ mod event_flow;
 mod operations;
 
 use code_scan::{granted_for_platform, sdk_actions_of_binary, NOT_REACHED};
-use e2e::template::{self, assert_none, target};
-use serde_yaml::Value;
+use e2e::template::{assert_none, sub_text, target, Function, Template};
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Routes that must stay reachable without a token; every other route has the default
@@ -34,72 +34,23 @@ const VISIBILITY_PER_TIMEOUT: i64 = 6;
 /// (Lambda's own ceiling; -1, forever, would block the shard behind a poison record).
 const MAX_STREAM_RETRIES: i64 = 10_000;
 
-/// The parsed template, with the lookups the invariants need.
-struct Template(Value);
-
-impl Template {
-    fn load() -> Self {
-        Self(template::load())
-    }
-
-    /// `(logical id, resource)` of every resource of `kind`.
-    fn resources(&self, kind: &str) -> Vec<(String, &Value)> {
-        template::resources(&self.0, kind)
-    }
-
-    fn resource(&self, id: &str) -> Option<&Value> {
-        self.0["Resources"].get(id)
-    }
-
-    fn is(&self, id: &str, kind: &str) -> bool {
-        self.resource(id)
-            .is_some_and(|r| r["Type"].as_str() == Some(kind))
-    }
-
-    /// A function's `Timeout`, or the Globals' when it sets none.
-    fn timeout_of(&self, function: &Value) -> Option<i64> {
-        function["Properties"]["Timeout"]
-            .as_i64()
-            .or_else(|| self.0["Globals"]["Function"]["Timeout"].as_i64())
-    }
-
-    /// `(function id, event name, event)` of every event of `kind` of every function.
-    fn function_events(&self, kind: &str) -> Vec<(String, String, &Value)> {
-        let mut found = Vec::new();
-        for (id, function) in self.resources("AWS::Serverless::Function") {
-            if let Some(events) = function["Properties"]["Events"].as_mapping() {
-                for (name, event) in events {
-                    if event["Type"].as_str() == Some(kind) {
-                        let name = name.as_str().unwrap_or_default().to_owned();
-                        found.push((id.clone(), name, &event["Properties"]));
-                    }
-                }
-            }
-        }
-        found
-    }
-}
-
-/// The text of a `!Sub "..."`.
-fn sub_text(v: &Value) -> Option<&str> {
-    match v {
-        Value::Tagged(t) if t.tag == "!Sub" => t.value.as_str(),
-        _ => None,
-    }
+/// Whether an event source reports partial batch failures.
+fn reports_batch_item_failures(event: &Value) -> bool {
+    event["FunctionResponseTypes"]
+        .as_array()
+        .is_some_and(|t| t.iter().any(|t| t == "ReportBatchItemFailures"))
 }
 
 #[test]
 fn every_consumed_queue_has_a_dlq_and_outlasts_its_consumer() {
-    let template = Template::load();
+    let template = Template::workspace();
     let mut violations = Vec::new();
     let events = template.function_events("SQS");
     assert!(!events.is_empty(), "the template has SQS event sources");
-    for (function_id, event_name, event) in events {
-        let at = format!("{function_id}.{event_name}");
-        let reports = event["FunctionResponseTypes"]
-            .as_sequence()
-            .is_some_and(|t| t.iter().any(|t| t == "ReportBatchItemFailures"));
-        if !reports {
+    for source in events {
+        let (function_id, event) = (&source.function, &source.properties);
+        let at = format!("{function_id}.{}", source.name);
+        if !reports_batch_item_failures(event) {
             violations.push(format!(
                 "{at}: FunctionResponseTypes lacks ReportBatchItemFailures"
             ));
@@ -109,10 +60,10 @@ fn every_consumed_queue_has_a_dlq_and_outlasts_its_consumer() {
             violations.push(format!("{at}: Queue is not a queue of the template"));
             continue;
         };
-        let queue = &template.resource(&queue_id).expect("queue")["Properties"];
+        let queue = &template.resource(queue_id).expect("queue").properties;
         let redrive = &queue["RedrivePolicy"];
         let dlq = target(&redrive["deadLetterTargetArn"]);
-        if !dlq.is_some_and(|d| template.is(&d, "AWS::SQS::Queue")) {
+        if !dlq.is_some_and(|d| template.is(d, "AWS::SQS::Queue")) {
             violations.push(format!(
                 "{queue_id}: no RedrivePolicy to a DLQ of the template"
             ));
@@ -123,8 +74,9 @@ fn every_consumed_queue_has_a_dlq_and_outlasts_its_consumer() {
                 "{queue_id}: maxReceiveCount {receives} < {MIN_MAX_RECEIVE_COUNT}"
             ));
         }
-        let function = template.resource(&function_id).expect("function");
-        let timeout = template.timeout_of(function).unwrap_or(3);
+        let function = template.function(function_id).expect("function");
+        // Lambda's default timeout is 3 s.
+        let timeout = function.properties["Timeout"].as_i64().unwrap_or(3);
         // SQS's default visibility timeout is 30 s.
         let visibility = queue["VisibilityTimeout"].as_i64().unwrap_or(30);
         if visibility < VISIBILITY_PER_TIMEOUT * timeout {
@@ -138,12 +90,13 @@ fn every_consumed_queue_has_a_dlq_and_outlasts_its_consumer() {
 
 #[test]
 fn every_stream_source_bisects_retries_boundedly_and_keeps_what_fails() {
-    let template = Template::load();
+    let template = Template::workspace();
     let mut violations = Vec::new();
     let events = template.function_events("DynamoDB");
     assert!(!events.is_empty(), "the template has stream event sources");
-    for (function_id, event_name, event) in events {
-        let at = format!("{function_id}.{event_name}");
+    for source in events {
+        let event = &source.properties;
+        let at = format!("{}.{}", source.function, source.name);
         if event["BisectBatchOnFunctionError"].as_bool() != Some(true) {
             violations.push(format!("{at}: BisectBatchOnFunctionError is not true"));
         }
@@ -154,17 +107,14 @@ fn every_stream_source_bisects_retries_boundedly_and_keeps_what_fails() {
             )),
         }
         let destination = target(&event["DestinationConfig"]["OnFailure"]["Destination"]);
-        if !destination.is_some_and(|d| {
-            template.is(&d, "AWS::SQS::Queue") || template.is(&d, "AWS::SNS::Topic")
-        }) {
+        if !destination
+            .is_some_and(|d| template.is(d, "AWS::SQS::Queue") || template.is(d, "AWS::SNS::Topic"))
+        {
             violations.push(format!(
                 "{at}: no OnFailure destination (a queue or topic of the template)"
             ));
         }
-        let reports = event["FunctionResponseTypes"]
-            .as_sequence()
-            .is_some_and(|t| t.iter().any(|t| t == "ReportBatchItemFailures"));
-        if !reports {
+        if !reports_batch_item_failures(event) {
             violations.push(format!(
                 "{at}: FunctionResponseTypes lacks ReportBatchItemFailures"
             ));
@@ -175,31 +125,33 @@ fn every_stream_source_bisects_retries_boundedly_and_keeps_what_fails() {
 
 #[test]
 fn only_the_public_routes_skip_the_cognito_authorizer() {
-    let template = Template::load();
+    let template = Template::workspace();
     let mut violations = Vec::new();
-    let (api_id, api) = template
-        .resources("AWS::Serverless::Api")
-        .into_iter()
+    let api = template
+        .resources_of("AWS::Serverless::Api")
         .next()
         .expect("the template has a REST API");
-    let default = api["Properties"]["Auth"]["DefaultAuthorizer"].as_str();
-    let authorizers = &api["Properties"]["Auth"]["Authorizers"];
+    let api_id = &api.logical_id;
+    let auth = &template.effective_properties(api)["Auth"];
+    let default = auth["DefaultAuthorizer"].as_str();
+    let authorizers = &auth["Authorizers"];
     match default {
         Some(name)
             if target(&authorizers[name]["UserPoolArn"])
-                .is_some_and(|p| template.is(&p, "AWS::Cognito::UserPool")) => {}
+                .is_some_and(|p| template.is(p, "AWS::Cognito::UserPool")) => {}
         other => violations.push(format!(
             "{api_id}: DefaultAuthorizer {other:?} is not a Cognito user-pool authorizer"
         )),
     }
     let mut seen_public = BTreeSet::new();
-    for (function_id, event_name, event) in template.function_events("Api") {
-        let at = format!("{function_id}.{event_name}");
+    for source in template.function_events("Api") {
+        let event = &source.properties;
+        let at = format!("{}.{}", source.function, source.name);
         let route = (
             event["Method"].as_str().unwrap_or_default().to_uppercase(),
             event["Path"].as_str().unwrap_or_default().to_owned(),
         );
-        if target(&event["RestApiId"]).as_deref() != Some(api_id.as_str()) {
+        if target(&event["RestApiId"]) != Some(api_id.as_str()) {
             violations.push(format!("{at}: not on {api_id}"));
         }
         let authorizer = event["Auth"]["Authorizer"].as_str();
@@ -231,12 +183,12 @@ fn only_the_public_routes_skip_the_cognito_authorizer() {
 
 #[test]
 fn every_table_has_point_in_time_recovery_and_encryption() {
-    let template = Template::load();
+    let template = Template::workspace();
     let mut violations = Vec::new();
-    let tables = template.resources("AWS::DynamoDB::Table");
+    let tables: Vec<_> = template.resources_of("AWS::DynamoDB::Table").collect();
     assert!(!tables.is_empty(), "the template has tables");
-    for (id, table) in tables {
-        let p = &table["Properties"];
+    for table in tables {
+        let (id, p) = (&table.logical_id, &table.properties);
         if p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool()
             != Some(true)
         {
@@ -245,7 +197,7 @@ fn every_table_has_point_in_time_recovery_and_encryption() {
         if p["SSESpecification"]["SSEEnabled"].as_bool() != Some(true) {
             violations.push(format!("{id}: SSESpecification.SSEEnabled is not true"));
         }
-        if table["DeletionPolicy"].as_str() != Some("Retain") {
+        if table.deletion_policy.as_deref() != Some("Retain") {
             violations.push(format!("{id}: DeletionPolicy is not Retain"));
         }
     }
@@ -254,11 +206,11 @@ fn every_table_has_point_in_time_recovery_and_encryption() {
 
 #[test]
 fn every_function_has_its_own_log_group_with_retention() {
-    let template = Template::load();
+    let template = Template::workspace();
     let mut violations = Vec::new();
     let mut groups_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (id, group) in template.resources("AWS::Logs::LogGroup") {
-        let p = &group["Properties"];
+    for group in template.resources_of("AWS::Logs::LogGroup") {
+        let (id, p) = (&group.logical_id, &group.properties);
         if p["RetentionInDays"].is_null() {
             violations.push(format!("{id}: no RetentionInDays"));
         }
@@ -272,8 +224,9 @@ fn every_function_has_its_own_log_group_with_retention() {
                 .push(id.clone());
         }
     }
-    for (id, _) in template.resources("AWS::Serverless::Function") {
-        match groups_of.remove(&id).as_deref() {
+    for function in template.functions() {
+        let id = function.logical_id();
+        match groups_of.remove(id).as_deref() {
             Some([_]) => {}
             Some(many) => violations.push(format!("{id}: several log groups {many:?}")),
             None => violations.push(format!(
@@ -304,19 +257,20 @@ fn policy_template_actions(name: &str) -> Option<&'static [&'static str]> {
 const CHECKED_SERVICES: &[&str] = &["dynamodb:", "sns:", "sqs:", "ses:", "cognito-idp:"];
 
 /// The checked actions a function's `Policies` grant, or what could not be read.
-fn granted_actions(function_id: &str, function: &Value) -> Result<BTreeSet<String>, String> {
+fn granted_actions(function: &Function<'_>) -> Result<BTreeSet<String>, String> {
+    let function_id = function.logical_id();
     let mut actions = BTreeSet::new();
-    let policies = function["Properties"]["Policies"]
-        .as_sequence()
+    let policies = function.properties["Policies"]
+        .as_array()
         .cloned()
         .unwrap_or_default();
     for policy in &policies {
-        if let Some(statements) = policy["Statement"].as_sequence() {
+        if let Some(statements) = policy["Statement"].as_array() {
             for statement in statements {
                 // `!If [condition, statement, !Ref AWS::NoValue]`: the statement it may add.
-                let statement = match statement {
-                    Value::Tagged(t) if t.tag == "!If" => t.value.get(1).unwrap_or(&Value::Null),
-                    s => s,
+                let statement = match statement.get("Fn::If") {
+                    Some(branches) => branches.get(1).unwrap_or(&Value::Null),
+                    None => statement,
                 };
                 if statement["Effect"].as_str() != Some("Allow") {
                     continue;
@@ -325,7 +279,7 @@ fn granted_actions(function_id: &str, function: &Value) -> Result<BTreeSet<Strin
                     Value::String(a) => {
                         actions.insert(a.clone());
                     }
-                    Value::Sequence(list) => {
+                    Value::Array(list) => {
                         actions.extend(list.iter().filter_map(Value::as_str).map(str::to_owned))
                     }
                     other => return Err(format!("{function_id}: unreadable Action {other:?}")),
@@ -334,7 +288,7 @@ fn granted_actions(function_id: &str, function: &Value) -> Result<BTreeSet<Strin
             continue;
         }
         let name = match policy {
-            Value::Mapping(m) if m.len() == 1 => m.keys().next().and_then(Value::as_str),
+            Value::Object(m) if m.len() == 1 => m.keys().next().map(String::as_str),
             _ => None,
         };
         match name.and_then(policy_template_actions) {
@@ -354,14 +308,12 @@ fn granted_actions(function_id: &str, function: &Value) -> Result<BTreeSet<Strin
 
 #[test]
 fn every_function_is_granted_exactly_the_actions_its_code_calls() {
-    let template = Template::load();
+    let template = Template::workspace();
     let mut violations = Vec::new();
-    let functions = template.resources("AWS::Serverless::Function");
-    for (id, function) in &functions {
-        let binary = function["Metadata"]["BuildProperties"]["Binary"]
-            .as_str()
-            .unwrap_or_default();
-        let granted = match granted_actions(id, function) {
+    for function in template.functions() {
+        let id = function.logical_id();
+        let binary = function.binary().unwrap_or_default();
+        let granted = match granted_actions(&function) {
             Ok(g) => g,
             Err(e) => {
                 violations.push(e);
@@ -379,7 +331,7 @@ fn every_function_is_granted_exactly_the_actions_its_code_calls() {
         }
         let called = calls.actions;
         let mut needed: BTreeSet<String> = called.keys().cloned().collect();
-        needed.extend(granted_for_platform(function));
+        needed.extend(granted_for_platform(&function));
         let missing: Vec<_> = needed
             .difference(&granted)
             .map(|a| match called.get(a) {

@@ -1,9 +1,9 @@
-//! Issue 8's operating promises, on the template itself: gradual deploys rolled back by
+//! The operating promises, on the template itself: gradual deploys rolled back by
 //! alarms, the alarms an operator needs, all routed to one topic, and a dashboard per
 //! service.
 
-use super::{assert_none, sub_text, target, Template};
-use serde_yaml::Value;
+use e2e::template::{assert_none, sub_text, target, Template};
+use serde_json::Value;
 
 const ALIAS: &str = "live";
 const DEPLOYMENT: &str = "Canary10Percent5Minutes";
@@ -22,19 +22,18 @@ impl Alarm<'_> {
     }
 
     /// The logical id the dimension `name` points at (`!Ref X`, `!GetAtt X.Y`, `!Sub ${X}...`).
-    fn dimension_target(&self, name: &str) -> Option<String> {
+    fn dimension_target(&self, name: &str) -> Option<&str> {
         let value = &self.dimension(name)?["Value"];
         target(value).or_else(|| {
             sub_text(value)
                 .and_then(|s| s.strip_prefix("${"))
                 .and_then(|s| s.split(['}', '.']).next())
-                .map(str::to_owned)
         })
     }
 
     fn dimension(&self, name: &str) -> Option<&Value> {
         self.props["Dimensions"]
-            .as_sequence()?
+            .as_array()?
             .iter()
             .find(|d| d["Name"].as_str() == Some(name))
     }
@@ -48,20 +47,18 @@ impl Alarm<'_> {
 
 fn alarms(template: &Template) -> Vec<Alarm<'_>> {
     template
-        .resources(ALARM)
-        .into_iter()
-        .map(|(id, r)| Alarm {
-            id,
-            props: &r["Properties"],
+        .resources_of(ALARM)
+        .map(|r| Alarm {
+            id: r.logical_id.clone(),
+            props: &r.properties,
         })
         .collect()
 }
 
 fn functions(template: &Template) -> Vec<String> {
     template
-        .resources("AWS::Serverless::Function")
-        .into_iter()
-        .map(|(id, _)| id)
+        .resources_of("AWS::Serverless::Function")
+        .map(|r| r.logical_id.clone())
         .collect()
 }
 
@@ -72,8 +69,7 @@ fn function_alarm<'a>(
     metric: &str,
 ) -> Option<&'a Alarm<'a>> {
     alarms.iter().find(|a| {
-        a.is("AWS/Lambda", metric)
-            && a.dimension_target("FunctionName").as_deref() == Some(function)
+        a.is("AWS/Lambda", metric) && a.dimension_target("FunctionName") == Some(function)
     })
 }
 
@@ -84,12 +80,11 @@ fn overrides(own: &Value, global: &str) -> bool {
 
 /// The ApiName every API metric of the stack carries: the Api's own Name.
 fn api_name(template: &Template) -> String {
-    let (_, api) = template
-        .resources("AWS::Serverless::Api")
-        .into_iter()
+    let api = template
+        .resources_of("AWS::Serverless::Api")
         .next()
         .expect("the template has an API");
-    sub_text(&api["Properties"]["Name"])
+    sub_text(&api.properties["Name"])
         .expect("the API has a Name (`!Sub ...`), so alarms and dashboards can name it")
         .to_owned()
 }
@@ -108,8 +103,8 @@ fn api_alarm<'a>(
 
 #[test]
 fn every_function_deploys_by_canary_through_its_alias_rolled_back_by_its_errors_and_the_api_5xx() {
-    let template = Template::load();
-    let globals = &template.0["Globals"]["Function"];
+    let template = Template::workspace();
+    let globals = &template.globals_function;
     assert_eq!(globals["AutoPublishAlias"].as_str(), Some(ALIAS));
     assert_eq!(
         globals["DeploymentPreference"]["Type"].as_str(),
@@ -122,7 +117,7 @@ fn every_function_deploys_by_canary_through_its_alias_rolled_back_by_its_errors_
         violations.push("no alarm on the API's 5XXError".to_owned());
     }
     for id in functions(&template) {
-        let props = &template.resource(&id).expect("function")["Properties"];
+        let props = &template.resource(&id).expect("function").properties;
         if overrides(&props["AutoPublishAlias"], ALIAS) {
             violations.push(format!(
                 "{id}: AutoPublishAlias overrides the Globals' {ALIAS}"
@@ -134,8 +129,8 @@ fn every_function_deploys_by_canary_through_its_alias_rolled_back_by_its_errors_
             ));
         }
         let rollback: Vec<String> = props["DeploymentPreference"]["Alarms"]
-            .as_sequence()
-            .map(|s| s.iter().filter_map(target).collect())
+            .as_array()
+            .map(|s| s.iter().filter_map(target).map(str::to_owned).collect())
             .unwrap_or_default();
         match function_alarm(&alarms, &id, "Errors") {
             None => violations.push(format!("{id}: no alarm on its Errors")),
@@ -147,8 +142,8 @@ fn every_function_deploys_by_canary_through_its_alias_rolled_back_by_its_errors_
                     ));
                 }
                 // The canary's own version: the alias's metrics per executed version.
-                if errors.dimension_target("ExecutedVersion").as_deref() != Some(id.as_str())
-                    || errors.dimension_target("Resource").as_deref() != Some(id.as_str())
+                if errors.dimension_target("ExecutedVersion") != Some(id.as_str())
+                    || errors.dimension_target("Resource") != Some(id.as_str())
                 {
                     violations.push(format!(
                         "{}: not on {id}'s alias and published version (Resource, ExecutedVersion)",
@@ -168,13 +163,16 @@ fn every_function_deploys_by_canary_through_its_alias_rolled_back_by_its_errors_
 
 #[test]
 fn every_alarm_notifies_the_alarm_topic() {
-    let template = Template::load();
+    let template = Template::workspace();
     assert!(
         template.is("AlarmTopic", "AWS::SNS::Topic"),
         "AlarmTopic is a topic"
     );
     assert_eq!(
-        target(&template.0["Outputs"]["AlarmTopicArn"]["Value"]).as_deref(),
+        template
+            .outputs
+            .get("AlarmTopicArn")
+            .and_then(|o| target(&o["Value"])),
         Some("AlarmTopic"),
         "the topic is an output, for subscribing on-call tools"
     );
@@ -183,8 +181,8 @@ fn every_alarm_notifies_the_alarm_topic() {
     let mut violations = Vec::new();
     for alarm in &alarms {
         let notifies = alarm.props["AlarmActions"]
-            .as_sequence()
-            .is_some_and(|a| a.iter().any(|t| target(t).as_deref() == Some("AlarmTopic")));
+            .as_array()
+            .is_some_and(|a| a.iter().any(|t| target(t) == Some("AlarmTopic")));
         if !notifies {
             violations.push(format!("{}: AlarmActions lacks AlarmTopic", alarm.id));
         }
@@ -194,7 +192,7 @@ fn every_alarm_notifies_the_alarm_topic() {
 
 #[test]
 fn the_api_alarms_on_its_5xx_rate_and_p99_latency() {
-    let template = Template::load();
+    let template = Template::workspace();
     let alarms = alarms(&template);
     let errors = api_alarm(&template, &alarms, "5XXError").expect("an alarm on the API's 5XXError");
     // 5XXError is 0 or 1 per request: its average is the rate.
@@ -222,7 +220,7 @@ fn the_api_alarms_on_its_5xx_rate_and_p99_latency() {
 
 #[test]
 fn every_function_alarms_on_errors_and_throttles_and_every_stream_consumer_on_iterator_age() {
-    let template = Template::load();
+    let template = Template::workspace();
     let alarms = alarms(&template);
     let mut violations = Vec::new();
     let on = |function: &str, metric: &str| function_alarm(&alarms, function, metric).is_some();
@@ -235,7 +233,8 @@ fn every_function_alarms_on_errors_and_throttles_and_every_stream_consumer_on_it
     }
     let stream_consumers = template.function_events("DynamoDB");
     assert!(!stream_consumers.is_empty());
-    for (id, _, _) in stream_consumers {
+    for consumer in stream_consumers {
+        let id = consumer.function;
         if !on(&id, "IteratorAge") {
             violations.push(format!("{id}: no alarm on IteratorAge"));
         }
@@ -247,13 +246,14 @@ fn every_function_alarms_on_errors_and_throttles_and_every_stream_consumer_on_it
 /// OnFailure destinations.
 fn dead_letter_queues(template: &Template) -> Vec<String> {
     let mut queues: Vec<String> = template
-        .resources("AWS::SQS::Queue")
-        .into_iter()
-        .filter_map(|(_, q)| target(&q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]))
+        .resources_of("AWS::SQS::Queue")
+        .filter_map(|q| target(&q.properties["RedrivePolicy"]["deadLetterTargetArn"]))
+        .map(str::to_owned)
         .collect();
-    for (_, _, event) in template.function_events("DynamoDB") {
-        if let Some(q) = target(&event["DestinationConfig"]["OnFailure"]["Destination"]) {
-            queues.push(q);
+    for event in template.function_events("DynamoDB") {
+        if let Some(q) = target(&event.properties["DestinationConfig"]["OnFailure"]["Destination"])
+        {
+            queues.push(q.to_owned());
         }
     }
     queues.sort();
@@ -263,7 +263,7 @@ fn dead_letter_queues(template: &Template) -> Vec<String> {
 
 #[test]
 fn every_dead_letter_queue_alarms_on_its_first_message() {
-    let template = Template::load();
+    let template = Template::workspace();
     let alarms = alarms(&template);
     let queues = dead_letter_queues(&template);
     assert!(
@@ -274,7 +274,7 @@ fn every_dead_letter_queue_alarms_on_its_first_message() {
     for queue in queues {
         let alarmed = alarms.iter().any(|a| {
             a.is("AWS/SQS", "ApproximateNumberOfMessagesVisible")
-                && a.dimension_target("QueueName").as_deref() == Some(queue.as_str())
+                && a.dimension_target("QueueName") == Some(queue.as_str())
                 && a.fires_above_zero()
         });
         if !alarmed {
@@ -286,21 +286,21 @@ fn every_dead_letter_queue_alarms_on_its_first_message() {
 
 #[test]
 fn functions_and_the_api_are_traced_with_x_ray() {
-    let template = Template::load();
+    let template = Template::workspace();
     assert_eq!(
-        template.0["Globals"]["Function"]["Tracing"].as_str(),
+        template.globals_function["Tracing"].as_str(),
         Some("Active")
     );
     let mut violations = Vec::new();
     for id in functions(&template) {
-        let own = &template.resource(&id).expect("function")["Properties"]["Tracing"];
+        let own = &template.resource(&id).expect("function").properties["Tracing"];
         if overrides(own, "Active") {
             violations.push(format!("{id}: Tracing {own:?}"));
         }
     }
-    for (id, api) in template.resources("AWS::Serverless::Api") {
-        if api["Properties"]["TracingEnabled"].as_bool() != Some(true) {
-            violations.push(format!("{id}: TracingEnabled is not true"));
+    for api in template.resources_of("AWS::Serverless::Api") {
+        if template.effective_properties(api)["TracingEnabled"].as_bool() != Some(true) {
+            violations.push(format!("{}: TracingEnabled is not true", api.logical_id));
         }
     }
     assert_none("X-Ray tracing", violations);
@@ -322,12 +322,11 @@ fn dashboard_json(text: &str) -> serde_json::Value {
 
 #[test]
 fn every_service_has_a_dashboard_of_its_functions_queues_and_business_metrics() {
-    let template = Template::load();
+    let template = Template::workspace();
     // A service is what owns a table.
     let services: Vec<String> = template
-        .resources("AWS::DynamoDB::Table")
-        .into_iter()
-        .map(|(id, _)| id.trim_end_matches("Table").to_owned())
+        .resources_of("AWS::DynamoDB::Table")
+        .map(|t| t.logical_id.trim_end_matches("Table").to_owned())
         .collect();
     assert_eq!(services.len(), 5, "{services:?}");
     let mut violations = Vec::new();
@@ -340,7 +339,7 @@ fn every_service_has_a_dashboard_of_its_functions_queues_and_business_metrics() 
             violations.push(format!("{service}: no dashboard {id}"));
             continue;
         };
-        let body = sub_text(&dashboard["Properties"]["DashboardBody"]).unwrap_or_default();
+        let body = sub_text(&dashboard.properties["DashboardBody"]).unwrap_or_default();
         let widgets = dashboard_json(body)["widgets"]
             .as_array()
             .cloned()
@@ -350,10 +349,9 @@ fn every_service_has_a_dashboard_of_its_functions_queues_and_business_metrics() 
         }
         let own = |kind: &str| -> Vec<String> {
             template
-                .resources(kind)
-                .into_iter()
-                .map(|(id, _)| id)
-                .filter(|r| r.starts_with(&service))
+                .resources_of(kind)
+                .map(|r| r.logical_id.clone())
+                .filter(|id| id.starts_with(&service))
                 .collect()
         };
         for function in own("AWS::Serverless::Function") {

@@ -164,7 +164,7 @@ pub fn sqs_batch_of<T: Event + serde::Serialize>(
 
 /// An SQS batch of one message whose body is `envelope`.
 pub fn sqs_batch_of_envelope(envelope: &Value) -> Value {
-    let batch = moto_runner::fixtures::sqs_batch(&[envelope]);
+    let batch = stack_model::fixtures::sqs_batch(&[envelope]);
     serde_json::to_value(batch.payload).unwrap_or(Value::Null)
 }
 

@@ -8,11 +8,11 @@ use crate::cpus::Placement;
 use anyhow::{bail, Context as _, Result};
 use devstack::functions::{self, FunctionPlan};
 use devstack::lambda::{FunctionHandle, FunctionSpec};
-use devstack::provision::{self, Clients};
-use devstack::template::intrinsics::resolve_parameters;
-use devstack::template::{Context, Template};
 use moto_runner::MotoServer;
 use serde_json::Value;
+use stack_model::provision::{self, Clients};
+use stack_model::template::intrinsics::resolve_parameters;
+use stack_model::template::{Context, Template};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -38,7 +38,7 @@ impl Stack {
         let moto = MotoServer::start(&python, 0).await?;
         placement.confine_aws(moto.pid());
         let moto_url = moto.url.clone();
-        let clients = Clients::new(&moto_url).await;
+        let clients = Clients::new(&moto_runner::sdk_config(&moto_url).await);
         provision::provision_all(&template, &mut ctx, &clients).await?;
         let runtime = functions::Runtime {
             bin_dir,

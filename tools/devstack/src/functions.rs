@@ -3,13 +3,13 @@
 
 use crate::lambda::FunctionSpec;
 use crate::logs::FunctionLog;
-use crate::provision::props::{opt_bool, opt_i32, opt_i64, opt_str, req_str};
-use crate::provision::{function_name, is_enabled, SERVERLESS_FUNCTION};
 use crate::sources::{ScheduleSource, SqsSource, StreamSource};
-use crate::template::intrinsics::{scalar_string, REGION};
-use crate::template::{Context, Resource, Template};
 use anyhow::{anyhow, bail, Context as _, Result};
 use serde_json::Value;
+use stack_model::provision::props::{opt_bool, opt_i32, opt_i64, opt_str, req_str};
+use stack_model::provision::{function_name, is_enabled, SERVERLESS_FUNCTION};
+use stack_model::template::intrinsics::{scalar_string, REGION};
+use stack_model::template::{Context, Resource, Template};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

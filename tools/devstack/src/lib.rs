@@ -8,12 +8,10 @@ mod env_file;
 pub mod functions;
 pub mod lambda;
 pub mod logs;
-pub mod provision;
 pub mod running;
 pub mod seed;
 pub mod sources;
 mod summary;
-pub mod template;
 #[cfg(test)]
 mod tests_moto;
 #[cfg(test)]
@@ -24,13 +22,14 @@ use anyhow::{Context as _, Result};
 use lambda::FunctionHandle;
 use logs::{FunctionLog, Layout, Style};
 use running::RunningFunction;
+use stack_model::provision;
+use stack_model::template::intrinsics::resolve_parameters;
+use stack_model::template::{Context, Template};
 use std::collections::{BTreeSet, HashMap};
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use template::intrinsics::resolve_parameters;
-use template::{Context, Template};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::watch;
 
@@ -204,7 +203,7 @@ async fn startup(
     running.moto = Some(moto);
     tracing::info!(url = %moto_url, "moto is up; provisioning from {}", "the template");
 
-    let clients = provision::Clients::new(&moto_url).await;
+    let clients = provision::Clients::new(&moto_runner::sdk_config(&moto_url).await);
     provision::provision_all(template, ctx, &clients).await?;
 
     let rt = functions::Runtime {

@@ -1,11 +1,11 @@
 //! Seed data: the admin user and the sample catalog.
 
-use crate::provision::props::sdk_err;
-use crate::provision::Clients;
-use crate::template::Context;
 use anyhow::{anyhow, Context as _, Result};
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, MessageActionType};
 use serde_json::json;
+use stack_model::provision::props::sdk_err;
+use stack_model::provision::Clients;
+use stack_model::template::Context;
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const DEFAULT_ADMIN_PASSWORD: &str = "Admin-Passw0rd!";

@@ -1,9 +1,9 @@
 //! What the devstack tells people (printed) and programs (the state file) once it is ready.
 
-use crate::template::intrinsics::REGION;
-use crate::template::{Outputs, Template};
 use anyhow::{Context as _, Result};
 use serde::Serialize;
+use stack_model::template::intrinsics::REGION;
+use stack_model::template::{Outputs, Template};
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -3,15 +3,15 @@
 //! redrive, moto-issued Cognito tokens through the authorizer, and the DynamoDB lock.
 
 use crate::apigw::auth::{render_claims, AuthError, CognitoAuthorizer, Verifier};
-use crate::provision::{self, Clients};
 use crate::seed;
-use crate::template::intrinsics::resolve_parameters;
-use crate::template::{Context, Template};
 use crate::testutil::{real_template, venv_python};
 use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
 use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveStatus};
 use aws_sdk_sqs::types::QueueAttributeName;
 use moto_runner::MotoServer;
+use stack_model::provision::{self, Clients};
+use stack_model::template::intrinsics::resolve_parameters;
+use stack_model::template::{Context, Template};
 use std::collections::BTreeMap;
 
 async fn provision(t: &Template, clients: &Clients) -> Context {
@@ -51,7 +51,7 @@ Resources:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provisions_the_template_in_moto_and_verifies_its_tokens() {
     let mut moto = MotoServer::start(&venv_python(), 0).await.unwrap();
-    let clients = Clients::new(&moto.url).await;
+    let clients = Clients::new(&moto_runner::sdk_config(&moto.url).await);
 
     // ---- the real template
     let t = real_template();
@@ -302,7 +302,7 @@ async fn a_cancelled_transaction_leaves_the_stream_as_it_was() {
     use aws_sdk_dynamodbstreams::types::ShardIteratorType;
 
     let mut moto = MotoServer::start(&venv_python(), 0).await.unwrap();
-    let clients = Clients::new(&moto.url).await;
+    let clients = Clients::new(&moto_runner::sdk_config(&moto.url).await);
     let ctx = provision(&real_template(), &clients).await;
     let table = ctx.resources["UsersTable"].ref_.clone();
     let stream_arn = clients

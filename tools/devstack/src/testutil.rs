@@ -1,8 +1,8 @@
 //! Shared test fixtures: the real template, resolved against fake resources or a real moto.
 
-use crate::provision::register_serverless;
-use crate::template::intrinsics::resolve_parameters;
-use crate::template::{Context, Outputs, Template};
+use stack_model::provision::register_serverless;
+use stack_model::template::intrinsics::resolve_parameters;
+use stack_model::template::{Context, Outputs, Template};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

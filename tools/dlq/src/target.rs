@@ -6,7 +6,7 @@ use crate::error::Error;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sqs::error::SdkError;
 use aws_sdk_sqs::operation::get_queue_url::GetQueueUrlError;
-use devstack::template::intrinsics::{REGION as LOCAL_REGION, STACK_NAME as LOCAL_STACK};
+use stack_model::template::intrinsics::{REGION as LOCAL_REGION, STACK_NAME as LOCAL_STACK};
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -4,9 +4,9 @@
 //! queue added to the template is covered without touching the tool.
 
 use crate::error::Error;
-use devstack::template::{Resource, Template};
 use serde::Serialize;
 use serde_json::Value;
+use stack_model::template::{Resource, Template};
 
 /// The template this binary was built with; `--template` reads another.
 pub const EMBEDDED_TEMPLATE: &str = include_str!("../../../template.yaml");

@@ -4,10 +4,10 @@
 
 mod support;
 
-use devstack::provision::{self, Clients};
-use devstack::template::intrinsics::resolve_parameters;
-use devstack::template::{Context, Template};
 use serde_json::Value;
+use stack_model::provision::{self, Clients};
+use stack_model::template::intrinsics::resolve_parameters;
+use stack_model::template::{Context, Template};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use support::*;
@@ -50,7 +50,7 @@ async fn dlq(args: &[&str], env: &[(&str, &str)]) -> Run {
 /// The whole template in moto, as `make dev` provisions it.
 async fn provision_like_make_dev(endpoint: &str) -> Clients {
     let template = Template::parse(dlq::topology::EMBEDDED_TEMPLATE).unwrap();
-    let clients = Clients::new(endpoint).await;
+    let clients = Clients::new(&moto_runner::sdk_config(endpoint).await);
     let params = resolve_parameters(&template, &BTreeMap::new()).unwrap();
     let mut ctx = Context::new(&template, params);
     provision::register_serverless(&template, &mut ctx).unwrap();

@@ -4,7 +4,6 @@
 
 pub mod call_log;
 pub mod faults;
-pub mod fixtures;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use std::net::TcpListener;

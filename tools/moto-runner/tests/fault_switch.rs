@@ -9,8 +9,8 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use moto_runner::faults::{FaultRule, FaultService, FaultSwitch};
-use moto_runner::fixtures::unique_name;
 use shared::store::{is_transient, StoreError};
+use stack_model::fixtures::unique_name;
 use std::time::{Duration, Instant};
 
 /// One attempt per call, as the functions make locally: a retry would hide the fault.
@@ -27,7 +27,7 @@ fn switch() -> FaultSwitch {
 }
 
 async fn table(client: &aws_sdk_dynamodb::Client) -> String {
-    moto_runner::fixtures::create_table(client, "ProductsTable").await
+    stack_model::fixtures::create_table(client, "ProductsTable").await
 }
 
 async fn put(

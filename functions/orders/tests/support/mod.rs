@@ -1,5 +1,5 @@
 //! Fixtures for the orders adapter tests: an orders table on the shared moto, built from
-//! template.yaml (see moto_runner::fixtures), with a catalog projection to price from.
+//! template.yaml (see stack_model::fixtures), with a catalog projection to price from.
 
 // Each test binary includes this module and uses only part of it.
 #![allow(dead_code)]
@@ -31,7 +31,7 @@ impl TestTable {
     pub async fn new() -> Self {
         let aws = moto_runner::sdk_config(moto_runner::shared_endpoint()).await;
         let client = aws_sdk_dynamodb::Client::new(&aws);
-        let name = moto_runner::fixtures::create_table(&client, "OrdersTable").await;
+        let name = stack_model::fixtures::create_table(&client, "OrdersTable").await;
         Self {
             orders: OrderStore::new(client.clone(), name.clone()),
             projection: PriceProjection::new(client.clone(), name.clone()),
@@ -198,8 +198,8 @@ pub fn snapshot(
 /// envelope); returns the ids of the messages it reported as failed.
 pub async fn deliver<T: shared::Event>(worker: &Worker, envelopes: &[&Envelope<T>]) -> Vec<String> {
     let response = worker
-        .handle_batch(moto_runner::fixtures::sqs_batch(envelopes))
+        .handle_batch(stack_model::fixtures::sqs_batch(envelopes))
         .await
         .unwrap();
-    moto_runner::fixtures::failed_message_ids(response)
+    stack_model::fixtures::failed_message_ids(response)
 }

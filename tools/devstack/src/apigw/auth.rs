@@ -21,7 +21,7 @@ pub struct CognitoAuthorizer {
 pub fn issuer(pool_id: &str) -> String {
     format!(
         "https://cognito-idp.{}.amazonaws.com/{pool_id}",
-        crate::template::intrinsics::REGION
+        stack_model::template::intrinsics::REGION
     )
 }
 

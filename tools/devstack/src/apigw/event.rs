@@ -1,10 +1,10 @@
 //! The API Gateway v1 (REST) Lambda proxy integration: the event a function receives and
 //! the response it returns.
 
-use crate::template::intrinsics::ACCOUNT_ID;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
+use stack_model::template::intrinsics::ACCOUNT_ID;
 use std::collections::BTreeMap;
 
 /// The parts of an HTTP request that reach the event.

@@ -87,7 +87,7 @@ pub fn parse_responses(v: Option<&Value>) -> Result<BTreeMap<String, GatewayResp
         let status = match r.get("StatusCode") {
             None | Some(Value::Null) => None,
             Some(s) => Some(
-                crate::template::intrinsics::scalar_string(s)
+                stack_model::template::intrinsics::scalar_string(s)
                     .and_then(|s| s.parse::<u16>().ok())
                     .ok_or_else(|| {
                         anyhow!("GatewayResponses.{name}.StatusCode {s} is not a status")
@@ -203,7 +203,7 @@ fn substitute(template: &str, kind: Kind, vars: &Vars) -> String {
         ("stage", &vars.stage),
         ("identity.sourceIp", &vars.source_ip),
         ("apiId", &vars.api_id),
-        ("accountId", crate::template::intrinsics::ACCOUNT_ID),
+        ("accountId", stack_model::template::intrinsics::ACCOUNT_ID),
         ("domainName", &vars.domain_name),
     ];
     table.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));

@@ -8,9 +8,6 @@ pub mod routes;
 
 use crate::functions::FunctionPlan;
 use crate::lambda::InvokeError;
-use crate::provision::{is_enabled, SERVERLESS_API};
-use crate::template::intrinsics::random_id;
-use crate::template::{Context, Template};
 use anyhow::{anyhow, bail, Context as _, Result};
 use auth::{CognitoAuthorizer, Verifier};
 use axum::body::Body;
@@ -20,6 +17,9 @@ use chrono::Utc;
 use gateway::{GatewayResponse, Kind, Vars};
 use routes::Segment;
 use serde_json::Value;
+use stack_model::provision::{is_enabled, SERVERLESS_API};
+use stack_model::template::intrinsics::random_id;
+use stack_model::template::{Context, Template};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -269,7 +269,8 @@ pub fn build_front(
                 .map(|m| {
                     m.iter()
                         .filter_map(|(k, v)| {
-                            crate::template::intrinsics::scalar_string(v).map(|s| (k.clone(), s))
+                            stack_model::template::intrinsics::scalar_string(v)
+                                .map(|s| (k.clone(), s))
                         })
                         .collect()
                 })

@@ -81,7 +81,7 @@ async fn start() -> (String, watch::Sender<bool>) {
 }
 
 /// The template's `Type: Api` function events, counted independently of the front.
-fn api_events(t: &crate::template::Template) -> usize {
+fn api_events(t: &stack_model::template::Template) -> usize {
     t.resources
         .iter()
         .filter(|r| r.type_ == "AWS::Serverless::Function")

@@ -6,9 +6,9 @@
 
 use super::{is_shutdown, shutdown_requested, sleep_or_shutdown};
 use crate::running::RunningFunction;
-use crate::template::intrinsics::{ACCOUNT_ID, REGION};
 use anyhow::{anyhow, bail, Result};
 use serde_json::{json, Value};
+use stack_model::template::intrinsics::{ACCOUNT_ID, REGION};
 use std::time::Duration;
 use tokio::sync::watch;
 

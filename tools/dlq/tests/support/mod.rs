@@ -5,9 +5,9 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_sqs::types::{Message, MessageAttributeValue, MessageSystemAttributeName};
-use devstack::template::Template;
 use serde_json::{json, Value};
 use shared::events::Envelope;
+use stack_model::template::Template;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The SDK config for this test binary's moto.

@@ -20,6 +20,8 @@ pub struct Resource {
     pub metadata: Value,
     pub depends_on: Vec<String>,
     pub condition: Option<String>,
+    /// `DeletionPolicy` (`Retain`, `Delete`, `Snapshot`), when set.
+    pub deletion_policy: Option<String>,
 }
 
 /// A parsed template.
@@ -33,6 +35,8 @@ pub struct Template {
     pub globals_api: Value,
     /// In template order, which is also the order summaries are printed in.
     pub resources: Vec<Resource>,
+    /// `Outputs`, unresolved.
+    pub outputs: BTreeMap<String, Value>,
 }
 
 impl Template {
@@ -43,7 +47,13 @@ impl Template {
     }
 
     pub fn parse(text: &str) -> Result<Template> {
-        let yaml: serde_yaml::Value = serde_yaml::from_str(text).context("invalid YAML")?;
+        let mut yaml: serde_yaml::Value = serde_yaml::from_str(text).context("invalid YAML")?;
+        // Resources one by one from the YAML mapping, which keeps the template's order
+        // (a JSON object would sort them).
+        let declared = match yaml.as_mapping_mut().and_then(|m| m.remove("Resources")) {
+            Some(serde_yaml::Value::Mapping(m)) => m,
+            _ => bail!("the template has no Resources mapping"),
+        };
         let doc = yaml_to_json(&yaml)?;
         let Value::Object(mut doc) = doc else {
             bail!("the template is not a mapping");
@@ -60,18 +70,19 @@ impl Template {
         }
         let parameters = take_map(&mut doc, "Parameters")?;
         let conditions = take_map(&mut doc, "Conditions")?;
+        let outputs = take_map(&mut doc, "Outputs")?;
         let mut globals = take_map(&mut doc, "Globals")?;
         let globals_function = globals.remove("Function").unwrap_or(Value::Null);
         let globals_api = globals.remove("Api").unwrap_or(Value::Null);
         if let Some(other) = globals.keys().next() {
             bail!("Globals.{other} is not supported by the local cloud");
         }
-        let Some(Value::Object(res)) = doc.remove("Resources") else {
-            bail!("the template has no Resources mapping");
-        };
         let mut resources = Vec::new();
-        for (id, r) in res {
-            let Value::Object(mut r) = r else {
+        for (id, r) in &declared {
+            let Some(id) = id.as_str().map(str::to_owned) else {
+                bail!("resource name {id:?} is not a string");
+            };
+            let Value::Object(mut r) = yaml_to_json(r)? else {
                 bail!("resource {id} is not a mapping");
             };
             let type_ = match r.remove("Type") {
@@ -95,6 +106,11 @@ impl Template {
                 Some(Value::String(s)) => Some(s),
                 Some(other) => bail!("resource {id}: Condition {other} is not a name"),
             };
+            let deletion_policy = match r.remove("DeletionPolicy") {
+                None => None,
+                Some(Value::String(s)) => Some(s),
+                Some(other) => bail!("resource {id}: DeletionPolicy {other} is not a name"),
+            };
             resources.push(Resource {
                 logical_id: id,
                 type_,
@@ -102,6 +118,7 @@ impl Template {
                 metadata: r.remove("Metadata").unwrap_or(Value::Null),
                 depends_on,
                 condition,
+                deletion_policy,
             });
         }
         Ok(Template {
@@ -110,6 +127,7 @@ impl Template {
             globals_function,
             globals_api,
             resources,
+            outputs,
         })
     }
 

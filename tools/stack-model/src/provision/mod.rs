@@ -1,8 +1,8 @@
 //! Creates the template's resources in moto, in dependency order, and records what each
 //! exposes to `Ref` / `Fn::GetAtt` so later resources and the functions resolve to them.
 
-mod cognito;
-mod dynamodb;
+pub mod cognito;
+pub mod dynamodb;
 mod messaging;
 pub mod props;
 
@@ -12,7 +12,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// SDK clients pointed at moto.
+/// SDK clients pointed at the endpoint the stack is provisioned into.
 #[derive(Clone, Debug)]
 pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -23,14 +23,13 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub async fn new(endpoint: &str) -> Clients {
-        let cfg = moto_runner::sdk_config(endpoint).await;
+    pub fn new(config: &aws_config::SdkConfig) -> Clients {
         Clients {
-            dynamodb: aws_sdk_dynamodb::Client::new(&cfg),
-            streams: aws_sdk_dynamodbstreams::Client::new(&cfg),
-            sns: aws_sdk_sns::Client::new(&cfg),
-            sqs: aws_sdk_sqs::Client::new(&cfg),
-            cognito: aws_sdk_cognitoidentityprovider::Client::new(&cfg),
+            dynamodb: aws_sdk_dynamodb::Client::new(config),
+            streams: aws_sdk_dynamodbstreams::Client::new(config),
+            sns: aws_sdk_sns::Client::new(config),
+            sqs: aws_sdk_sqs::Client::new(config),
+            cognito: aws_sdk_cognitoidentityprovider::Client::new(config),
         }
     }
 }
@@ -62,9 +61,8 @@ const NO_OP_TYPES: &[&str] = &[
     "AWS::Lambda::Permission",
 ];
 
-/// Handled outside this module: functions are started, APIs served by the REST front.
-pub const SERVERLESS_FUNCTION: &str = "AWS::Serverless::Function";
-pub const SERVERLESS_API: &str = "AWS::Serverless::Api";
+// Handled outside this module: functions are started, APIs served by the REST front.
+pub use crate::views::{SERVERLESS_API, SERVERLESS_FUNCTION};
 
 const TYPES: &[TypeSupport] = &[
     TypeSupport {
@@ -383,13 +381,15 @@ async fn provision_one(r: &Resource, ctx: &Context, clients: &Clients) -> Result
     let props = ctx.resolve(&r.properties)?;
     let id = r.logical_id.as_str();
     match r.type_.as_str() {
-        "AWS::DynamoDB::Table" => dynamodb::create_table(id, &props, clients).await,
+        "AWS::DynamoDB::Table" => dynamodb::create_table(id, &props, &clients.dynamodb).await,
         "AWS::SNS::Topic" => messaging::create_topic(id, &props, clients).await,
         "AWS::SQS::Queue" => messaging::create_queue(id, &props, clients).await,
         "AWS::SNS::Subscription" => messaging::create_subscription(&props, clients).await,
-        "AWS::Cognito::UserPool" => cognito::create_user_pool(id, &props, clients).await,
-        "AWS::Cognito::UserPoolClient" => cognito::create_client(id, &props, clients).await,
-        "AWS::Cognito::UserPoolGroup" => cognito::create_group(id, &props, clients).await,
+        "AWS::Cognito::UserPool" => cognito::create_user_pool(id, &props, &clients.cognito).await,
+        "AWS::Cognito::UserPoolClient" => {
+            cognito::create_client(id, &props, &clients.cognito).await
+        }
+        "AWS::Cognito::UserPoolGroup" => cognito::create_group(id, &props, &clients.cognito).await,
         t if NO_OP_TYPES.contains(&t) => Ok(no_op_outputs(id, t, &props)),
         t => Err(anyhow!(
             "resource {id} has type {t}, which the local cloud cannot run"
@@ -433,14 +433,9 @@ mod tests {
     use super::*;
     use crate::template::intrinsics::resolve_parameters;
 
-    fn real_template() -> Template {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
-        Template::load(&path).unwrap()
-    }
-
     #[test]
     fn real_template_is_supported_and_ordered() {
-        let t = real_template();
+        let t = Template::workspace();
         check_supported(&t).unwrap();
         let params = resolve_parameters(&t, &BTreeMap::new()).unwrap();
         let mut ctx = Context::new(&t, params);

@@ -1,7 +1,6 @@
 //! AWS::DynamoDB::Table.
 
 use super::props::{opt_bool, opt_i64, opt_list, opt_str, opt_str_list, req_str, sdk_err};
-use super::Clients;
 use crate::template::intrinsics::STACK_NAME;
 use crate::template::Outputs;
 use anyhow::{Context as _, Result};
@@ -12,9 +11,13 @@ use aws_sdk_dynamodb::types::{
 };
 use serde_json::Value;
 
-pub async fn create_table(id: &str, p: &Value, c: &Clients) -> Result<Outputs> {
+pub async fn create_table(
+    id: &str,
+    p: &Value,
+    dynamodb: &aws_sdk_dynamodb::Client,
+) -> Result<Outputs> {
     let name = opt_str(p, "TableName")?.unwrap_or_else(|| format!("{STACK_NAME}-{id}"));
-    let mut req = c.dynamodb.create_table().table_name(&name);
+    let mut req = dynamodb.create_table().table_name(&name);
     for a in opt_list(p, "AttributeDefinitions")? {
         req = req.attribute_definitions(
             AttributeDefinition::builder()
@@ -67,7 +70,7 @@ pub async fn create_table(id: &str, p: &Value, c: &Clients) -> Result<Outputs> {
 
     if let Some(ttl) = p.get("TimeToLiveSpecification") {
         if opt_bool(ttl, "Enabled")?.unwrap_or(false) {
-            c.dynamodb
+            dynamodb
                 .update_time_to_live()
                 .table_name(&name)
                 .time_to_live_specification(
@@ -83,8 +86,7 @@ pub async fn create_table(id: &str, p: &Value, c: &Clients) -> Result<Outputs> {
         }
     }
 
-    let desc = c
-        .dynamodb
+    let desc = dynamodb
         .describe_table()
         .table_name(&name)
         .send()

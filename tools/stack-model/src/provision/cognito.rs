@@ -1,7 +1,6 @@
 //! AWS::Cognito::UserPool, UserPoolClient, UserPoolGroup.
 
 use super::props::{opt_bool, opt_i32, opt_list, opt_str, opt_str_list, req_str, sdk_err};
-use super::Clients;
 use crate::template::intrinsics::{REGION, STACK_NAME};
 use crate::template::Outputs;
 use anyhow::{Context as _, Result};
@@ -13,6 +12,7 @@ use aws_sdk_cognitoidentityprovider::types::{
     UserPoolMfaType, UserPoolPolicyType, UsernameAttributeType, UsernameConfigurationType,
     VerifiedAttributeType,
 };
+use aws_sdk_cognitoidentityprovider::Client;
 use serde_json::Value;
 
 fn enums<T>(list: Option<Vec<String>>) -> Option<Vec<T>>
@@ -22,10 +22,9 @@ where
     list.map(|l| l.iter().map(|s| T::from(s.as_str())).collect())
 }
 
-pub async fn create_user_pool(id: &str, p: &Value, c: &Clients) -> Result<Outputs> {
+pub async fn create_user_pool(id: &str, p: &Value, cognito: &Client) -> Result<Outputs> {
     let name = opt_str(p, "UserPoolName")?.unwrap_or_else(|| format!("{STACK_NAME}-{id}"));
-    let mut req = c
-        .cognito
+    let mut req = cognito
         .create_user_pool()
         .pool_name(&name)
         .set_username_attributes(enums::<UsernameAttributeType>(opt_str_list(
@@ -135,9 +134,8 @@ pub async fn create_user_pool(id: &str, p: &Value, c: &Clients) -> Result<Output
         .with("ProviderURL", format!("https://{provider}")))
 }
 
-pub async fn create_client(id: &str, p: &Value, c: &Clients) -> Result<Outputs> {
-    let mut req = c
-        .cognito
+pub async fn create_client(id: &str, p: &Value, cognito: &Client) -> Result<Outputs> {
+    let mut req = cognito
         .create_user_pool_client()
         .user_pool_id(req_str(p, "UserPoolId")?)
         .client_name(opt_str(p, "ClientName")?.unwrap_or_else(|| id.to_owned()))
@@ -191,10 +189,10 @@ pub async fn create_client(id: &str, p: &Value, c: &Clients) -> Result<Outputs> 
     Ok(out)
 }
 
-pub async fn create_group(id: &str, p: &Value, c: &Clients) -> Result<Outputs> {
+pub async fn create_group(id: &str, p: &Value, cognito: &Client) -> Result<Outputs> {
     let pool_id = req_str(p, "UserPoolId")?;
     let name = opt_str(p, "GroupName")?.unwrap_or_else(|| id.to_owned());
-    c.cognito
+    cognito
         .create_group()
         .user_pool_id(&pool_id)
         .group_name(&name)
