@@ -5,7 +5,7 @@
 //! `Transaction::mark_processed` with their state change. Messages that the `dlq redrive`
 //! tool moved back from the dead-letter queue are counted as [`BusinessMetric::DlqRedrives`].
 
-use crate::events::Envelope;
+use crate::events::{DecodeError, Envelope};
 use crate::metrics::{BusinessMetric, Metrics};
 use crate::outbox::CommitError;
 use crate::store::StoreError;
@@ -52,6 +52,109 @@ impl From<CommitError> for ConsumeError {
             CommitError::Unavailable(e) => ConsumeError::Transient(e),
             other => ConsumeError::Other(other.into()),
         }
+    }
+}
+
+/// The events a worker consumes, declared once with [`event_set!`](crate::event_set): the
+/// enum its handler matches on, the wire types its queue's subscriptions must deliver
+/// (the contract tests compare [`EventSet::TYPES`] with template.yaml's filter policies),
+/// and the decoding of an envelope into it.
+pub trait EventSet: Sized {
+    /// The envelope `type` of every variant, in declaration order.
+    const TYPES: &'static [&'static str];
+
+    /// The typed event in `envelope`, or `None` when its type is none of [`Self::TYPES`].
+    fn decode(envelope: &Envelope) -> Result<Option<Self>, DecodeError>;
+}
+
+/// Declares a worker's [`EventSet`]: an enum with one variant per consumed event type.
+///
+/// ```ignore
+/// shared::event_set! {
+///     /// What products-worker consumes.
+///     pub enum Consumed {
+///         OrderPlaced(OrderPlaced),
+///         OrderCancelled(OrderCancelled),
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! event_set {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident($event:ty)),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        $vis enum $name {
+            $($variant($event)),+
+        }
+
+        impl $crate::consumer::EventSet for $name {
+            const TYPES: &'static [&'static str] =
+                &[$(<$event as $crate::events::Event>::TYPE),+];
+
+            fn decode(
+                envelope: &$crate::events::Envelope,
+            ) -> ::std::result::Result<::std::option::Option<Self>, $crate::events::DecodeError> {
+                $(
+                    if envelope.is::<$event>() {
+                        return envelope.decode::<$event>().map(|e| Some(Self::$variant(e)));
+                    }
+                )+
+                Ok(None)
+            }
+        }
+    };
+}
+
+/// A queue's worker: the events it consumes and what it does with one. Batching,
+/// duplicates within a batch, per-item failures, decoding and the Lambda runtime are
+/// [`handle_batch`]'s and [`run`]'s, the same for every worker.
+pub trait Consumer {
+    /// What the worker consumes.
+    type Events: EventSet;
+
+    /// Where its business metrics (and the redrive count) go.
+    fn metrics(&self) -> &Metrics;
+
+    /// Handles one event, idempotently: it may be delivered more than once.
+    fn handle(
+        &self,
+        envelope: &Envelope,
+        event: Self::Events,
+    ) -> impl Future<Output = Result<(), ConsumeError>>;
+}
+
+/// Handles one SQS batch with `worker`, reporting the messages to retry.
+pub async fn handle_batch<C: Consumer>(
+    worker: &C,
+    event: LambdaEvent<SqsEvent>,
+) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    // Boxed: an event's future (SDK calls several layers down) is nested deeper than
+    // rustc's default limit for computing the layout of a worker's future.
+    Ok(consume_batch(event, worker.metrics(), |envelope| {
+        Box::pin(dispatch(worker, envelope))
+    })
+    .await)
+}
+
+/// Runs `worker` under the Lambda runtime: a worker binary's whole `main` after its
+/// configuration.
+pub async fn run<C: Consumer>(worker: C) -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::run(lambda_runtime::service_fn(|event| {
+        handle_batch(&worker, event)
+    }))
+    .await
+}
+
+async fn dispatch<C: Consumer>(worker: &C, envelope: Envelope) -> Result<(), ConsumeError> {
+    match C::Events::decode(&envelope) {
+        Ok(Some(event)) => worker.handle(&envelope, event).await,
+        // The subscriptions' filter policies deliver only `C::Events::TYPES`; anything
+        // else is a misconfiguration, and retrying it would not help.
+        Ok(None) => {
+            tracing::warn!(event_type = %envelope.event_type, "ignoring an event this worker does not handle");
+            Ok(())
+        }
+        Err(e) => Err(ConsumeError::Poison(e.to_string())),
     }
 }
 
@@ -211,6 +314,84 @@ mod tests {
         let mut context = Context::default();
         context.request_id = "req-7".to_owned();
         LambdaEvent::new(e, context)
+    }
+
+    crate::event_set! {
+        enum AccountEvents {
+            Deleted(crate::events::users::UserDeleted),
+            Registered(crate::events::users::UserRegistered),
+        }
+    }
+
+    /// Records which of its events it was handed, by envelope id.
+    struct AccountWorker {
+        metrics: Metrics,
+        handled: Mutex<Vec<String>>,
+    }
+
+    impl Consumer for AccountWorker {
+        type Events = AccountEvents;
+
+        fn metrics(&self) -> &Metrics {
+            &self.metrics
+        }
+
+        async fn handle(
+            &self,
+            envelope: &Envelope,
+            event: AccountEvents,
+        ) -> Result<(), ConsumeError> {
+            let what = match event {
+                AccountEvents::Deleted(e) => format!("deleted {}", e.user_id),
+                AccountEvents::Registered(e) => format!("registered {}", e.user_id),
+            };
+            self.handled
+                .lock()
+                .unwrap()
+                .push(format!("{}: {what}", envelope.id));
+            Ok(())
+        }
+    }
+
+    fn typed(id: &str, event_type: &str, version: u32, data: serde_json::Value) -> String {
+        serde_json::json!({
+            "id": id, "type": event_type, "version": version, "source": "test",
+            "time": "2026-01-01T00:00:00.000Z", "correlation_id": "c", "data": data
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn an_event_set_lists_its_types_in_declaration_order() {
+        assert_eq!(AccountEvents::TYPES, ["UserDeleted", "UserRegistered"]);
+    }
+
+    #[tokio::test]
+    async fn a_worker_is_handed_its_typed_events_ignores_others_and_fails_undecodable_ones() {
+        let deleted = serde_json::json!({"user_id": "u1", "deleted_at": "2026-01-01T00:00:00Z"});
+        let event = batch(vec![
+            message("m1", &typed("e1", "UserDeleted", 1, deleted.clone())),
+            message("m2", &typed("e2", "OrderPlaced", 1, serde_json::json!({}))),
+            message(
+                "m3",
+                &typed("e3", "UserDeleted", 1, serde_json::json!({"user_id": 7})),
+            ),
+            message("m4", &typed("e4", "UserDeleted", 9, deleted)),
+        ]);
+        let worker = AccountWorker {
+            metrics: Metrics::recording("test").0,
+            handled: Mutex::new(Vec::new()),
+        };
+        let response = handle_batch(&worker, event).await.unwrap();
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        // A type it does not consume is dropped (retrying cannot help); a payload or a
+        // version it cannot decode is retried and, in the end, dead-lettered.
+        assert_eq!(failed, ["m3", "m4"]);
+        assert_eq!(*worker.handled.lock().unwrap(), ["e1: deleted u1"]);
     }
 
     #[tokio::test]

@@ -7,12 +7,12 @@
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_http::Body;
-use lambda_runtime::{Context, LambdaEvent};
 use notifications::channel::DisabledChannel;
 use notifications::config::ApiConfig;
-use notifications::worker::{Worker, HANDLED_EVENT_TYPES};
+use notifications::worker::{Consumed, Worker};
 use notifications::App;
 use serde_json::{json, Value};
+use shared::consumer::EventSet;
 use shared::events::orders::OrderConfirmed;
 use shared::{Currency, Envelope, Money};
 use stack_model::{fixtures::sample_events, Template};
@@ -38,12 +38,7 @@ fn the_route_table_is_exactly_the_templates_api_events_behind_the_authorizer() {
 
 #[test]
 fn the_queue_receives_exactly_the_events_the_worker_handles() {
-    let delivered = Template::workspace().event_types_delivered_to("NotificationsQueue");
-    let handled: BTreeSet<String> = HANDLED_EVENT_TYPES
-        .iter()
-        .map(|t| (*t).to_owned())
-        .collect();
-    assert_eq!(delivered, handled);
+    stack_model::fixtures::assert_queue_delivers_exactly::<Consumed>("NotificationsQueue");
 }
 
 #[test]
@@ -89,10 +84,7 @@ fn notifications_worker_samples_are_sqs_batches_of_every_event_it_handles() {
             seen.insert(envelope.event_type);
         }
     }
-    let handled: BTreeSet<String> = HANDLED_EVENT_TYPES
-        .iter()
-        .map(|t| (*t).to_owned())
-        .collect();
+    let handled: BTreeSet<String> = Consumed::TYPES.iter().map(|t| (*t).to_owned()).collect();
     assert_eq!(seen, handled, "a sample of every event the queue receives");
 }
 
@@ -120,13 +112,7 @@ impl TestApi {
 
     /// Delivers one SQS event's JSON to the worker; returns the failed message ids.
     async fn deliver(&self, sqs_json: &str) -> Vec<String> {
-        let event: SqsEvent = serde_json::from_str(sqs_json).unwrap();
-        stack_model::fixtures::failed_message_ids(
-            self.worker
-                .handle_batch(LambdaEvent::new(event, Context::default()))
-                .await
-                .unwrap(),
-        )
+        stack_model::fixtures::deliver_json(&self.worker, sqs_json).await
     }
 
     /// Sends the list-notifications sample, edited by `edit`, through the router.

@@ -16,6 +16,7 @@ use shared::events::orders::{OrderCancelled, OrderConfirmed, OrderRejected};
 use shared::events::payments::PaymentRefunded;
 use shared::events::users::{UserDeleted, UserRegistered};
 use shared::{Currency, Envelope, Event, Money};
+use stack_model::fixtures::deliver;
 
 struct TestTable {
     client: aws_sdk_dynamodb::Client,
@@ -87,15 +88,6 @@ impl TestTable {
             .await
             .unwrap()
     }
-}
-
-/// Delivers events to the worker as one SQS batch; returns the failed message ids.
-async fn deliver<C: Channel>(worker: &Worker<C>, events: &[&Envelope]) -> Vec<String> {
-    let response = worker
-        .handle_batch(stack_model::fixtures::sqs_batch(events))
-        .await
-        .unwrap();
-    stack_model::fixtures::failed_message_ids(response)
 }
 
 fn raw<T: Event>(envelope: Envelope<T>) -> Envelope {

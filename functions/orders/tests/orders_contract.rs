@@ -6,7 +6,8 @@
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
 use orders::domain::{Checkout, CheckoutRequest, OrderId};
-use orders::worker::HANDLED_EVENT_TYPES;
+use orders::worker::Consumed;
+use shared::consumer::EventSet;
 use shared::events::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
 use shared::events::products::{
     ProductCreated, ProductDeleted, ProductUpdated, StockReservationFailed, StockReserved,
@@ -35,12 +36,7 @@ fn the_route_table_is_exactly_the_templates_api_events_all_behind_the_authorizer
 
 #[test]
 fn the_queue_receives_exactly_the_events_the_worker_handles() {
-    let delivered = Template::workspace().event_types_delivered_to("OrdersQueue");
-    let handled: BTreeSet<String> = HANDLED_EVENT_TYPES
-        .iter()
-        .map(|t| (*t).to_owned())
-        .collect();
-    assert_eq!(delivered, handled);
+    stack_model::fixtures::assert_queue_delivers_exactly::<Consumed>("OrdersQueue");
 }
 
 #[test]
@@ -100,7 +96,7 @@ fn orders_worker_samples_are_sqs_batches_of_events_it_handles() {
             let body = record.body.unwrap_or_else(|| panic!("{name}: no body"));
             let envelope = Envelope::parse(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(
-                HANDLED_EVENT_TYPES.contains(&envelope.event_type.as_str()),
+                Consumed::TYPES.contains(&envelope.event_type.as_str()),
                 "{name}: orders-worker does not handle {}",
                 envelope.event_type
             );

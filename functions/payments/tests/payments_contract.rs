@@ -6,7 +6,6 @@
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_http::Body;
-use lambda_runtime::{Context, LambdaEvent};
 use payments::config::ApiConfig;
 use payments::domain::{OrderId, OrderPayment, Payment, PaymentRequest, PaymentStatus};
 use payments::provider::{ResiliencePolicy, ResilientProvider, SimulatedProvider};
@@ -20,6 +19,13 @@ use stack_model::{fixtures::sample_events, Template};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
+
+#[test]
+fn the_queue_receives_exactly_the_events_the_worker_handles() {
+    stack_model::fixtures::assert_queue_delivers_exactly::<payments::worker::Consumed>(
+        "PaymentsQueue",
+    );
+}
 
 #[test]
 fn the_route_table_is_exactly_the_templates_api_events_and_all_are_protected() {
@@ -132,15 +138,7 @@ impl TestApi {
 
     /// Delivers one SQS sample event (or any SQS event JSON); returns the failed ids.
     async fn deliver(&self, sqs_json: &str) -> Vec<String> {
-        let event: SqsEvent = serde_json::from_str(sqs_json).unwrap();
-        self.worker
-            .handle_batch(LambdaEvent::new(event, Context::default()))
-            .await
-            .unwrap()
-            .batch_item_failures
-            .into_iter()
-            .map(|f| f.item_identifier)
-            .collect()
+        stack_model::fixtures::deliver_json(&self.worker, sqs_json).await
     }
 
     /// Sends the list-payments sample, edited by `edit`, through the router.

@@ -16,6 +16,7 @@ use shared::events::orders::{OrderCancelled, PaymentRequested, RefundRequested};
 use shared::metrics::{Metrics, RecordedMetric};
 use shared::outbox::{ENVELOPE_ATTRIBUTE, OUTBOX_PK_PREFIX};
 use shared::{Currency, Envelope, Money};
+use stack_model::fixtures::deliver;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -159,18 +160,6 @@ fn cancelled(order_id: &str, refund: bool) -> Envelope<OrderCancelled> {
             refund,
         },
     )
-}
-
-/// Delivers envelopes to the worker as one SQS batch; returns the failed message ids.
-async fn deliver<P: PaymentProvider, T: shared::Event>(
-    worker: &Worker<P>,
-    envelopes: &[&Envelope<T>],
-) -> Vec<String> {
-    let response = worker
-        .handle_batch(stack_model::fixtures::sqs_batch(envelopes))
-        .await
-        .unwrap();
-    stack_model::fixtures::failed_message_ids(response)
 }
 
 #[tokio::test]

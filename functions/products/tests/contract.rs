@@ -10,6 +10,13 @@ use stack_model::{fixtures::sample_events, Template};
 use std::collections::BTreeSet;
 
 #[test]
+fn the_queue_receives_exactly_the_events_the_worker_handles() {
+    stack_model::fixtures::assert_queue_delivers_exactly::<products::worker::Consumed>(
+        "ProductsQueue",
+    );
+}
+
+#[test]
 fn the_route_table_is_exactly_the_templates_api_events() {
     let declared = Template::workspace().api_routes_of("ProductsApiFunction");
     let declared: BTreeSet<(String, String)> =

@@ -17,6 +17,7 @@ use shared::metrics::{Metrics, RecordedMetric};
 use shared::outbox::{ENVELOPE_ATTRIBUTE, OUTBOX_PK_PREFIX};
 use shared::store::StoreError;
 use shared::{Currency, Envelope, Money};
+use stack_model::fixtures::deliver;
 use std::sync::Arc;
 
 struct TestTable {
@@ -133,15 +134,6 @@ fn cancelled(order_id: &str) -> Envelope<OrderCancelled> {
             refund: false,
         },
     )
-}
-
-/// Delivers envelopes to the worker as one SQS batch; returns the failed message ids.
-async fn deliver<T: shared::Event>(worker: &Worker, envelopes: &[&Envelope<T>]) -> Vec<String> {
-    let response = worker
-        .handle_batch(stack_model::fixtures::sqs_batch(envelopes))
-        .await
-        .unwrap();
-    stack_model::fixtures::failed_message_ids(response)
 }
 
 #[tokio::test]
@@ -504,9 +496,9 @@ async fn concurrent_orders_never_oversell() {
     let mut tasks = Vec::new();
     for order in orders {
         let worker = Arc::clone(&worker);
-        tasks.push(tokio::spawn(
-            async move { deliver(&worker, &[&order]).await },
-        ));
+        tasks.push(tokio::spawn(async move {
+            deliver(worker.as_ref(), &[&order]).await
+        }));
     }
     for task in tasks {
         assert!(task.await.unwrap().is_empty());

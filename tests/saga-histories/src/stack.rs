@@ -14,6 +14,7 @@ use payments::provider::{
     Charge, ChargeRequest, PaymentProvider, ProviderError, Refund, RefundRequest, SimulatedProvider,
 };
 use serde_json::{json, Value};
+use shared::consumer::handle_batch;
 use shared::http::Router;
 use shared::outbox::{ENVELOPE_ATTRIBUTE, OUTBOX_PK_PREFIX};
 use shared::Envelope;
@@ -238,10 +239,10 @@ impl Stack {
         batch: LambdaEvent<SqsEvent>,
     ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
         match consumer {
-            "products-worker" => self.products.handle_batch(batch).await,
-            "orders-worker" => self.orders.handle_batch(batch).await,
-            "payments-worker" => self.payments.handle_batch(batch).await,
-            "notifications-worker" => self.notifications.handle_batch(batch).await,
+            "products-worker" => handle_batch(&self.products, batch).await,
+            "orders-worker" => handle_batch(&self.orders, batch).await,
+            "payments-worker" => handle_batch(&self.payments, batch).await,
+            "notifications-worker" => handle_batch(&self.notifications, batch).await,
             other => panic!("template.yaml names a consumer this harness does not run: {other}"),
         }
     }

@@ -8,7 +8,8 @@ use crate::template::{Context, Template};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use shared::consumer::{Consumer, EventSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 /// A name no other test of this moto uses.
@@ -156,6 +157,46 @@ pub fn sqs_batch<T: serde::Serialize>(envelopes: &[&T]) -> LambdaEvent<SqsEvent>
         })
         .collect();
     LambdaEvent::new(event, lambda_runtime::Context::default())
+}
+
+/// Delivers `envelopes` to `worker` as one SQS batch ([`sqs_batch`]) and returns the ids
+/// of the messages it reported as failed.
+pub async fn deliver<C: Consumer, T: serde::Serialize>(
+    worker: &C,
+    envelopes: &[&T],
+) -> Vec<String> {
+    deliver_event(worker, sqs_batch(envelopes)).await
+}
+
+/// Delivers an SQS event given as JSON (a sample under events/, say) to `worker` and
+/// returns the ids of the messages it reported as failed.
+pub async fn deliver_json<C: Consumer>(worker: &C, sqs_event: &str) -> Vec<String> {
+    let event: SqsEvent = serde_json::from_str(sqs_event).expect("an SQS event");
+    deliver_event(
+        worker,
+        LambdaEvent::new(event, lambda_runtime::Context::default()),
+    )
+    .await
+}
+
+async fn deliver_event<C: Consumer>(worker: &C, event: LambdaEvent<SqsEvent>) -> Vec<String> {
+    let response = shared::consumer::handle_batch(worker, event)
+        .await
+        .expect("a worker answers every batch");
+    failed_message_ids(response)
+}
+
+/// Fails unless the subscriptions of the template deliver to `queue` exactly the event
+/// types of `E`, the set a worker declares it consumes: a type it handles but never
+/// receives is dead code, a type it receives but does not handle is dropped.
+#[track_caller]
+pub fn assert_queue_delivers_exactly<E: EventSet>(queue: &str) {
+    let delivered = Template::workspace().event_types_delivered_to(queue);
+    let consumed: BTreeSet<String> = E::TYPES.iter().map(|t| (*t).to_owned()).collect();
+    assert_eq!(
+        delivered, consumed,
+        "{queue}: delivered (left) and consumed (right)"
+    );
 }
 
 /// The ids of the messages a worker reported as failed (to be retried by SQS).

@@ -1,4 +1,3 @@
-use lambda_runtime::service_fn;
 use notifications::channel::ConfiguredChannel;
 use notifications::config::WorkerConfig;
 use notifications::worker::Worker;
@@ -15,5 +14,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         config.table_name,
         channel,
     );
-    lambda_runtime::run(service_fn(|event| worker.handle_batch(event))).await
+    shared::consumer::run(worker).await
 }

@@ -8,28 +8,27 @@ mod notify;
 use crate::channel::Channel;
 use crate::domain::{render, Contact, Email, EventId, OrderId, UserId};
 use crate::store::{ContactStore, InboxStore, UserErasure};
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::Client;
-use lambda_runtime::LambdaEvent;
 use notify::Notice;
-use shared::consumer::{consume_batch, ConsumeError};
+use shared::consumer::{ConsumeError, Consumer};
 use shared::events::orders::{OrderCancelled, OrderConfirmed, OrderRejected};
 use shared::events::payments::PaymentRefunded;
 use shared::events::users::{UserDeleted, UserRegistered};
-use shared::events::DecodeError;
 use shared::metrics::Metrics;
-use shared::{Envelope, Event};
+use shared::Envelope;
 
-/// Every event type the worker handles: what its queue's subscriptions must deliver
-/// (checked against template.yaml's filter policies by the contract test).
-pub const HANDLED_EVENT_TYPES: [&str; 6] = [
-    UserRegistered::TYPE,
-    UserDeleted::TYPE,
-    OrderConfirmed::TYPE,
-    OrderRejected::TYPE,
-    OrderCancelled::TYPE,
-    PaymentRefunded::TYPE,
-];
+shared::event_set! {
+    /// What notifications-worker consumes: the events a user is told about, and the
+    /// account events that keep (or erase) their contact.
+    pub enum Consumed {
+        UserRegistered(UserRegistered),
+        UserDeleted(UserDeleted),
+        OrderConfirmed(OrderConfirmed),
+        OrderRejected(OrderRejected),
+        OrderCancelled(OrderCancelled),
+        PaymentRefunded(PaymentRefunded),
+    }
+}
 
 /// What the worker works with, built once per execution environment.
 pub struct Worker<C> {
@@ -58,22 +57,16 @@ impl<C: Channel> Worker<C> {
         self.metrics = metrics;
         self
     }
+}
 
-    /// Handles one SQS batch, reporting the messages to retry.
-    pub async fn handle_batch(
-        &self,
-        event: LambdaEvent<SqsEvent>,
-    ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-        // Boxed: an event's future (SDK calls inside the channel inside the handler) is
-        // nested deeper than rustc's default limit for computing a future's layout.
-        Ok(consume_batch(event, &self.metrics, |envelope| {
-            Box::pin(self.handle_event(envelope))
-        })
-        .await)
+impl<C: Channel> Consumer for Worker<C> {
+    type Events = Consumed;
+
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
-    async fn handle_event(&self, envelope: Envelope) -> Result<(), ConsumeError> {
-        let poison = |e: DecodeError| ConsumeError::Poison(e.to_string());
+    async fn handle(&self, envelope: &Envelope, event: Consumed) -> Result<(), ConsumeError> {
         let event_id = EventId::parse(&envelope.id).ok_or_else(|| {
             ConsumeError::Poison(format!("event id {:?} is not a UUID", envelope.id))
         })?;
@@ -84,9 +77,8 @@ impl<C: Channel> Worker<C> {
                 user: user_id_of(user_id)?,
             })
         };
-        match envelope.event_type.as_str() {
-            UserRegistered::TYPE => {
-                let e: UserRegistered = envelope.decode().map_err(poison)?;
+        match event {
+            Consumed::UserRegistered(e) => {
                 let notice = notice(&e.user_id)?;
                 let email = Email::parse(&e.email).map_err(|_| {
                     ConsumeError::Poison(format!(
@@ -97,50 +89,34 @@ impl<C: Channel> Worker<C> {
                 let contact = Contact::new(notice.user.clone(), email, &e.name);
                 notify::notify(self, &notice, Some(&contact), |_| render::welcome(&e)).await
             }
-            UserDeleted::TYPE => {
-                let e: UserDeleted = envelope.decode().map_err(poison)?;
-                erase::erase(self, &user_id_of(&e.user_id)?, &e).await
-            }
-            OrderConfirmed::TYPE => {
-                let e: OrderConfirmed = envelope.decode().map_err(poison)?;
+            Consumed::UserDeleted(e) => erase::erase(self, &user_id_of(&e.user_id)?, &e).await,
+            Consumed::OrderConfirmed(e) => {
                 check_order_id(&e.order_id)?;
                 notify::notify(self, &notice(&e.user_id)?, None, |name| {
                     render::order_confirmed(&e, name)
                 })
                 .await
             }
-            OrderRejected::TYPE => {
-                let e: OrderRejected = envelope.decode().map_err(poison)?;
+            Consumed::OrderRejected(e) => {
                 check_order_id(&e.order_id)?;
                 notify::notify(self, &notice(&e.user_id)?, None, |name| {
                     render::order_rejected(&e, name)
                 })
                 .await
             }
-            OrderCancelled::TYPE => {
-                let e: OrderCancelled = envelope.decode().map_err(poison)?;
+            Consumed::OrderCancelled(e) => {
                 check_order_id(&e.order_id)?;
                 notify::notify(self, &notice(&e.user_id)?, None, |name| {
                     render::order_cancelled(&e, name)
                 })
                 .await
             }
-            PaymentRefunded::TYPE => {
-                let e: PaymentRefunded = envelope.decode().map_err(poison)?;
+            Consumed::PaymentRefunded(e) => {
                 check_order_id(&e.order_id)?;
                 notify::notify(self, &notice(&e.user_id)?, None, |name| {
                     render::payment_refunded(&e, name)
                 })
                 .await
-            }
-            other => {
-                // The subscriptions' filter policies deliver only HANDLED_EVENT_TYPES;
-                // anything else is a misconfiguration, and retrying it would not help.
-                tracing::warn!(
-                    event_type = other,
-                    "ignoring an event this worker does not handle"
-                );
-                Ok(())
             }
         }
     }

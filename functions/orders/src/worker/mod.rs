@@ -10,36 +10,35 @@ pub(crate) mod saga;
 
 use crate::domain::SagaInput;
 use crate::store::{OrderStore, PriceProjection};
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::Client;
-use lambda_runtime::LambdaEvent;
-use shared::consumer::{consume_batch, ConsumeError};
+use shared::consumer::{ConsumeError, Consumer};
 use shared::events::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
 use shared::events::products::{
     ProductCreated, ProductDeleted, ProductUpdated, StockReservationFailed, StockReserved,
 };
 use shared::events::users::UserDeleted;
-use shared::events::DecodeError;
 use shared::metrics::Metrics;
-use shared::{Envelope, Event};
+use shared::Envelope;
 
 /// Attempts at one saga event before handing it back to SQS: a conditional write can lose
 /// to a concurrent one (the owner cancelling, say) and must be re-read and decided again.
 const MAX_ATTEMPTS: usize = 5;
 
-/// Every event type the worker handles: what its queue's subscriptions must deliver
-/// (checked against template.yaml's filter policies by the contract test).
-pub const HANDLED_EVENT_TYPES: [&str; 9] = [
-    ProductCreated::TYPE,
-    ProductUpdated::TYPE,
-    ProductDeleted::TYPE,
-    StockReserved::TYPE,
-    StockReservationFailed::TYPE,
-    PaymentSucceeded::TYPE,
-    PaymentFailed::TYPE,
-    PaymentRefunded::TYPE,
-    UserDeleted::TYPE,
-];
+shared::event_set! {
+    /// What orders-worker consumes: the catalog it prices from, the saga's replies from
+    /// products and payments, and the erasure of an account.
+    pub enum Consumed {
+        ProductCreated(ProductCreated),
+        ProductUpdated(ProductUpdated),
+        ProductDeleted(ProductDeleted),
+        StockReserved(StockReserved),
+        StockReservationFailed(StockReservationFailed),
+        PaymentSucceeded(PaymentSucceeded),
+        PaymentFailed(PaymentFailed),
+        PaymentRefunded(PaymentRefunded),
+        UserDeleted(UserDeleted),
+    }
+}
 
 /// What the worker works with, built once per execution environment.
 pub struct Worker {
@@ -63,67 +62,34 @@ impl Worker {
         self.metrics = metrics;
         self
     }
+}
 
-    /// Handles one SQS batch, reporting the messages to retry.
-    pub async fn handle_batch(
-        &self,
-        event: LambdaEvent<SqsEvent>,
-    ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-        Ok(consume_batch(event, &self.metrics, |envelope| self.handle_event(envelope)).await)
+impl Consumer for Worker {
+    type Events = Consumed;
+
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
-    async fn handle_event(&self, envelope: Envelope) -> Result<(), ConsumeError> {
-        let poison = |e: DecodeError| ConsumeError::Poison(e.to_string());
+    async fn handle(&self, envelope: &Envelope, event: Consumed) -> Result<(), ConsumeError> {
         let id = envelope.id.as_str();
         let saga = |order_id: String, input| async move {
             saga::advance(self, id, &order_id, input).await
         };
-        match envelope.event_type.as_str() {
-            ProductCreated::TYPE => {
-                let ProductCreated(snapshot) = envelope.decode().map_err(poison)?;
+        match event {
+            Consumed::ProductCreated(ProductCreated(snapshot))
+            | Consumed::ProductUpdated(ProductUpdated(snapshot))
+            | Consumed::ProductDeleted(ProductDeleted(snapshot)) => {
                 projection::record_snapshot(self, snapshot).await
             }
-            ProductUpdated::TYPE => {
-                let ProductUpdated(snapshot) = envelope.decode().map_err(poison)?;
-                projection::record_snapshot(self, snapshot).await
-            }
-            ProductDeleted::TYPE => {
-                let ProductDeleted(snapshot) = envelope.decode().map_err(poison)?;
-                projection::record_snapshot(self, snapshot).await
-            }
-            StockReserved::TYPE => {
-                let e: StockReserved = envelope.decode().map_err(poison)?;
-                saga(e.order_id, SagaInput::StockReserved).await
-            }
-            StockReservationFailed::TYPE => {
-                let e: StockReservationFailed = envelope.decode().map_err(poison)?;
+            Consumed::StockReserved(e) => saga(e.order_id, SagaInput::StockReserved).await,
+            Consumed::StockReservationFailed(e) => {
                 saga(e.order_id, SagaInput::StockReservationFailed).await
             }
-            PaymentSucceeded::TYPE => {
-                let e: PaymentSucceeded = envelope.decode().map_err(poison)?;
-                saga(e.order_id, SagaInput::PaymentSucceeded).await
-            }
-            PaymentFailed::TYPE => {
-                let e: PaymentFailed = envelope.decode().map_err(poison)?;
-                saga(e.order_id, SagaInput::PaymentFailed).await
-            }
-            PaymentRefunded::TYPE => {
-                let e: PaymentRefunded = envelope.decode().map_err(poison)?;
-                saga(e.order_id, SagaInput::PaymentRefunded).await
-            }
-            UserDeleted::TYPE => {
-                let e: UserDeleted = envelope.decode().map_err(poison)?;
-                erasure::redact_orders(self, &e).await
-            }
-            other => {
-                // The subscriptions' filter policies deliver only HANDLED_EVENT_TYPES;
-                // anything else is a misconfiguration, and retrying it would not help.
-                tracing::warn!(
-                    event_type = other,
-                    "ignoring an event this worker does not handle"
-                );
-                Ok(())
-            }
+            Consumed::PaymentSucceeded(e) => saga(e.order_id, SagaInput::PaymentSucceeded).await,
+            Consumed::PaymentFailed(e) => saga(e.order_id, SagaInput::PaymentFailed).await,
+            Consumed::PaymentRefunded(e) => saga(e.order_id, SagaInput::PaymentRefunded).await,
+            Consumed::UserDeleted(e) => erasure::redact_orders(self, &e).await,
         }
     }
 }

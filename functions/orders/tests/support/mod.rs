@@ -17,6 +17,8 @@ use shared::outbox::{ENVELOPE_ATTRIBUTE, OUTBOX_PK_PREFIX};
 use shared::{Currency, Envelope, Money};
 use std::time::Duration;
 
+pub use stack_model::fixtures::deliver;
+
 /// An orders table of its own, with the stores over it.
 pub struct TestTable {
     pub client: aws_sdk_dynamodb::Client,
@@ -192,14 +194,4 @@ pub fn snapshot(
         status: status.to_owned(),
         version,
     }
-}
-
-/// Delivers envelopes to the worker as one SQS batch (raw delivery: the body is the
-/// envelope); returns the ids of the messages it reported as failed.
-pub async fn deliver<T: shared::Event>(worker: &Worker, envelopes: &[&Envelope<T>]) -> Vec<String> {
-    let response = worker
-        .handle_batch(stack_model::fixtures::sqs_batch(envelopes))
-        .await
-        .unwrap();
-    stack_model::fixtures::failed_message_ids(response)
 }

@@ -9,10 +9,8 @@ mod refund;
 
 use crate::provider::PaymentProvider;
 use crate::store::PaymentStore;
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::Client;
-use lambda_runtime::LambdaEvent;
-use shared::consumer::{consume_batch, ConsumeError};
+use shared::consumer::{ConsumeError, Consumer};
 use shared::events::orders::{OrderCancelled, OrderRejected, PaymentRequested, RefundRequested};
 use shared::metrics::Metrics;
 use shared::Envelope;
@@ -45,36 +43,43 @@ impl<P: PaymentProvider> Worker<P> {
         self.metrics = metrics;
         self
     }
+}
 
-    /// Handles one SQS batch, reporting the messages to retry.
-    pub async fn handle_batch(
-        &self,
-        event: LambdaEvent<SqsEvent>,
-    ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-        Ok(consume_batch(event, &self.metrics, |envelope| self.handle_event(envelope)).await)
+shared::event_set! {
+    /// What payments-worker consumes: the request to charge an order, and everything
+    /// that means its money goes back (or is never taken).
+    pub enum Consumed {
+        PaymentRequested(PaymentRequested),
+        OrderCancelled(OrderCancelled),
+        OrderRejected(OrderRejected),
+        RefundRequested(RefundRequested),
+    }
+}
+
+impl<P: PaymentProvider> Consumer for Worker<P> {
+    type Events = Consumed;
+
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
-    async fn handle_event(&self, envelope: Envelope) -> Result<(), ConsumeError> {
-        let poison = |e: shared::events::DecodeError| ConsumeError::Poison(e.to_string());
-        if envelope.is::<PaymentRequested>() {
-            let requested = envelope.decode::<PaymentRequested>().map_err(poison)?;
-            charge::charge_order(self, &envelope.id, &requested).await
-        } else if envelope.is::<OrderCancelled>() {
-            let cancelled = envelope.decode::<OrderCancelled>().map_err(poison)?;
-            refund::refund_order(self, &envelope.id, &cancelled.order_id, &cancelled.user_id).await
-        } else if envelope.is::<OrderRejected>() {
+    async fn handle(&self, envelope: &Envelope, event: Consumed) -> Result<(), ConsumeError> {
+        let id = &envelope.id;
+        match event {
+            Consumed::PaymentRequested(requested) => {
+                charge::charge_order(self, id, &requested).await
+            }
             // A rejected order keeps no money: nothing to do after a decline, a void when
             // it was never charged, a refund when it expired while its charge went through.
-            let rejected = envelope.decode::<OrderRejected>().map_err(poison)?;
-            refund::refund_order(self, &envelope.id, &rejected.order_id, &rejected.user_id).await
-        } else if envelope.is::<RefundRequested>() {
-            let requested = envelope.decode::<RefundRequested>().map_err(poison)?;
-            refund::refund_order(self, &envelope.id, &requested.order_id, &requested.user_id).await
-        } else {
-            // The subscription's filter policy lets only these types through; anything
-            // else is a misconfiguration, and retrying it would not help.
-            tracing::warn!(event_type = %envelope.event_type, "ignoring an event this worker does not handle");
-            Ok(())
+            Consumed::OrderCancelled(OrderCancelled {
+                order_id, user_id, ..
+            })
+            | Consumed::OrderRejected(OrderRejected {
+                order_id, user_id, ..
+            })
+            | Consumed::RefundRequested(RefundRequested {
+                order_id, user_id, ..
+            }) => refund::refund_order(self, id, &order_id, &user_id).await,
         }
     }
 }

@@ -6,10 +6,8 @@ mod release;
 mod reserve;
 
 use crate::store::{CatalogStore, ReservationStore};
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::Client;
-use lambda_runtime::LambdaEvent;
-use shared::consumer::{consume_batch, ConsumeError};
+use shared::consumer::{ConsumeError, Consumer};
 use shared::events::orders::{OrderCancelled, OrderPlaced, OrderRejected, StockReleaseRequested};
 use shared::metrics::Metrics;
 use shared::Envelope;
@@ -40,34 +38,34 @@ impl Worker {
         self.metrics = metrics;
         self
     }
+}
 
-    /// Handles one SQS batch, reporting the messages to retry.
-    pub async fn handle_batch(
-        &self,
-        event: LambdaEvent<SqsEvent>,
-    ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-        Ok(consume_batch(event, &self.metrics, |envelope| self.handle_event(envelope)).await)
+shared::event_set! {
+    /// What products-worker consumes: the order events that reserve or release stock.
+    pub enum Consumed {
+        OrderPlaced(OrderPlaced),
+        OrderRejected(OrderRejected),
+        OrderCancelled(OrderCancelled),
+        StockReleaseRequested(StockReleaseRequested),
+    }
+}
+
+impl Consumer for Worker {
+    type Events = Consumed;
+
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
-    async fn handle_event(&self, envelope: Envelope) -> Result<(), ConsumeError> {
-        let poison = |e: shared::events::DecodeError| ConsumeError::Poison(e.to_string());
-        if envelope.is::<OrderPlaced>() {
-            let placed = envelope.decode::<OrderPlaced>().map_err(poison)?;
-            reserve::reserve_order(self, &envelope.id, placed).await
-        } else if envelope.is::<OrderRejected>() {
-            let rejected = envelope.decode::<OrderRejected>().map_err(poison)?;
-            release::release_order(self, &envelope.id, &rejected.order_id).await
-        } else if envelope.is::<OrderCancelled>() {
-            let cancelled = envelope.decode::<OrderCancelled>().map_err(poison)?;
-            release::release_order(self, &envelope.id, &cancelled.order_id).await
-        } else if envelope.is::<StockReleaseRequested>() {
-            let release = envelope.decode::<StockReleaseRequested>().map_err(poison)?;
-            release::release_order(self, &envelope.id, &release.order_id).await
-        } else {
-            // The subscription's filter policy lets only these types through; anything
-            // else is a misconfiguration, and retrying it would not help.
-            tracing::warn!(event_type = %envelope.event_type, "ignoring an event this worker does not handle");
-            Ok(())
+    async fn handle(&self, envelope: &Envelope, event: Consumed) -> Result<(), ConsumeError> {
+        let id = &envelope.id;
+        match event {
+            Consumed::OrderPlaced(placed) => reserve::reserve_order(self, id, placed).await,
+            Consumed::OrderRejected(OrderRejected { order_id, .. })
+            | Consumed::OrderCancelled(OrderCancelled { order_id, .. })
+            | Consumed::StockReleaseRequested(StockReleaseRequested { order_id, .. }) => {
+                release::release_order(self, id, &order_id).await
+            }
         }
     }
 }
