@@ -76,13 +76,13 @@ api-contract: venv
 	$(VENV)/bin/python tests/contract/validate_responses.py openapi.yaml $(E2E_RESPONSES)
 
 # schemathesis against a fresh devstack with openapi.yaml and every check, as a user and
-# as the admin, at least 1,000 requests (tests/tests/fuzz_api.rs; reports in
+# as the admin, at least 1,000 requests (tests/tests/end_to_end/fuzz_api.rs; reports in
 # target/fuzz-api/). Built exactly as cargo-test builds, so nothing is compiled twice.
 fuzz-api: venv
 	RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__' \
 		$(CARGO) test --workspace --no-run
 	RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__' \
-		$(CARGO) test --workspace --test fuzz_api -- --ignored --nocapture
+		$(CARGO) test -p e2e --test end_to_end fuzz_api -- --ignored --nocapture
 
 # The SAM CLI, in a venv of its own (requirements-sam.txt says why). Telemetry off: no
 # usage data leaves a developer's machine or CI.

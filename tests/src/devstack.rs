@@ -1,6 +1,7 @@
-//! One devstack per test binary: the real `devstack` binary on free ports, started on
-//! first use and stopped when the test process exits (it watches its stdin). A test that
-//! needs other options starts one of its own with [`Stack::start_with`].
+//! The devstack the end-to-end tests drive: the real `devstack` binary on free ports,
+//! started on first use and stopped when the test process exits (it watches its stdin).
+//! One is shared by most tests ([`Stack::shared`]); a test module that needs other
+//! options, or would disturb the others, keeps one of its own ([`Stack::once`]).
 
 use serde_json::Value;
 use std::io::Read;
@@ -43,8 +44,22 @@ impl Stack {
     /// When the binaries are not built or the stack does not come up: nothing can be tested.
     pub fn shared() -> &'static Stack {
         static STACK: OnceLock<Stack> = OnceLock::new();
-        STACK.get_or_init(|| {
-            Stack::start().unwrap_or_else(|e| panic!("cannot start the devstack: {e}"))
+        Stack::once(&STACK, StackOptions::default)
+    }
+
+    /// A stack of a test module's own, kept in `cell`: started on first use as `options`
+    /// say, stopped when the test binary exits. For tests that would disturb the shared
+    /// stack, or need it started otherwise.
+    ///
+    /// # Panics
+    /// When the stack does not come up: nothing can be tested.
+    pub fn once(
+        cell: &'static OnceLock<Stack>,
+        options: impl FnOnce() -> StackOptions,
+    ) -> &'static Stack {
+        cell.get_or_init(|| {
+            Stack::start_with(options())
+                .unwrap_or_else(|e| panic!("cannot start the devstack: {e}"))
         })
     }
 
@@ -53,10 +68,6 @@ impl Stack {
         self.resources[logical_id]["ref"]
             .as_str()
             .unwrap_or_else(|| panic!("no resource {logical_id} in the stack"))
-    }
-
-    fn start() -> Result<Stack, String> {
-        Stack::start_with(StackOptions::default())
     }
 
     /// A stack of its own, started as `options` say; it stops when the value is dropped

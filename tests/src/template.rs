@@ -1,5 +1,5 @@
-//! template.yaml as the template tests read it (tests/tests/template_invariants,
-//! tests/tests/deployment.rs): the one stack model, unresolved, so a check can tell what
+//! template.yaml as the template tests read it (tests/tests/end_to_end/template_invariants,
+//! tests/tests/end_to_end/deployment.rs): the one stack model, unresolved, so a check can tell what
 //! a `Ref` or `Fn::GetAtt` points at.
 
 use serde_json::Value;

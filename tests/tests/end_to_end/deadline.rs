@@ -21,16 +21,13 @@ const DEADLINE_SECONDS: u64 = 10;
 
 fn stack() -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
-    STACK.get_or_init(|| {
-        let options = StackOptions {
-            args: vec![
-                "--parameter-overrides".into(),
-                format!("ReservationDeadlineSeconds={DEADLINE_SECONDS}"),
-                "ExpirySweepSchedule=rate(1 second)".into(),
-            ],
-            ..StackOptions::default()
-        };
-        Stack::start_with(options).unwrap_or_else(|e| panic!("cannot start the devstack: {e}"))
+    Stack::once(&STACK, || StackOptions {
+        args: vec![
+            "--parameter-overrides".into(),
+            format!("ReservationDeadlineSeconds={DEADLINE_SECONDS}"),
+            "ExpirySweepSchedule=rate(1 second)".into(),
+        ],
+        ..StackOptions::default()
     })
 }
 

@@ -7,11 +7,12 @@
 //! Reports (schemathesis' JSON report and HAR of every request, and its output) go to
 //! `target/fuzz-api/`.
 
-use e2e::TestApp;
+use e2e::{Stack, StackOptions, TestApp};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 /// How much to generate, and the fewest requests the pass must send in all.
 struct Pass {
@@ -47,7 +48,9 @@ async fn the_full_fuzz_run_finds_no_failure() {
 }
 
 async fn fuzz(pass: &Pass) {
-    let app = TestApp::shared();
+    // Its own stack: the admin pass archives products and deletes the seeded admin.
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    let app = TestApp::on(Stack::once(&STACK, StackOptions::default));
     let user = app.new_user().await;
     let admin = app.admin().await;
     let mut requests: BTreeMap<String, usize> = BTreeMap::new();

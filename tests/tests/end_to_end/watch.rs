@@ -96,13 +96,13 @@ fn edit(file: &str, from: &str, to: &str) {
     std::fs::write(&path, text.replacen(from, to, 1)).expect("saving a scratch file");
 }
 
-/// The devstack of this test binary, on the scratch workspace, with orders-api and
-/// orders-worker under `cargo lambda watch`.
+/// This module's devstack, on the scratch workspace, with orders-api and orders-worker
+/// under `cargo lambda watch`.
 fn stack() -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
-    STACK.get_or_init(|| {
+    Stack::once(&STACK, || {
         let scratch = scratch();
-        let options = StackOptions {
+        StackOptions {
             args: vec![
                 "--template".into(),
                 scratch.join("template.yaml").display().to_string(),
@@ -116,8 +116,7 @@ fn stack() -> &'static Stack {
             )],
             work_dir: Some(scratch.join(".devstack")),
             startup_timeout: Some(FIRST_BUILD),
-        };
-        Stack::start_with(options).unwrap_or_else(|e| panic!("cannot start the devstack: {e}"))
+        }
     })
 }
 

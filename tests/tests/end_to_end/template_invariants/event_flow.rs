@@ -1,13 +1,13 @@
 //! The "who publishes, who consumes" section of docs/design.md, generated from the
 //! template's subscriptions (topic -> queue, filter policy) and event source mappings
 //! (queue -> function), so the architecture document cannot drift from what is deployed.
-//! `UPDATE_DESIGN_DOC=1 cargo test -p e2e --test template_invariants` rewrites it.
+//! `UPDATE_DESIGN_DOC=1 cargo test -p e2e --test end_to_end template_invariants` rewrites it.
 
 use e2e::template::{target, Template};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-const BEGIN: &str = "<!-- event-flow: generated from template.yaml by tests/tests/template_invariants/event_flow.rs -->";
+const BEGIN: &str = "<!-- event-flow: generated from template.yaml by tests/tests/end_to_end/template_invariants/event_flow.rs -->";
 const END: &str = "<!-- event-flow: end -->";
 
 /// The service a topic or queue belongs to: its logical id without the suffix, lower case
@@ -90,6 +90,6 @@ fn the_design_documents_the_event_flow_the_template_deploys() {
         return;
     }
     panic!(
-        "docs/design.md's event flow differs from template.yaml; run UPDATE_DESIGN_DOC=1 cargo test -p e2e --test template_invariants and commit it\n--- generated:\n{generated}"
+        "docs/design.md's event flow differs from template.yaml; run UPDATE_DESIGN_DOC=1 cargo test -p e2e --test end_to_end template_invariants and commit it\n--- generated:\n{generated}"
     );
 }

@@ -15,11 +15,12 @@ use e2e::orders::{
     cancel, create_priced_product, eur, new_key, order_body, order_id, payments_of, place,
     place_when_priced, wait_for_notices, wait_for_payment, wait_for_status, wait_for_stock,
 };
-use e2e::{envelope, EventTap, Reply, TestApp};
+use e2e::{envelope, EventTap, Reply, Stack, StackOptions, TestApp};
 use reqwest::header::RETRY_AFTER;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// How long events may take to come through the outbox, the topics and the queues,
@@ -78,9 +79,16 @@ fn new_order_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// An outage hits every function of a stack: the fault tests have one of their own, and
+/// take turns on it ([`exclusive_switch`]).
+fn app() -> TestApp {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    TestApp::on(Stack::once(&STACK, StackOptions::default))
+}
+
 #[tokio::test]
 async fn a_write_during_a_dynamodb_outage_is_a_503_and_leaves_nothing_behind() {
-    let app = TestApp::shared();
+    let app = app();
     let (_turn, switch) = exclusive_switch(app.stack).await;
     let admin = app.admin().await;
     let buyer = app.new_user().await;
@@ -188,7 +196,7 @@ async fn a_write_during_a_dynamodb_outage_is_a_503_and_leaves_nothing_behind() {
 
 #[tokio::test]
 async fn events_written_during_an_sns_outage_are_all_published_once_it_ends() {
-    let app = TestApp::shared();
+    let app = app();
     let (_turn, switch) = exclusive_switch(app.stack).await;
     let admin = app.admin().await;
     let tap = EventTap::subscribe(app.stack, "ProductsTopic", &["ProductCreated"]).await;
@@ -252,7 +260,7 @@ async fn events_written_during_an_sns_outage_are_all_published_once_it_ends() {
 
 #[tokio::test]
 async fn a_poison_message_goes_to_the_dlq_and_the_rest_of_its_batch_is_processed() {
-    let app = TestApp::shared();
+    let app = app();
     let (_turn, switch) = exclusive_switch(app.stack).await;
     let admin = app.admin().await;
     let product = create_product_id(
@@ -325,7 +333,7 @@ async fn a_poison_message_goes_to_the_dlq_and_the_rest_of_its_batch_is_processed
 
 #[tokio::test]
 async fn a_worker_timeout_in_the_middle_of_a_batch_loses_nothing() {
-    let app = TestApp::shared();
+    let app = app();
     let (_turn, switch) = exclusive_switch(app.stack).await;
     let admin = app.admin().await;
     let product = create_product_id(
@@ -402,7 +410,7 @@ async fn a_worker_timeout_in_the_middle_of_a_batch_loses_nothing() {
 
 #[tokio::test]
 async fn an_order_cancelled_while_its_charge_keeps_failing_is_refunded_without_waiting_for_it() {
-    let app = TestApp::shared();
+    let app = app();
     let (_turn, switch) = exclusive_switch(app.stack).await;
     let (admin, shopper) = (app.admin().await, app.new_user().await);
     let product = create_priced_product(&app, &admin, "Second Thoughts", 4, eur(1500)).await;
