@@ -107,7 +107,7 @@ macro_rules! event_set {
 
 /// A queue's worker: the events it consumes and what it does with one. Batching,
 /// duplicates within a batch, per-item failures, decoding and the Lambda runtime are
-/// [`handle_batch`]'s and [`run`]'s, the same for every worker.
+/// [`handle_batch`]'s and [`serve`]'s, the same for every worker.
 pub trait Consumer {
     /// What the worker consumes.
     type Events: EventSet;
@@ -138,7 +138,7 @@ pub async fn handle_batch<C: Consumer>(
 
 /// Runs `worker` under the Lambda runtime: a worker binary's whole `main` after its
 /// configuration.
-pub async fn run<C: Consumer>(worker: C) -> Result<(), lambda_runtime::Error> {
+pub async fn serve<C: Consumer>(worker: C) -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(lambda_runtime::service_fn(|event| {
         handle_batch(&worker, event)
     }))

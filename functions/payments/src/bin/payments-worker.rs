@@ -14,5 +14,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         config.table_name,
         provider,
     );
-    shared::consumer::run(worker).await
+    shared::consumer::serve(worker).await
 }

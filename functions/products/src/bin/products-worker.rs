@@ -8,5 +8,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = WorkerConfig::from_env(&Env::from_process())?;
     let aws = shared::aws::load_config().await?;
     let worker = Worker::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name);
-    shared::consumer::run(worker).await
+    shared::consumer::serve(worker).await
 }
