@@ -4,6 +4,8 @@
 //! when replayed by another caller or with another query.
 
 use crate::error::ApiError;
+use crate::http::ApiRequest;
+use crate::store::Key;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -74,6 +76,35 @@ enum KeyValue {
     N(String),
 }
 
+/// What a list route was asked for (`?limit=`, `?cursor=`), checked, and how to answer.
+#[derive(Debug)]
+pub struct Paging<'a> {
+    /// The page size.
+    pub limit: i32,
+    /// Where the page starts, from the client's cursor.
+    pub start: Option<Key>,
+    /// Signs the next page's cursor for the same caller and query.
+    pub next: NextPage<'a>,
+}
+
+/// The answer to a list route: its page, and the cursor of the page after it.
+#[derive(Debug)]
+pub struct NextPage<'a> {
+    codec: &'a CursorCodec,
+    scope: CursorScope,
+}
+
+impl NextPage<'_> {
+    /// The page of `items`, with a cursor to continue after `last_key` (none when the
+    /// listing ended there).
+    pub fn page<T>(&self, items: Vec<T>, last_key: Option<&Key>) -> Result<Page<T>, ApiError> {
+        Ok(Page {
+            items,
+            next_cursor: self.codec.encode(last_key, &self.scope)?,
+        })
+    }
+}
+
 /// Signs and verifies cursors with the service's secret.
 #[derive(Clone)]
 pub struct CursorCodec {
@@ -90,6 +121,24 @@ impl CursorCodec {
     /// A codec signing with `key` (from config, 32+ bytes).
     pub fn new(key: impl Into<Vec<u8>>) -> Self {
         Self { key: key.into() }
+    }
+
+    /// The `?limit=` and `?cursor=` of a list route called by `caller_id` (`None` on a
+    /// public route with no token): 400 when either is bad, or when the cursor was issued
+    /// to another caller or for another query.
+    pub fn paging(
+        &self,
+        req: &ApiRequest,
+        caller_id: Option<&str>,
+    ) -> Result<Paging<'_>, ApiError> {
+        let limit = Limit::parse(req.query("limit").as_deref())?;
+        let scope = CursorScope::new(caller_id, &req.query_fingerprint());
+        let start = self.decode(req.query("cursor").as_deref(), &scope)?;
+        Ok(Paging {
+            limit: limit.get(),
+            start,
+            next: NextPage { codec: self, scope },
+        })
     }
 
     /// Encodes `LastEvaluatedKey`; `None` (last page) encodes as no cursor.
@@ -189,6 +238,61 @@ mod tests {
             ("SK".to_owned(), AttributeValue::S(sk.to_owned())),
             ("n".to_owned(), AttributeValue::N("42".to_owned())),
         ])
+    }
+
+    fn list_request(query: &[(&str, &str)]) -> ApiRequest {
+        use lambda_http::RequestExt as _;
+        let params: HashMap<String, String> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let request = lambda_http::http::Request::builder()
+            .uri("/v1/things")
+            .body(lambda_http::Body::Empty)
+            .unwrap()
+            .with_query_string_parameters(params);
+        ApiRequest::new(request, Vec::new())
+    }
+
+    #[test]
+    fn paging_reads_the_limit_and_continues_where_the_previous_page_ended() {
+        let codec = codec();
+        let first = codec
+            .paging(&list_request(&[("limit", "5"), ("q", "x")]), Some("u1"))
+            .unwrap();
+        assert_eq!((first.limit, first.start.is_none()), (5, true));
+        let page = first.next.page(vec![1, 2], Some(&key("A", "B"))).unwrap();
+        assert_eq!(page.items, [1, 2]);
+        let cursor = page.next_cursor.unwrap();
+        let query = [("limit", "5"), ("q", "x"), ("cursor", cursor.as_str())];
+        let second = codec.paging(&list_request(&query), Some("u1")).unwrap();
+        assert_eq!(second.start, Some(key("A", "B")));
+        let last = second.next.page(Vec::<i32>::new(), None).unwrap();
+        assert_eq!(last.next_cursor, None);
+    }
+
+    #[test]
+    fn paging_refuses_a_bad_limit_and_a_cursor_of_another_caller_or_query() {
+        let codec = codec();
+        let first = codec
+            .paging(&list_request(&[("q", "x")]), Some("u1"))
+            .unwrap();
+        let cursor = first
+            .next
+            .page(vec![1], Some(&key("A", "B")))
+            .unwrap()
+            .next_cursor
+            .unwrap();
+        let field_of = |query: &[(&str, &str)], caller: &str| {
+            let err = codec
+                .paging(&list_request(query), Some(caller))
+                .unwrap_err();
+            assert_eq!(err.status(), 400);
+            err.details()[0].field.clone()
+        };
+        assert_eq!(field_of(&[("limit", "0")], "u1"), "limit");
+        assert_eq!(field_of(&[("q", "x"), ("cursor", &cursor)], "u2"), "cursor");
+        assert_eq!(field_of(&[("q", "y"), ("cursor", &cursor)], "u1"), "cursor");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 use shared::store::string_attr as s;
-use shared::store::StoreError;
+use shared::store::{query_all, StoreError};
 use std::time::Duration;
 
 /// BatchWriteItem's limit on requests per call.
@@ -42,41 +42,29 @@ impl UserErasure {
         deleted_at: &DateTime<Utc>,
     ) -> Result<usize, StoreError> {
         self.put_tombstone(user, deleted_at).await?;
-        let mut deleted = 0;
-        let mut start = None;
-        loop {
-            let out = self
-                .client
+        let items = query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk")
                 .expression_attribute_values(":pk", s(keys::user_pk(user.as_str())))
                 .projection_expression("PK, SK")
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            let doomed: Vec<_> = out
-                .items
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|key| {
-                    key.get("SK")
-                        .and_then(|v| v.as_s().ok())
-                        .map(String::as_str)
-                        != Some(keys::DELETED_SK)
-                })
-                .collect();
-            for chunk in doomed.chunks(MAX_BATCH_WRITES) {
-                self.delete_all(chunk).await?;
-                deleted += chunk.len();
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(deleted);
-            }
+                .consistent_read(true),
+        )
+        .await?;
+        let doomed: Vec<_> = items
+            .into_iter()
+            .filter(|key| {
+                key.get("SK")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    != Some(keys::DELETED_SK)
+            })
+            .collect();
+        for chunk in doomed.chunks(MAX_BATCH_WRITES) {
+            self.delete_all(chunk).await?;
         }
+        Ok(doomed.len())
     }
 
     async fn put_tombstone(

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::outbox::{CommitError, Transaction};
 use shared::store::string_attr as s;
-use shared::store::{from_item, to_item, StoreError};
+use shared::store::{query_page, to_item, StoreError};
 
 pub use shared::store::Key;
 
@@ -195,7 +195,7 @@ impl InboxStore {
         limit: i32,
         start: Option<Key>,
     ) -> Result<(Vec<InboxEntry>, Option<Key>), StoreError> {
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
@@ -204,17 +204,13 @@ impl InboxStore {
             .expression_attribute_values(":note", s(keys::NOTE_SK_PREFIX))
             .scan_index_forward(false)
             .limit(limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        let entries = out
-            .items
-            .unwrap_or_default()
+            .set_exclusive_start_key(start);
+        let (records, last_key) = query_page::<NoteRecord>(query).await?;
+        let entries = records
             .into_iter()
-            .map(|item| from_item::<NoteRecord>(item).and_then(InboxEntry::try_from))
+            .map(InboxEntry::try_from)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok((entries, out.last_evaluated_key))
+        Ok((entries, last_key))
     }
 }
 
@@ -248,7 +244,8 @@ mod tests {
         let delivery = item["delivery"].as_m().unwrap();
         assert_eq!(delivery["channel"].as_s().unwrap(), "email");
         assert_eq!(delivery["status"].as_s().unwrap(), "failed");
-        let back = InboxEntry::try_from(from_item::<NoteRecord>(item).unwrap()).unwrap();
+        let back =
+            InboxEntry::try_from(shared::store::from_item::<NoteRecord>(item).unwrap()).unwrap();
         assert_eq!(back, entry);
     }
 }

@@ -7,7 +7,7 @@ use crate::store::OrderListing;
 use crate::App;
 use lambda_http::http::StatusCode;
 use shared::http::{json, Answer, ApiRequest};
-use shared::pagination::{CursorScope, Limit, Page};
+use shared::pagination::Paging;
 use shared::FieldError;
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ use std::sync::Arc;
 pub async fn list_orders(app: Arc<App>, req: ApiRequest) -> Answer<OrdersError> {
     let caller = req.caller()?;
     caller.require_admin()?;
-    let limit = Limit::parse(req.query("limit").as_deref())?;
+    let Paging { limit, start, next } = app.cursors.paging(&req, Some(&caller.user_id))?;
     let listing = match req.query("status") {
         None => OrderListing::All,
         Some(raw) => OrderListing::InStatus(OrderStatus::parse(&raw).ok_or_else(|| {
@@ -26,12 +26,7 @@ pub async fn list_orders(app: Arc<App>, req: ApiRequest) -> Answer<OrdersError> 
             )])
         })?),
     };
-    let scope = CursorScope::new(Some(&caller.user_id), &req.query_fingerprint());
-    let start = app.cursors.decode(req.query("cursor").as_deref(), &scope)?;
-    let (orders, last_key) = app.orders.list(&listing, limit.get(), start).await?;
-    let page = Page {
-        items: orders.iter().map(OrderView::from).collect(),
-        next_cursor: app.cursors.encode(last_key.as_ref(), &scope)?,
-    };
-    json(StatusCode::OK, &page)
+    let (orders, last_key) = app.orders.list(&listing, limit, start).await?;
+    let views = orders.iter().map(OrderView::from).collect();
+    json(StatusCode::OK, &next.page(views, last_key.as_ref())?)
 }

@@ -7,29 +7,18 @@ use crate::store::OrderListing;
 use crate::App;
 use lambda_http::http::StatusCode;
 use shared::http::{json, Answer, ApiRequest};
-use shared::pagination::{CursorScope, Limit, Page};
+use shared::pagination::Paging;
 use shared::Caller;
 use std::sync::Arc;
 
 /// GET /v1/orders?limit=&cursor=: the caller's orders, newest first.
 pub async fn list_own_orders(app: Arc<App>, req: ApiRequest) -> Answer<OrdersError> {
     let caller = req.caller()?;
-    let limit = Limit::parse(req.query("limit").as_deref())?;
-    let scope = CursorScope::new(Some(&caller.user_id), &req.query_fingerprint());
-    let start = app.cursors.decode(req.query("cursor").as_deref(), &scope)?;
-    let (orders, last_key) = app
-        .orders
-        .list(
-            &OrderListing::OwnedBy(caller.user_id.clone()),
-            limit.get(),
-            start,
-        )
-        .await?;
-    let page = Page {
-        items: orders.iter().map(OrderView::from).collect(),
-        next_cursor: app.cursors.encode(last_key.as_ref(), &scope)?,
-    };
-    json(StatusCode::OK, &page)
+    let Paging { limit, start, next } = app.cursors.paging(&req, Some(&caller.user_id))?;
+    let listing = OrderListing::OwnedBy(caller.user_id.clone());
+    let (orders, last_key) = app.orders.list(&listing, limit, start).await?;
+    let views = orders.iter().map(OrderView::from).collect();
+    json(StatusCode::OK, &next.page(views, last_key.as_ref())?)
 }
 
 /// GET /v1/orders/{id}: 404 for someone else's order, as for a missing one.

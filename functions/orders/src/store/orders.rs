@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 use shared::outbox::{CommitError, Transaction};
-use shared::store::{from_item, to_item, StoreError};
+use shared::store::{get_record, query_all, query_page, to_item, StoreError};
 use shared::Envelope;
 
 /// What became of a conditional saga write.
@@ -72,18 +72,16 @@ impl OrderStore {
 
     /// The order `id`, strongly consistent.
     pub async fn get(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        let out = self
+        let get = self
             .client
             .get_item()
             .table_name(&self.table)
             .key("PK", s(keys::order_pk(id.as_str())))
             .key("SK", s(keys::ORDER_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        out.item
-            .map(|item| from_item::<OrderRecord>(item).and_then(Order::try_from))
+            .consistent_read(true);
+        get_record::<OrderRecord>(get)
+            .await?
+            .map(Order::try_from)
             .transpose()
     }
 
@@ -193,7 +191,7 @@ impl OrderStore {
                 keys::status_pk(status.as_str()),
             ),
         };
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
@@ -203,17 +201,13 @@ impl OrderStore {
             .expression_attribute_values(":pk", s(pk))
             .scan_index_forward(false)
             .limit(limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        let orders = out
-            .items
-            .unwrap_or_default()
+            .set_exclusive_start_key(start);
+        let (records, last_key) = query_page::<OrderRecord>(query).await?;
+        let orders = records
             .into_iter()
-            .map(|item| from_item::<OrderRecord>(item).and_then(Order::try_from))
+            .map(Order::try_from)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok((orders, out.last_evaluated_key))
+        Ok((orders, last_key))
     }
 
     /// Erases the personal data of every order `user_id` placed (their shipping address,
@@ -225,20 +219,16 @@ impl OrderStore {
         user_id: &str,
         redacted: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        let keys = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::USER_INDEX)
-            .key_condition_expression("GSI1PK = :user")
-            .expression_attribute_values(":user", s(keys::user_pk(user_id)))
-            .projection_expression("PK, SK")
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(StoreError::from_sdk)?;
+        let keys = query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::USER_INDEX)
+                .key_condition_expression("GSI1PK = :user")
+                .expression_attribute_values(":user", s(keys::user_pk(user_id)))
+                .projection_expression("PK, SK"),
+        )
+        .await?;
         for key in &keys {
             self.client
                 .update_item()
@@ -264,21 +254,17 @@ impl OrderStore {
         status: OrderStatus,
         cutoff: DateTime<Utc>,
     ) -> Result<Vec<OrderId>, StoreError> {
-        let pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::STATUS_INDEX)
-            .key_condition_expression("GSI3PK = :pk AND GSI3SK < :before")
-            .expression_attribute_values(":pk", s(keys::status_pk(status.as_str())))
-            .expression_attribute_values(":before", s(shared::ids::first_id_at(cutoff)))
-            .projection_expression("GSI3SK")
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(StoreError::from_sdk)?;
+        let pages = query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::STATUS_INDEX)
+                .key_condition_expression("GSI3PK = :pk AND GSI3SK < :before")
+                .expression_attribute_values(":pk", s(keys::status_pk(status.as_str())))
+                .expression_attribute_values(":before", s(shared::ids::first_id_at(cutoff)))
+                .projection_expression("GSI3SK"),
+        )
+        .await?;
         Ok(pages
             .iter()
             .filter_map(|item| item.get("GSI3SK")?.as_s().ok())

@@ -5,14 +5,11 @@ use super::keys;
 use super::record::PriceRecord;
 use super::{s, Key};
 use crate::domain::{ProductId, ProjectedProduct};
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use shared::events::products::ProductSnapshot;
-use shared::store::{from_item, to_item, StoreError};
+use shared::store::{batch_get, to_item, StoreError};
 use std::collections::HashMap;
-
-/// BatchGetItem rounds for keys DynamoDB left unprocessed before giving up (503).
-const MAX_BATCH_ROUNDS: usize = 5;
 
 /// The price projection in the orders table.
 #[derive(Clone)]
@@ -68,38 +65,11 @@ impl PriceProjection {
                 ])
             })
             .collect();
-        let mut pending = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .build()
-                .map_err(|e| StoreError::Other(e.into()))?,
-        );
-        let mut rounds = 0;
-        while let Some(request) = pending.take().filter(|r| !r.keys().is_empty()) {
-            rounds += 1;
-            if rounds > MAX_BATCH_ROUNDS {
-                return Err(StoreError::Unavailable(anyhow::anyhow!(
-                    "BatchGetItem kept returning unprocessed keys"
-                )));
+        let records: Vec<PriceRecord> = batch_get(&self.client, &self.table, keys, |r| r).await?;
+        for record in records {
+            if let Some(id) = ProductId::parse(&record.product_id) {
+                found.insert(id, ProjectedProduct::from(record));
             }
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            for item in out
-                .responses
-                .and_then(|mut r| r.remove(&self.table))
-                .unwrap_or_default()
-            {
-                let record: PriceRecord = from_item(item)?;
-                if let Some(id) = ProductId::parse(&record.product_id) {
-                    found.insert(id, ProjectedProduct::from(record));
-                }
-            }
-            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table));
         }
         Ok(found)
     }

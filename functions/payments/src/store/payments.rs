@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use shared::outbox::{CommitError, Transaction};
 use shared::store::string_attr as s;
-use shared::store::{from_item, to_item, StoreError};
+use shared::store::{get_record, to_item, StoreError};
 use shared::{Envelope, Event};
 
 /// What became of a claim on an order's payment.
@@ -50,18 +50,16 @@ impl PaymentStore {
     /// The order's payment item, if there is one (strongly consistent: the worker decides
     /// on it).
     pub async fn get(&self, order_id: &OrderId) -> Result<Option<OrderPayment>, StoreError> {
-        let out = self
+        let get = self
             .client
             .get_item()
             .table_name(&self.table)
             .key("PK", s(keys::payment_pk(order_id.as_str())))
             .key("SK", s(keys::PAYMENT_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        out.item
-            .map(|item| from_item::<PaymentRecord>(item).and_then(OrderPayment::try_from))
+            .consistent_read(true);
+        get_record::<PaymentRecord>(get)
+            .await?
+            .map(OrderPayment::try_from)
             .transpose()
     }
 

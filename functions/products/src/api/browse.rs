@@ -7,7 +7,7 @@ use crate::store::Listing;
 use crate::App;
 use lambda_http::http::StatusCode;
 use shared::http::{json, Answer, ApiRequest};
-use shared::pagination::{CursorScope, Limit, Page};
+use shared::pagination::Paging;
 use shared::FieldError;
 use std::sync::Arc;
 
@@ -15,19 +15,14 @@ const MAX_QUERY_CHARS: usize = 100;
 
 /// GET /v1/products?category=&q=&limit=&cursor=
 pub async fn list_products(app: Arc<App>, req: ApiRequest) -> Answer<ProductsError> {
-    let limit = Limit::parse(req.query("limit").as_deref())?;
-    let listing = listing(&req).map_err(ProductsError::Invalid)?;
     // A public route has no authorizer; the cursor is bound to whoever the bearer token
     // (if any) says the client is, so one client's cursor is refused from another.
     let subject = req.unverified_bearer_subject();
-    let scope = CursorScope::new(subject.as_deref(), &req.query_fingerprint());
-    let start = app.cursors.decode(req.query("cursor").as_deref(), &scope)?;
-    let (products, last_key) = app.catalog.list(&listing, limit.get(), start).await?;
-    let page = Page {
-        items: products.iter().map(ProductView::from).collect(),
-        next_cursor: app.cursors.encode(last_key.as_ref(), &scope)?,
-    };
-    json(StatusCode::OK, &page)
+    let Paging { limit, start, next } = app.cursors.paging(&req, subject.as_deref())?;
+    let listing = listing(&req).map_err(ProductsError::Invalid)?;
+    let (products, last_key) = app.catalog.list(&listing, limit, start).await?;
+    let views = products.iter().map(ProductView::from).collect();
+    json(StatusCode::OK, &next.page(views, last_key.as_ref())?)
 }
 
 fn listing(req: &ApiRequest) -> Result<Listing, Vec<FieldError>> {

@@ -6,13 +6,11 @@ use super::record::{ListingKeys, ProductRecord, StockRecord};
 use super::{s, Key};
 use crate::domain::{Category, Product, ProductId, StockDelta, StockLevel, Version, MAX_STOCK};
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use shared::events::products::{ProductCreated, ProductDeleted, ProductUpdated};
 use shared::outbox::Transaction;
-use shared::store::{from_item, to_item, StoreError};
+use shared::store::{batch_get, from_item, get_record, query_page, to_item, StoreError};
 use shared::Envelope;
 use std::collections::HashMap;
 
@@ -78,18 +76,16 @@ impl CatalogStore {
 
     /// The product `id`, archived or not.
     pub async fn get(&self, id: &ProductId) -> Result<Option<Product>, StoreError> {
-        let out = self
+        let get = self
             .client
             .get_item()
             .table_name(&self.table)
             .key("PK", s(keys::product_pk(id.as_str())))
             .key("SK", s(keys::PRODUCT_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        out.item
-            .map(|item| from_item::<ProductRecord>(item).and_then(Product::try_from))
+            .consistent_read(true);
+        get_record::<ProductRecord>(get)
+            .await?
+            .map(Product::try_from)
             .transpose()
     }
 
@@ -273,47 +269,21 @@ impl CatalogStore {
                 ])
             })
             .collect();
-        let mut pending = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys))
+        let records: Vec<StockRecord> = batch_get(&self.client, &self.table, keys, |request| {
+            request
                 .consistent_read(true)
                 .projection_expression("id, available, reserved, #status")
                 .expression_attribute_names("#status", "status")
-                .build()
-                .map_err(|e| StoreError::Other(e.into()))?,
-        );
-        let mut attempts = 0;
-        while let Some(request) = pending.take().filter(|r| !r.keys().is_empty()) {
-            attempts += 1;
-            if attempts > 5 {
-                return Err(StoreError::Unavailable(anyhow::anyhow!(
-                    "BatchGetItem kept returning unprocessed keys"
-                )));
-            }
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            for item in out
-                .responses
-                .and_then(|mut r| r.remove(&self.table))
-                .unwrap_or_default()
-            {
-                let record: StockRecord = from_item(item)?;
-                if record.status == "ACTIVE" {
-                    levels.insert(
-                        record.id,
-                        StockLevel {
-                            available: record.available,
-                            reserved: record.reserved,
-                        },
-                    );
-                }
-            }
-            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table));
+        })
+        .await?;
+        for record in records.into_iter().filter(|r| r.status == "ACTIVE") {
+            levels.insert(
+                record.id,
+                StockLevel {
+                    available: record.available,
+                    reserved: record.reserved,
+                },
+            );
         }
         Ok(levels)
     }
@@ -354,11 +324,11 @@ impl CatalogStore {
                     .filter_expression("contains(name_lc, :q)")
                     .expression_attribute_values(":q", s(text));
             }
-            let out = query.send().await.map_err(StoreError::from_sdk)?;
-            for item in out.items.unwrap_or_default() {
-                products.push(from_item::<ProductRecord>(item).and_then(Product::try_from)?);
+            let (records, last_key) = query_page::<ProductRecord>(query).await?;
+            for record in records {
+                products.push(Product::try_from(record)?);
             }
-            next = out.last_evaluated_key;
+            next = last_key;
             if next.is_none() || products.len() >= usize::try_from(limit).unwrap_or(0) {
                 break;
             }

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use shared::events::products::{StockReleased, StockReservationFailed, StockReserved};
 use shared::outbox::{CommitError, Transaction};
-use shared::store::{from_item, to_item, StoreError};
+use shared::store::{get_record, to_item, StoreError};
 use shared::Envelope;
 
 /// What became of an attempt to reserve or release.
@@ -104,19 +104,16 @@ impl ReservationStore {
 
     /// The order's reservation item, if there is one.
     pub async fn get(&self, order_id: &str) -> Result<Option<Reservation>, StoreError> {
-        let out = self
+        let get = self
             .client
             .get_item()
             .table_name(&self.table)
             .key("PK", s(keys::reservation_pk(order_id)))
             .key("SK", s(keys::RESERVATION_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        out.item
-            .map(|item| from_item::<ReservationRecord>(item).map(Reservation::from))
-            .transpose()
+            .consistent_read(true);
+        Ok(get_record::<ReservationRecord>(get)
+            .await?
+            .map(Reservation::from))
     }
 
     /// Returns a held reservation's units to available stock and marks it released, once:

@@ -6,7 +6,7 @@ use crate::error::UsersError;
 use crate::App;
 use lambda_http::http::StatusCode;
 use shared::http::{json, Answer, ApiRequest};
-use shared::pagination::{CursorScope, Limit, Page};
+use shared::pagination::Paging;
 use std::sync::Arc;
 
 /// GET /v1/users/{id}
@@ -25,13 +25,8 @@ pub async fn get_user(app: Arc<App>, req: ApiRequest) -> Answer<UsersError> {
 pub async fn list_users(app: Arc<App>, req: ApiRequest) -> Answer<UsersError> {
     let caller = req.caller()?;
     caller.require_admin()?;
-    let limit = Limit::parse(req.query("limit").as_deref())?;
-    let scope = CursorScope::new(Some(&caller.user_id), &req.query_fingerprint());
-    let start = app.cursors.decode(req.query("cursor").as_deref(), &scope)?;
-    let (profiles, last_key) = app.profiles.list(limit.get(), start).await?;
-    let page = Page {
-        items: profiles.iter().map(ProfileView::from).collect(),
-        next_cursor: app.cursors.encode(last_key.as_ref(), &scope)?,
-    };
-    json(StatusCode::OK, &page)
+    let Paging { limit, start, next } = app.cursors.paging(&req, Some(&caller.user_id))?;
+    let (profiles, last_key) = app.profiles.list(limit, start).await?;
+    let views = profiles.iter().map(ProfileView::from).collect();
+    json(StatusCode::OK, &next.page(views, last_key.as_ref())?)
 }

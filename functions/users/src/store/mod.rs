@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::Client;
 use record::ProfileRecord;
 use shared::events::users::{UserDeleted, UserProfileUpdated, UserRegistered};
 use shared::outbox::{CommitError, Transaction};
-use shared::store::{from_item, to_item, StoreError};
+use shared::store::{get_record, query_page, to_item, StoreError};
 use shared::Envelope;
 
 pub use shared::store::Key;
@@ -47,18 +47,16 @@ impl ProfileStore {
 
     /// The profile of `id`, if there is one.
     pub async fn get(&self, id: &UserId) -> Result<Option<Profile>, StoreError> {
-        let out = self
+        let get = self
             .client
             .get_item()
             .table_name(&self.table)
             .key("PK", AttributeValue::S(keys::user_pk(id.as_str())))
             .key("SK", AttributeValue::S(keys::PROFILE_SK.to_owned()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        out.item
-            .map(|item| from_item::<ProfileRecord>(item).and_then(Profile::try_from))
+            .consistent_read(true);
+        get_record::<ProfileRecord>(get)
+            .await?
+            .map(Profile::try_from)
             .transpose()
     }
 
@@ -102,7 +100,7 @@ impl ProfileStore {
         limit: i32,
         start: Option<Key>,
     ) -> Result<(Vec<Profile>, Option<Key>), StoreError> {
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
@@ -111,17 +109,13 @@ impl ProfileStore {
             .expression_attribute_values(":pk", AttributeValue::S(keys::LISTING_PK.to_owned()))
             .scan_index_forward(false)
             .limit(limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        let profiles = out
-            .items
-            .unwrap_or_default()
+            .set_exclusive_start_key(start);
+        let (records, last_key) = query_page::<ProfileRecord>(query).await?;
+        let profiles = records
             .into_iter()
-            .map(|item| from_item::<ProfileRecord>(item).and_then(Profile::try_from))
+            .map(Profile::try_from)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok((profiles, out.last_evaluated_key))
+        Ok((profiles, last_key))
     }
 
     async fn commit_with<T: shared::Event>(
