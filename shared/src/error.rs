@@ -22,6 +22,62 @@ impl FieldError {
             message: message.into(),
         }
     }
+
+    /// The same error for the field as a member of `parent` (`items[2]` + `quantity` ->
+    /// `items[2].quantity`): a domain type names its own fields, the body it came in
+    /// names where.
+    pub fn nested_in(self, parent: &str) -> Self {
+        Self {
+            field: format!("{parent}.{}", self.field),
+            message: self.message,
+        }
+    }
+}
+
+/// Collects the field errors of one request, so that one answer names every bad field:
+/// each field is checked by its domain type's constructor, the failures noted, and the
+/// value built only when none failed.
+///
+/// ```
+/// use shared::{FieldError, FieldErrors};
+/// let mut errors = FieldErrors::default();
+/// let name = errors.check(shared::text::single_line("name", "  Ada ", 10));
+/// let city = errors.check(shared::text::single_line("city", "", 10));
+/// let refused = errors.finish(name.zip(city)).unwrap_err();
+/// assert_eq!(refused, [FieldError::new("city", "must not be empty")]);
+/// ```
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    /// The checked value, or `None` after noting why its field is refused.
+    pub fn check<T>(&mut self, checked: Result<T, FieldError>) -> Option<T> {
+        checked.map_err(|e| self.0.push(e)).ok()
+    }
+
+    /// The checked value, or `None` after noting every field it refuses.
+    pub fn check_all<T>(&mut self, checked: Result<T, Vec<FieldError>>) -> Option<T> {
+        checked.map_err(|e| self.0.extend(e)).ok()
+    }
+
+    /// Notes a refused field.
+    pub fn push(&mut self, error: FieldError) {
+        self.0.push(error);
+    }
+
+    /// Whether no field was refused so far.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `value` (built from the checked fields) when no field was refused, else every
+    /// refused field.
+    pub fn finish<T>(self, value: Option<T>) -> Result<T, Vec<FieldError>> {
+        match value {
+            Some(v) if self.0.is_empty() => Ok(v),
+            _ => Err(self.0),
+        }
+    }
 }
 
 /// Everything an API handler can answer besides success.

@@ -23,6 +23,6 @@ pub mod text;
 pub mod time;
 
 pub use auth::Caller;
-pub use error::{ApiError, FieldError};
+pub use error::{ApiError, FieldError, FieldErrors};
 pub use events::{Envelope, Event};
 pub use money::{Currency, Money};

@@ -5,7 +5,8 @@
 
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
-use orders::domain::{Checkout, CheckoutRequest, OrderId};
+use orders::api::CheckoutBody;
+use orders::domain::{Checkout, OrderId};
 use orders::worker::Consumed;
 use shared::consumer::EventSet;
 use shared::events::payments::{PaymentFailed, PaymentRefunded, PaymentSucceeded};
@@ -76,10 +77,10 @@ fn orders_api_samples_are_authorized_rest_proxy_events_for_its_routes() {
                 .get("Idempotency-Key")
                 .and_then(|v| v.to_str().ok());
             IdempotencyKey::from_header(key).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let body: CheckoutRequest =
+            let body: CheckoutBody =
                 serde_json::from_str(event.body.as_deref().unwrap_or_default())
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
-            Checkout::parse(&body).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            Checkout::try_from(&body).unwrap_or_else(|e| panic!("{name}: {e:?}"));
         }
         // lambda_http reads it as a request of the REST API.
         lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -1,5 +1,6 @@
 //! The users service's errors and their one mapping to HTTP.
 
+use crate::domain::RegistrationError;
 use crate::identity::IdentityError;
 use shared::store::StoreError;
 use shared::{ApiError, FieldError};
@@ -41,6 +42,15 @@ pub enum UsersError {
     /// own answer.
     #[error(transparent)]
     Request(#[from] ApiError),
+}
+
+impl From<RegistrationError> for UsersError {
+    fn from(err: RegistrationError) -> Self {
+        match err {
+            RegistrationError::Invalid(fields) => Self::Invalid(fields),
+            RegistrationError::WeakPassword(field) => Self::WeakPassword(field),
+        }
+    }
 }
 
 impl From<IdentityError> for UsersError {

@@ -2,9 +2,12 @@
 
 mod admin;
 mod cancel;
+mod checkout_body;
 mod place;
 mod read;
 mod views;
+
+pub use checkout_body::{AddressBody, CheckoutBody, ItemBody};
 
 use crate::App;
 use lambda_http::http::Method;

@@ -4,7 +4,8 @@
 //! committed placement is counted (OrdersPlaced); a replay never reaches it.
 
 use super::views::{order_location, OrderView};
-use crate::domain::{price, Checkout, CheckoutRequest, Order, OrderId, PricedOrder, ProductId};
+use super::CheckoutBody;
+use crate::domain::{price, Checkout, Order, OrderId, PricedOrder, ProductId};
 use crate::error::OrdersError;
 use crate::App;
 use shared::http::{Answer, ApiRequest};
@@ -43,8 +44,8 @@ async fn priced_checkout(
     app: &App,
     req: &ApiRequest,
 ) -> Result<(Checkout, PricedOrder), OrdersError> {
-    let body: CheckoutRequest = req.json()?;
-    let checkout = Checkout::parse(&body)?;
+    let body: CheckoutBody = req.json()?;
+    let checkout = Checkout::try_from(&body)?;
     let ids: Vec<&ProductId> = checkout.lines.iter().map(|l| &l.product_id).collect();
     let catalog = app.prices.get_many(&ids).await?;
     let priced = price(&checkout.lines, &catalog).map_err(OrdersError::Unplaceable)?;

@@ -1,7 +1,6 @@
 //! The shipping address of an order, each field checked once when constructed.
 
-use serde::Deserialize;
-use shared::FieldError;
+use shared::{FieldError, FieldErrors};
 
 const MAX_NAME_CHARS: usize = 100;
 const MAX_LINE_CHARS: usize = 200;
@@ -28,25 +27,6 @@ const ISO_3166_ALPHA_2: &[&str] = &[
     "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
 ];
 
-/// A shipping address as the client sends it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AddressRequest {
-    /// Recipient.
-    pub name: String,
-    /// Street and number.
-    pub line1: String,
-    /// Anything else (flat, floor); optional.
-    #[serde(default)]
-    pub line2: Option<String>,
-    /// City.
-    pub city: String,
-    /// Postal code.
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2 country code.
-    pub country: String,
-}
-
 /// A checked shipping address: one-line fields within their limits, a real country code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShippingAddress {
@@ -65,30 +45,35 @@ pub struct ShippingAddress {
 }
 
 impl ShippingAddress {
-    /// Checks every field; the errors name each bad one as `<prefix>.<field>`.
-    pub fn parse(raw: &AddressRequest, prefix: &str) -> Result<Self, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let mut field = |name: &str, value: &str, max: usize| {
-            shared::text::single_line(&format!("{prefix}.{name}"), value, max)
-                .map_err(|e| errors.push(e))
-                .ok()
+    /// Checks every field, naming each bad one (`name`, `line1`, ..., `country`); a blank
+    /// `line2` is none.
+    pub fn new(
+        name: &str,
+        line1: &str,
+        line2: Option<&str>,
+        city: &str,
+        postal_code: &str,
+        country: &str,
+    ) -> Result<Self, Vec<FieldError>> {
+        let mut errors = FieldErrors::default();
+        let mut field = |field: &str, value: &str, max: usize| {
+            errors.check(shared::text::single_line(field, value, max))
         };
-        let name = field("name", &raw.name, MAX_NAME_CHARS);
-        let line1 = field("line1", &raw.line1, MAX_LINE_CHARS);
-        let line2 = match raw.line2.as_deref().map(str::trim) {
+        let name = field("name", name, MAX_NAME_CHARS);
+        let line1 = field("line1", line1, MAX_LINE_CHARS);
+        let line2 = match line2.map(str::trim) {
             None | Some("") => Some(None),
             Some(line2) => field("line2", line2, MAX_LINE_CHARS).map(Some),
         };
-        let city = field("city", &raw.city, MAX_CITY_CHARS);
-        let postal_code = field("postal_code", &raw.postal_code, MAX_POSTAL_CODE_CHARS);
-        let country = country_code(&raw.country);
-        if country.is_none() {
-            errors.push(FieldError::new(
-                format!("{prefix}.country"),
+        let city = field("city", city, MAX_CITY_CHARS);
+        let postal_code = field("postal_code", postal_code, MAX_POSTAL_CODE_CHARS);
+        let country = errors.check(country_code(country).ok_or_else(|| {
+            FieldError::new(
+                "country",
                 "must be an upper-case ISO 3166-1 alpha-2 country code such as DE",
-            ));
-        }
-        match (name, line1, line2, city, postal_code, country) {
+            )
+        }));
+        let address = match (name, line1, line2, city, postal_code, country) {
             (
                 Some(name),
                 Some(line1),
@@ -96,7 +81,7 @@ impl ShippingAddress {
                 Some(city),
                 Some(postal_code),
                 Some(country),
-            ) if errors.is_empty() => Ok(Self {
+            ) => Some(Self {
                 name,
                 line1,
                 line2,
@@ -104,8 +89,9 @@ impl ShippingAddress {
                 postal_code,
                 country,
             }),
-            _ => Err(errors),
-        }
+            _ => None,
+        };
+        errors.finish(address)
     }
 }
 
@@ -120,15 +106,15 @@ fn country_code(raw: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn request() -> AddressRequest {
-        AddressRequest {
-            name: " Ada Lovelace ".into(),
-            line1: "12 St James's Square".into(),
-            line2: None,
-            city: "London".into(),
-            postal_code: "SW1Y 4JH".into(),
-            country: "GB".into(),
-        }
+    fn with_line2(line2: Option<&str>) -> Result<ShippingAddress, Vec<FieldError>> {
+        ShippingAddress::new(
+            " Ada Lovelace ",
+            "12 St James's Square",
+            line2,
+            "London",
+            "SW1Y 4JH",
+            "GB",
+        )
     }
 
     #[test]
@@ -139,52 +125,46 @@ mod tests {
 
     #[test]
     fn a_good_address_is_trimmed_and_blank_line2_is_absent() {
-        let mut raw = request();
-        raw.line2 = Some("  ".into());
-        let address = ShippingAddress::parse(&raw, "shipping_address").unwrap();
+        let address = with_line2(Some("  ")).unwrap();
         assert_eq!(address.name, "Ada Lovelace");
         assert_eq!(address.line2, None);
-        raw.line2 = Some(" Flat 2 ".into());
-        let address = ShippingAddress::parse(&raw, "shipping_address").unwrap();
+        let address = with_line2(Some(" Flat 2 ")).unwrap();
         assert_eq!(address.line2.as_deref(), Some("Flat 2"));
     }
 
     #[test]
     fn every_bad_field_is_named() {
-        let raw = AddressRequest {
-            name: "".into(),
-            line1: "x".repeat(201),
-            line2: Some("a\u{0}b".into()),
-            city: "c".repeat(101),
-            postal_code: "1".repeat(21),
-            country: "gb".into(),
-        };
-        let errors = ShippingAddress::parse(&raw, "shipping_address").unwrap_err();
+        let errors = ShippingAddress::new(
+            "",
+            &"x".repeat(201),
+            Some("a\u{0}b"),
+            &"c".repeat(101),
+            &"1".repeat(21),
+            "gb",
+        )
+        .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            [
-                "shipping_address.name",
-                "shipping_address.line1",
-                "shipping_address.line2",
-                "shipping_address.city",
-                "shipping_address.postal_code",
-                "shipping_address.country",
-            ]
+            ["name", "line1", "line2", "city", "postal_code", "country",]
         );
     }
 
     #[test]
     fn limits_are_inclusive_and_countries_must_be_assigned() {
-        let mut raw = request();
-        raw.name = "n".repeat(100);
-        raw.line1 = "l".repeat(200);
-        raw.city = "c".repeat(100);
-        raw.postal_code = "p".repeat(20);
-        assert!(ShippingAddress::parse(&raw, "a").is_ok());
+        let at_limits = |country: &str| {
+            ShippingAddress::new(
+                &"n".repeat(100),
+                &"l".repeat(200),
+                None,
+                &"c".repeat(100),
+                &"p".repeat(20),
+                country,
+            )
+        };
+        assert!(at_limits("GB").is_ok());
         for bad in ["XX", "G", "GBR", "", "uk", "UK"] {
-            raw.country = bad.into();
-            assert!(ShippingAddress::parse(&raw, "a").is_err(), "{bad}");
+            assert!(at_limits(bad).is_err(), "{bad}");
         }
     }
 }

@@ -10,10 +10,10 @@ mod saga;
 mod saga_doc;
 mod status;
 
-pub use address::{AddressRequest, ShippingAddress};
+pub use address::ShippingAddress;
 pub use checkout::{
-    Checkout, CheckoutError, CheckoutLine, CheckoutRequest, ItemRequest, PaymentMethod, ProductId,
-    MAX_LINES, MAX_QUANTITY,
+    check_line_count, Checkout, CheckoutError, CheckoutLine, PaymentMethod, ProductId, MAX_LINES,
+    MAX_QUANTITY,
 };
 pub use order::{Order, OrderEvent, OrderId};
 pub use pricing::{price, PricedLine, PricedOrder, ProjectedProduct};

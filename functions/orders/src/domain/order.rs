@@ -186,7 +186,6 @@ impl Order {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::address::AddressRequest;
     use crate::domain::checkout::{CheckoutLine, ProductId};
     use shared::Currency;
 
@@ -199,16 +198,13 @@ mod tests {
                 quantity: 2,
             }],
             payment_method: PaymentMethod::parse("pm_card_visa").unwrap(),
-            shipping_address: ShippingAddress::parse(
-                &AddressRequest {
-                    name: "Ada".into(),
-                    line1: "1 Main St".into(),
-                    line2: None,
-                    city: "Berlin".into(),
-                    postal_code: "10115".into(),
-                    country: "DE".into(),
-                },
-                "shipping_address",
+            shipping_address: ShippingAddress::new(
+                "Ada",
+                "1 Main St",
+                None,
+                "Berlin",
+                "10115",
+                "DE",
             )
             .unwrap(),
         };

@@ -5,9 +5,7 @@
 #![allow(dead_code)]
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use orders::domain::{
-    decide, price, Checkout, CheckoutRequest, Order, OrderId, ProductId, Reaction, SagaInput,
-};
+use orders::domain::{decide, price, Checkout, Order, OrderId, ProductId, Reaction, SagaInput};
 use orders::store::{OrderStore, PriceProjection};
 use orders::worker::Worker;
 use shared::events::products::ProductSnapshot;
@@ -65,7 +63,7 @@ impl TestTable {
 
     /// A PENDING order of `user`, priced from the projection but not stored.
     pub async fn order(&self, user: &str, lines: &[(&ProductId, u32)]) -> Order {
-        let request: CheckoutRequest = serde_json::from_value(serde_json::json!({
+        let request: orders::api::CheckoutBody = serde_json::from_value(serde_json::json!({
             "items": lines
                 .iter()
                 .map(|(id, q)| serde_json::json!({"product_id": id.as_str(), "quantity": q}))
@@ -77,7 +75,7 @@ impl TestTable {
             }
         }))
         .unwrap();
-        let checkout = Checkout::parse(&request).unwrap();
+        let checkout = Checkout::try_from(&request).unwrap();
         let ids: Vec<&ProductId> = checkout.lines.iter().map(|l| &l.product_id).collect();
         let catalog = self.projection.get_many(&ids).await.unwrap();
         let priced = price(&checkout.lines, &catalog).unwrap();

@@ -8,7 +8,7 @@ use crate::App;
 use lambda_http::http::StatusCode;
 use shared::http::{json, Answer, ApiRequest};
 use shared::pagination::Paging;
-use shared::FieldError;
+use shared::{FieldError, FieldErrors};
 use std::sync::Arc;
 
 const MAX_QUERY_CHARS: usize = 100;
@@ -26,19 +26,12 @@ pub async fn list_products(app: Arc<App>, req: ApiRequest) -> Answer<ProductsErr
 }
 
 fn listing(req: &ApiRequest) -> Result<Listing, Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let category = match req.query("category") {
-        Some(raw) => match Category::parse(&raw, "category") {
-            Ok(c) => Some(c),
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        },
-        None => None,
-    };
+    let mut errors = FieldErrors::default();
+    let category = req
+        .query("category")
+        .map(|raw| errors.check(Category::parse(&raw, "category")));
     let name_contains = match req.query("q").map(|q| q.trim().to_lowercase()) {
-        Some(q) if q.is_empty() => None,
+        Some(q) if q.is_empty() => Some(None),
         Some(q) if q.chars().count() > MAX_QUERY_CHARS => {
             errors.push(FieldError::new(
                 "q",
@@ -46,16 +39,16 @@ fn listing(req: &ApiRequest) -> Result<Listing, Vec<FieldError>> {
             ));
             None
         }
-        other => other,
+        other => Some(other),
     };
-    if errors.is_empty() {
-        Ok(Listing {
-            category,
+    let listing = match (category, name_contains) {
+        (Some(None), _) | (_, None) => None,
+        (category, Some(name_contains)) => Some(Listing {
+            category: category.flatten(),
             name_contains,
-        })
-    } else {
-        Err(errors)
-    }
+        }),
+    };
+    errors.finish(listing)
 }
 
 /// GET /v1/products/{id}

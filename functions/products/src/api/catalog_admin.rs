@@ -11,7 +11,7 @@ use serde::Deserialize;
 use shared::events::products::{ProductCreated, ProductDeleted, ProductUpdated};
 use shared::http::{no_content, Answer, ApiRequest};
 use shared::store::StoreError;
-use shared::{Envelope, FieldError};
+use shared::{Envelope, FieldError, FieldErrors};
 use std::sync::Arc;
 
 /// Read-modify-write attempts of an edit without If-Match before giving up on a product
@@ -60,40 +60,22 @@ struct ProductPatch {
     stock: Option<serde_json::Value>,
 }
 
-/// Collects field errors so one response names every bad field.
-#[derive(Default)]
-struct Fields(Vec<FieldError>);
-
-impl Fields {
-    fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
-        result.map_err(|e| self.0.push(e)).ok()
-    }
-
-    fn check_price(&mut self, price: &PriceBody) -> Option<Price> {
-        Price::parse(price.amount, &price.currency)
-            .map_err(|e| self.0.extend(e))
-            .ok()
-    }
-
-    fn refuse_stock(&mut self, stock: &Option<serde_json::Value>) {
-        if stock.is_some() {
-            self.0.push(FieldError::new(
-                "stock",
-                "stock is not writable here; use POST /v1/products/{id}/stock",
-            ));
-        }
-    }
-
-    fn finish<T>(self, value: Option<T>) -> Result<T, ProductsError> {
-        match value {
-            Some(v) if self.0.is_empty() => Ok(v),
-            _ => Err(ProductsError::Invalid(self.0)),
-        }
+/// Notes a `stock` in a catalog edit: stock moves only through its own route.
+fn refuse_stock(errors: &mut FieldErrors, stock: &Option<serde_json::Value>) {
+    if stock.is_some() {
+        errors.push(FieldError::new(
+            "stock",
+            "stock is not writable here; use POST /v1/products/{id}/stock",
+        ));
     }
 }
 
+fn check_price(errors: &mut FieldErrors, price: &PriceBody) -> Option<Price> {
+    errors.check_all(Price::parse(price.amount, &price.currency))
+}
+
 fn catalog_fields(
-    fields: &mut Fields,
+    fields: &mut FieldErrors,
     name: &str,
     description: &str,
     category: &str,
@@ -102,7 +84,7 @@ fn catalog_fields(
     let name = fields.check(ProductName::parse(name));
     let description = fields.check(Description::parse(description));
     let category = fields.check(Category::parse(category, "category"));
-    let price = fields.check_price(price);
+    let price = check_price(fields, price);
     Some(CatalogFields {
         name: name?,
         description: description?,
@@ -115,7 +97,7 @@ fn catalog_fields(
 pub async fn create_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsError> {
     req.caller()?.require_admin()?;
     let body: NewProduct = req.json()?;
-    let mut fields = Fields::default();
+    let mut fields = FieldErrors::default();
     let catalog = catalog_fields(
         &mut fields,
         &body.name,
@@ -129,7 +111,9 @@ pub async fn create_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsEr
             format!("must be an integer from 0 to {}", crate::domain::MAX_STOCK),
         )
     }));
-    let (catalog, stock) = fields.finish(catalog.zip(stock))?;
+    let (catalog, stock) = fields
+        .finish(catalog.zip(stock))
+        .map_err(ProductsError::Invalid)?;
     let product = Product::create(ProductId::generate(), catalog, stock, shared::time::now());
     shared::telemetry::correlate(product.id.as_str());
     let event = Envelope::new(
@@ -146,8 +130,8 @@ pub async fn create_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsEr
 pub async fn replace_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsError> {
     req.caller()?.require_admin()?;
     let body: ProductReplacement = req.json()?;
-    let mut fields = Fields::default();
-    fields.refuse_stock(&body.stock);
+    let mut fields = FieldErrors::default();
+    refuse_stock(&mut fields, &body.stock);
     let catalog = catalog_fields(
         &mut fields,
         &body.name,
@@ -155,7 +139,7 @@ pub async fn replace_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsE
         &body.category,
         &body.price,
     );
-    let changes = CatalogChanges::from(fields.finish(catalog)?);
+    let changes = CatalogChanges::from(fields.finish(catalog).map_err(ProductsError::Invalid)?);
     edit(&app, &req, changes).await
 }
 
@@ -163,8 +147,8 @@ pub async fn replace_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsE
 pub async fn patch_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsError> {
     req.caller()?.require_admin()?;
     let body: ProductPatch = req.json()?;
-    let mut fields = Fields::default();
-    fields.refuse_stock(&body.stock);
+    let mut fields = FieldErrors::default();
+    refuse_stock(&mut fields, &body.stock);
     let changes = CatalogChanges {
         name: body
             .name
@@ -178,15 +162,20 @@ pub async fn patch_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsErr
             .category
             .as_deref()
             .and_then(|c| fields.check(Category::parse(c, "category"))),
-        price: body.price.as_ref().and_then(|p| fields.check_price(p)),
+        price: body
+            .price
+            .as_ref()
+            .and_then(|p| check_price(&mut fields, p)),
     };
-    if fields.0.is_empty() && changes.is_empty() {
+    if fields.is_empty() && changes.is_empty() {
         return Err(ProductsError::invalid(FieldError::new(
             "",
             "nothing to update: give at least one of name, description, category, price",
         )));
     }
-    let changes = fields.finish(Some(changes))?;
+    let changes = fields
+        .finish(Some(changes))
+        .map_err(ProductsError::Invalid)?;
     edit(&app, &req, changes).await
 }
 

@@ -1,6 +1,6 @@
 //! The editable catalog fields of a product, each checked once when constructed.
 
-use shared::{Currency, FieldError, Money};
+use shared::{Currency, FieldError, FieldErrors, Money};
 
 const MAX_NAME_CHARS: usize = 200;
 const MAX_DESCRIPTION_CHARS: usize = 4000;
@@ -99,30 +99,30 @@ pub struct Price(Money);
 impl Price {
     /// Checks amount and currency, reporting both when both are wrong.
     pub fn parse(amount: i64, currency: &str) -> Result<Self, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let amount = match u64::try_from(amount) {
-            Ok(a) if (MIN_PRICE..=MAX_PRICE).contains(&a) => Some(a),
-            _ => {
-                errors.push(FieldError::new(
-                    "price.amount",
-                    format!(
-                        "must be an integer number of minor units from {MIN_PRICE} to {MAX_PRICE}"
-                    ),
-                ));
-                None
-            }
-        };
-        let currency = Currency::parse(currency);
-        if currency.is_none() {
-            errors.push(FieldError::new(
+        let mut errors = FieldErrors::default();
+        let amount = errors.check(
+            u64::try_from(amount)
+                .ok()
+                .filter(|a| (MIN_PRICE..=MAX_PRICE).contains(a))
+                .ok_or_else(|| {
+                    FieldError::new(
+                        "price.amount",
+                        format!(
+                            "must be an integer number of minor units from {MIN_PRICE} to {MAX_PRICE}"
+                        ),
+                    )
+                }),
+        );
+        let currency = errors.check(Currency::parse(currency).ok_or_else(|| {
+            FieldError::new(
                 "price.currency",
                 "must be an upper-case ISO 4217 currency code such as USD",
-            ));
-        }
-        match (amount, currency) {
-            (Some(amount), Some(currency)) => Ok(Self(Money::new(amount, currency))),
-            _ => Err(errors),
-        }
+            )
+        }));
+        let price = amount
+            .zip(currency)
+            .map(|(amount, currency)| Self(Money::new(amount, currency)));
+        errors.finish(price)
     }
 
     /// The price as money.

@@ -8,7 +8,7 @@ use lambda_http::http::StatusCode;
 use serde::Deserialize;
 use shared::events::users::UserRegistered;
 use shared::http::{created, json, no_content, Answer, ApiRequest};
-use shared::{Envelope, FieldError};
+use shared::{Envelope, FieldError, FieldErrors};
 use std::sync::Arc;
 
 /// Longest refresh token accepted; Cognito's are ~1.8 KB, so this only stops abuse.
@@ -150,10 +150,7 @@ fn bounded<'a>(field: &str, value: &'a str, max: usize) -> Result<&'a str, Field
 }
 
 fn both<A, B>(a: Result<A, FieldError>, b: Result<B, FieldError>) -> Result<(A, B), UsersError> {
-    match (a, b) {
-        (Ok(a), Ok(b)) => Ok((a, b)),
-        (a, b) => Err(UsersError::Invalid(
-            a.err().into_iter().chain(b.err()).collect(),
-        )),
-    }
+    let mut errors = FieldErrors::default();
+    let (a, b) = (errors.check(a), errors.check(b));
+    errors.finish(a.zip(b)).map_err(UsersError::Invalid)
 }

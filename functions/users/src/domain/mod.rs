@@ -9,5 +9,5 @@ mod registration;
 pub use display_name::DisplayName;
 pub use password::Password;
 pub use profile::{Profile, UserId};
-pub use registration::Registration;
+pub use registration::{Registration, RegistrationError};
 pub use shared::email::Email;

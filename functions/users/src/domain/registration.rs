@@ -1,6 +1,6 @@
 use super::password::PasswordError;
 use super::{DisplayName, Email, Password};
-use crate::error::UsersError;
+use shared::{FieldError, FieldErrors};
 
 /// A registration request whose every field is valid.
 #[derive(Debug)]
@@ -13,13 +13,22 @@ pub struct Registration {
     pub name: DisplayName,
 }
 
+/// Why a registration is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistrationError {
+    /// Malformed fields, every one (a weak password among them).
+    Invalid(Vec<FieldError>),
+    /// Every field is well-formed but the password breaks the policy.
+    WeakPassword(FieldError),
+}
+
 impl Registration {
     /// Checks all fields at once so that the client sees every problem in one answer:
     /// malformed fields are a 400 (listing a weak password too), a weak password alone a 422.
-    pub fn parse(email: &str, password: &str, name: &str) -> Result<Self, UsersError> {
-        let mut invalid = Vec::new();
-        let email = Email::parse(email).map_err(|e| invalid.push(e)).ok();
-        let name = DisplayName::parse(name).map_err(|e| invalid.push(e)).ok();
+    pub fn parse(email: &str, password: &str, name: &str) -> Result<Self, RegistrationError> {
+        let mut invalid = FieldErrors::default();
+        let email = invalid.check(Email::parse(email));
+        let name = invalid.check(DisplayName::parse(name));
         let (password, weak) = match Password::new(password) {
             Ok(p) => (Some(p), None),
             Err(PasswordError::TooLong(e)) => {
@@ -28,18 +37,23 @@ impl Registration {
             }
             Err(PasswordError::TooWeak(e)) => (None, Some(e)),
         };
-        match (email, password, name, weak) {
-            (Some(email), Some(password), Some(name), None) => Ok(Self {
+        if let Some(weak) = weak {
+            if invalid.is_empty() {
+                return Err(RegistrationError::WeakPassword(weak));
+            }
+            invalid.push(weak);
+        }
+        let registration = match (email, password, name) {
+            (Some(email), Some(password), Some(name)) => Some(Self {
                 email,
                 password,
                 name,
             }),
-            (_, _, _, Some(weak)) if invalid.is_empty() => Err(UsersError::WeakPassword(weak)),
-            (_, _, _, weak) => {
-                invalid.extend(weak);
-                Err(UsersError::Invalid(invalid))
-            }
-        }
+            _ => None,
+        };
+        invalid
+            .finish(registration)
+            .map_err(RegistrationError::Invalid)
     }
 }
 
@@ -56,12 +70,13 @@ mod tests {
     #[test]
     fn a_weak_password_alone_is_unprocessable() {
         let err = Registration::parse("ann@example.com", "short", "Ann").unwrap_err();
-        assert!(matches!(err, UsersError::WeakPassword(ref f) if f.field == "password"));
+        assert!(matches!(err, RegistrationError::WeakPassword(ref f) if f.field == "password"));
     }
 
     #[test]
     fn malformed_fields_are_reported_together_with_a_weak_password() {
-        let Err(UsersError::Invalid(fields)) = Registration::parse("nope", "short", "") else {
+        let Err(RegistrationError::Invalid(fields)) = Registration::parse("nope", "short", "")
+        else {
             panic!("expected invalid");
         };
         let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
