@@ -6,7 +6,6 @@
 
 mod support;
 
-use lambda_http::{Body, Response};
 use moto_runner::call_log::{sequential_depth, CallLog};
 use orders::config::ApiConfig;
 use orders::domain::ProductId;
@@ -14,6 +13,7 @@ use orders::App;
 use serde_json::{json, Value};
 use shared::http::Router;
 use shared::metrics::{Metrics, MetricsRecorder, RecordedMetric};
+use stack_model::fixtures::api::{send, Call, Caller, Reply};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use support::{deliver, snapshot, TestTable};
@@ -29,55 +29,6 @@ struct Api {
     calls: CallLog,
     /// The business metrics the app emitted.
     metrics: MetricsRecorder,
-}
-
-/// A caller as the Cognito authorizer describes them.
-#[derive(Clone)]
-struct User {
-    sub: String,
-    admin: bool,
-}
-
-impl User {
-    fn new() -> Self {
-        Self {
-            sub: shared::ids::new_id(),
-            admin: false,
-        }
-    }
-
-    fn admin() -> Self {
-        Self {
-            admin: true,
-            ..Self::new()
-        }
-    }
-}
-
-/// What the API answered.
-struct Answer {
-    status: u16,
-    headers: lambda_http::http::HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    fn error_fields(&self) -> Vec<String> {
-        self.json()["error"]["details"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["field"].as_str().unwrap().to_owned())
-            .collect()
-    }
 }
 
 impl Api {
@@ -100,49 +51,41 @@ impl Api {
     }
 
     /// Sends `call` as `user` through the route table.
-    async fn call(&self, user: &User, call: Call<'_>) -> Answer {
-        let response = self
-            .router
-            .dispatch(Arc::clone(&self.app), proxy_event(user, &call))
-            .await;
-        answer(response)
+    async fn call(&self, user: &Caller, call: Call) -> Reply {
+        send(&self.router, &self.app, Some(user), &call).await
     }
 
-    async fn place(&self, user: &User, key: Option<&str>, body: &Value) -> Answer {
-        let mut call = Call::new("POST", "/v1/orders", "/v1/orders".to_owned());
-        call.headers.push(("Content-Type", "application/json"));
+    async fn place(&self, user: &Caller, key: Option<&str>, body: &Value) -> Reply {
+        let mut call = Call::new("POST", "/v1/orders", "/v1/orders").json(body);
         if let Some(key) = key {
-            call.headers.push(("Idempotency-Key", key));
+            call = call.header("Idempotency-Key", key);
         }
-        call.body = Some(body.to_string());
         self.call(user, call).await
     }
 
-    async fn get(&self, user: &User, id: &str) -> Answer {
+    async fn get(&self, user: &Caller, id: &str) -> Reply {
         let call = Call::new("GET", "/v1/orders/{id}", format!("/v1/orders/{id}"));
         self.call(user, call).await
     }
 
-    async fn cancel(&self, user: &User, id: &str) -> Answer {
+    async fn cancel(&self, user: &Caller, id: &str) -> Reply {
         let path = format!("/v1/orders/{id}/cancel");
         self.call(user, Call::new("POST", "/v1/orders/{id}/cancel", path))
             .await
     }
 
-    async fn list(&self, user: &User, query: &[(&str, &str)]) -> Answer {
-        let mut call = Call::new("GET", "/v1/orders", "/v1/orders".to_owned());
-        call.query = query.to_vec();
-        self.call(user, call).await
+    async fn list(&self, user: &Caller, query: &[(&str, &str)]) -> Reply {
+        let call = Call::new("GET", "/v1/orders", "/v1/orders");
+        self.call(user, with_query(call, query)).await
     }
 
-    async fn admin_list(&self, user: &User, query: &[(&str, &str)]) -> Answer {
-        let mut call = Call::new("GET", "/v1/admin/orders", "/v1/admin/orders".to_owned());
-        call.query = query.to_vec();
-        self.call(user, call).await
+    async fn admin_list(&self, user: &Caller, query: &[(&str, &str)]) -> Reply {
+        let call = Call::new("GET", "/v1/admin/orders", "/v1/admin/orders");
+        self.call(user, with_query(call, query)).await
     }
 
     /// Places an order under a fresh key and returns its view.
-    async fn placed(&self, user: &User, lines: &[(&ProductId, u32)]) -> Value {
+    async fn placed(&self, user: &Caller, lines: &[(&ProductId, u32)]) -> Value {
         let key = shared::ids::new_id();
         let answer = self.place(user, Some(&key), &checkout(lines)).await;
         assert_eq!(answer.status, 201, "{}", answer.body);
@@ -150,121 +93,8 @@ impl Api {
     }
 }
 
-/// One request: the route template it matches (`resource`), the concrete path, query,
-/// headers and body.
-struct Call<'a> {
-    method: &'a str,
-    resource: &'a str,
-    path: String,
-    query: Vec<(&'a str, &'a str)>,
-    headers: Vec<(&'a str, &'a str)>,
-    body: Option<String>,
-}
-
-impl<'a> Call<'a> {
-    fn new(method: &'a str, resource: &'a str, path: String) -> Self {
-        Self {
-            method,
-            resource,
-            path,
-            query: Vec::new(),
-            headers: Vec::new(),
-            body: None,
-        }
-    }
-}
-
-/// The REST proxy event API Gateway sends for `call` by `user` (claims as strings).
-fn proxy_event(user: &User, call: &Call<'_>) -> lambda_http::Request {
-    let mut claims = json!({"sub": user.sub, "email": "someone@example.com", "token_use": "id"});
-    if user.admin {
-        claims["cognito:groups"] = json!("admin");
-    }
-    let Call {
-        method,
-        resource,
-        path,
-        query,
-        headers,
-        body,
-    } = call;
-    let single: serde_json::Map<String, Value> = headers
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), json!(v)))
-        .collect();
-    let multi: serde_json::Map<String, Value> = headers
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), json!([v])))
-        .collect();
-    let (query_single, query_multi) = if query.is_empty() {
-        (Value::Null, Value::Null)
-    } else {
-        (
-            query
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), json!(v)))
-                .collect(),
-            query
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), json!([v])))
-                .collect(),
-        )
-    };
-    let event = json!({
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": single,
-        "multiValueHeaders": multi,
-        "queryStringParameters": query_single,
-        "multiValueQueryStringParameters": query_multi,
-        "pathParameters": path_parameters(resource, path),
-        "stageVariables": null,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "orders-test",
-            "httpMethod": method,
-            "path": format!("/api{path}"),
-            "requestId": shared::ids::new_id(),
-            "resourcePath": resource,
-            "stage": "api",
-            "identity": {"sourceIp": "203.0.113.10"},
-            "authorizer": {"claims": claims}
-        },
-        "body": body,
-        "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&event.to_string()).expect("a REST proxy event")
-}
-
-/// The path parameters API Gateway hands the function for `path` matched by `resource`.
-fn path_parameters(resource: &str, path: &str) -> Value {
-    let params: serde_json::Map<String, Value> = resource
-        .split('/')
-        .zip(path.split('/'))
-        .filter_map(|(template, segment)| {
-            let name = template.strip_prefix('{')?.strip_suffix('}')?;
-            Some((name.to_owned(), json!(segment)))
-        })
-        .collect();
-    if params.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(params)
-    }
-}
-
-fn answer(response: Response<Body>) -> Answer {
-    let body = match response.body() {
-        Body::Text(t) => t.clone(),
-        Body::Empty => String::new(),
-        other => panic!("unexpected body {other:?}"),
-    };
-    Answer {
-        status: response.status().as_u16(),
-        headers: response.headers().clone(),
-        body,
-    }
+fn with_query(call: Call, query: &[(&str, &str)]) -> Call {
+    query.iter().fold(call, |call, (k, v)| call.query(k, v))
 }
 
 fn checkout(lines: &[(&ProductId, u32)]) -> Value {
@@ -286,7 +116,7 @@ async fn an_order_is_priced_from_the_projection_and_created_with_its_location() 
     let api = Api::new().await;
     let mug = api.t.product("Mug", 1250, "EUR").await;
     let plate = api.t.product("Plate", 899, "EUR").await;
-    let alice = User::new();
+    let alice = Caller::user();
     let answer = api
         .place(
             &alice,
@@ -356,7 +186,7 @@ async fn an_order_is_priced_from_the_projection_and_created_with_its_location() 
 async fn a_placed_order_is_counted_once_and_neither_a_replay_nor_a_refusal_counts() {
     let api = Api::new().await;
     let mug = api.t.product("Mug", 1250, "EUR").await;
-    let alice = User::new();
+    let alice = Caller::user();
     let placed = RecordedMetric {
         name: "OrdersPlaced".into(),
         service: "orders".into(),
@@ -387,7 +217,7 @@ async fn a_placed_order_is_counted_once_and_neither_a_replay_nor_a_refusal_count
 async fn a_retry_replays_the_first_answer_byte_for_byte() {
     let api = Api::new().await;
     let mug = api.t.product("Mug", 1250, "EUR").await;
-    let alice = User::new();
+    let alice = Caller::user();
     let body = checkout(&[(&mug, 1)]);
     let first = api.place(&alice, Some("\"retry-me\""), &body).await;
     assert_eq!(first.status, 201);
@@ -409,7 +239,7 @@ async fn a_retry_replays_the_first_answer_byte_for_byte() {
     );
 
     // The same key is another key for another caller.
-    let bob = User::new();
+    let bob = Caller::user();
     let bobs = api.place(&bob, Some("retry-me"), &body).await;
     assert_eq!(bobs.status, 201);
     assert_ne!(bobs.json()["id"], first.json()["id"]);
@@ -419,7 +249,7 @@ async fn a_retry_replays_the_first_answer_byte_for_byte() {
 async fn a_key_reused_with_another_body_is_422_and_a_missing_key_is_400() {
     let api = Api::new().await;
     let mug = api.t.product("Mug", 1250, "EUR").await;
-    let alice = User::new();
+    let alice = Caller::user();
     assert_eq!(
         api.place(&alice, Some("k"), &checkout(&[(&mug, 1)]))
             .await
@@ -445,7 +275,7 @@ async fn a_key_reused_with_another_body_is_422_and_a_missing_key_is_400() {
 async fn ten_concurrent_requests_with_one_key_place_one_order() {
     let api = Arc::new(Api::new().await);
     let mug = api.t.product("Mug", 1250, "EUR").await;
-    let alice = User::new();
+    let alice = Caller::user();
     let body = checkout(&[(&mug, 1)]);
     let tasks: Vec<_> = (0..10)
         .map(|_| {
@@ -482,7 +312,7 @@ async fn ten_concurrent_requests_with_one_key_place_one_order() {
 async fn bad_bodies_are_400_naming_each_field_and_their_answer_is_kept_for_the_key() {
     let api = Api::new().await;
     let mug = api.t.product("Mug", 1250, "EUR").await;
-    let alice = User::new();
+    let alice = Caller::user();
     let mut body = checkout(&[(&mug, 0)]);
     body["items"]
         .as_array_mut()
@@ -531,7 +361,7 @@ async fn orders_that_cannot_be_placed_are_422_and_change_nothing() {
         .await
         .unwrap();
     let ghost = ProductId::parse(&shared::ids::new_id()).unwrap();
-    let alice = User::new();
+    let alice = Caller::user();
     let cases: Vec<(Value, Vec<&str>)> = vec![
         (
             checkout(&[(&mug, 1), (&ghost, 1)]),
@@ -581,7 +411,7 @@ async fn a_server_error_releases_the_key_so_that_a_retry_runs_again() {
         .send()
         .await
         .unwrap();
-    let alice = User::new();
+    let alice = Caller::user();
     let body = checkout(&[(&broken, 1)]);
     let failed = api.place(&alice, Some("flaky"), &body).await;
     assert_eq!(failed.status, 500, "{}", failed.body);
@@ -616,7 +446,7 @@ async fn a_server_error_releases_the_key_so_that_a_retry_runs_again() {
 async fn a_placement_is_three_calls_in_two_rounds_and_a_replay_writes_nothing() {
     let api = Api::new().await;
     let mug = api.t.product("Mug", 1250, "EUR").await;
-    let alice = User::new();
+    let alice = Caller::user();
     let body = checkout(&[(&mug, 2)]);
     let placed = api.place(&alice, Some("two-rounds"), &body).await;
     assert_eq!(placed.status, 201, "{}", placed.body);
@@ -653,7 +483,7 @@ async fn a_placement_is_three_calls_in_two_rounds_and_a_replay_writes_nothing() 
 async fn a_read_by_id_and_a_listing_page_are_one_call_each() {
     let api = Api::new().await;
     let mug = api.t.product("Mug", 1250, "EUR").await;
-    let alice = User::new();
+    let alice = Caller::user();
     let order = api.placed(&alice, &[(&mug, 1)]).await;
     let id = order["id"].as_str().unwrap();
     api.calls.take();
@@ -664,7 +494,7 @@ async fn a_read_by_id_and_a_listing_page_are_one_call_each() {
     assert_eq!(operations(&api), ["GetItem"]);
     assert_eq!(api.list(&alice, &[("limit", "1")]).await.status, 200);
     assert_eq!(operations(&api), ["Query"]);
-    let admin = User::admin();
+    let admin = Caller::admin();
     let page = api.admin_list(&admin, &[("status", "PENDING")]).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(operations(&api), ["Query"]);
@@ -674,7 +504,7 @@ async fn a_read_by_id_and_a_listing_page_are_one_call_each() {
 async fn orders_are_private_to_their_owner() {
     let api = Api::new().await;
     let mug = api.t.product("Mug", 1250, "EUR").await;
-    let (alice, bob) = (User::new(), User::new());
+    let (alice, bob) = (Caller::user(), Caller::user());
     let order = api.placed(&alice, &[(&mug, 1)]).await;
     let id = order["id"].as_str().unwrap();
     assert_eq!(api.get(&bob, id).await.status, 404);
@@ -690,7 +520,7 @@ async fn orders_are_private_to_their_owner() {
 async fn cancelling_follows_the_saga() {
     let api = Api::new().await;
     let mug = api.t.product("Mug", 1250, "EUR").await;
-    let alice = User::new();
+    let alice = Caller::user();
     let worker = api.t.worker();
 
     let pending = api.placed(&alice, &[(&mug, 1)]).await;
@@ -761,7 +591,7 @@ async fn cancelling_follows_the_saga() {
 async fn listings_are_newest_first_with_cursors_bound_to_caller_and_query() {
     let api = Api::new().await;
     let mug = api.t.product("Mug", 1250, "EUR").await;
-    let (alice, bob, admin) = (User::new(), User::new(), User::admin());
+    let (alice, bob, admin) = (Caller::user(), Caller::user(), Caller::admin());
     let mut ids = Vec::new();
     for _ in 0..3 {
         ids.push(

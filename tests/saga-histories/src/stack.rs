@@ -13,11 +13,12 @@ use notifications::channel::DisabledChannel;
 use payments::provider::{
     Charge, ChargeRequest, PaymentProvider, ProviderError, Refund, RefundRequest, SimulatedProvider,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 use shared::consumer::handle_batch;
 use shared::http::Router;
 use shared::outbox::{ENVELOPE_ATTRIBUTE, OUTBOX_PK_PREFIX};
 use shared::Envelope;
+use stack_model::fixtures::api::{send, Call, Caller};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -295,68 +296,34 @@ impl Stack {
 
     /// POST /v1/orders as `user`, with a fresh Idempotency-Key.
     pub async fn place_order(&self, user: &str, body: &Value) -> Answer {
-        let key = shared::ids::new_id();
-        let headers = [
-            ("Content-Type", "application/json"),
-            ("Idempotency-Key", key.as_str()),
-        ];
-        self.call_orders_api(user, "/v1/orders", "/v1/orders", &headers, Some(body))
-            .await
+        let call = Call::new("POST", "/v1/orders", "/v1/orders")
+            .header("Idempotency-Key", &shared::ids::new_id())
+            .json(body);
+        self.call_orders_api(user, call).await
     }
 
     /// POST /v1/orders/{id}/cancel as `user`.
     pub async fn cancel_order(&self, user: &str, order_id: &str) -> Answer {
         let path = format!("/v1/orders/{order_id}/cancel");
-        self.call_orders_api(user, "/v1/orders/{id}/cancel", &path, &[], None)
+        self.call_orders_api(user, Call::new("POST", "/v1/orders/{id}/cancel", path))
             .await
     }
 
-    async fn call_orders_api(
-        &self,
-        user: &str,
-        resource: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Answer {
-        let event = json!({
-            "resource": resource,
-            "path": path,
-            "httpMethod": "POST",
-            "headers": headers.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect::<serde_json::Map<_, _>>(),
-            "multiValueHeaders": headers.iter().map(|(k, v)| ((*k).to_owned(), json!([v]))).collect::<serde_json::Map<_, _>>(),
-            "queryStringParameters": null,
-            "multiValueQueryStringParameters": null,
-            "pathParameters": path_parameters(resource, path),
-            "stageVariables": null,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "saga-histories",
-                "httpMethod": "POST",
-                "path": format!("/api{path}"),
-                "requestId": shared::ids::new_id(),
-                "resourcePath": resource,
-                "stage": "api",
-                "identity": {"sourceIp": "203.0.113.10"},
-                "authorizer": {"claims": {"sub": user, "token_use": "id"}}
-            },
-            "body": body.map(Value::to_string),
-            "isBase64Encoded": false
-        });
-        let request =
-            lambda_http::request::from_str(&event.to_string()).expect("a REST proxy event");
-        let response = self
-            .orders_routes
-            .dispatch(Arc::clone(&self.orders_app), request)
-            .await;
-        let status = response.status().as_u16();
-        let body = match response.body() {
-            lambda_http::Body::Text(text) => {
-                serde_json::from_str(text).unwrap_or(Value::String(text.clone()))
-            }
-            _ => Value::Null,
+    async fn call_orders_api(&self, user: &str, call: Call) -> Answer {
+        let caller = Caller {
+            sub: user.to_owned(),
+            email: format!("{user}@example.com"),
+            admin: false,
         };
-        Answer { status, body }
+        let reply = send(&self.orders_routes, &self.orders_app, Some(&caller), &call).await;
+        let body = match reply.body.as_str() {
+            "" => Value::Null,
+            text => serde_json::from_str(text).unwrap_or(Value::String(text.to_owned())),
+        };
+        Answer {
+            status: reply.status,
+            body,
+        }
     }
 
     /// Deletes the history's tables.
@@ -365,22 +332,5 @@ impl Stack {
             // A table left behind only costs moto memory until the test binary exits.
             let _ = self.client.delete_table().table_name(name).send().await;
         }
-    }
-}
-
-/// The path parameters API Gateway hands the function for `path` matched by `resource`.
-fn path_parameters(resource: &str, path: &str) -> Value {
-    let params: serde_json::Map<String, Value> = resource
-        .split('/')
-        .zip(path.split('/'))
-        .filter_map(|(template, segment)| {
-            let name = template.strip_prefix('{')?.strip_suffix('}')?;
-            Some((name.to_owned(), json!(segment)))
-        })
-        .collect();
-    if params.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(params)
     }
 }
