@@ -96,6 +96,43 @@ impl Env {
     }
 }
 
+/// What a function that owns one table and needs nothing else reads: `TABLE_NAME`
+/// (the workers of orders, products and payments, payments-api).
+#[derive(Debug, Clone)]
+pub struct TableConfig {
+    /// The service's table.
+    pub table_name: String,
+}
+
+impl TableConfig {
+    /// Reads the configuration; the error names the variable that is missing.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: env.table_name()?,
+        })
+    }
+}
+
+/// What an API with cursor-paged listings reads: its table and the key that signs its
+/// cursors (orders-api, products-api, notifications-api).
+#[derive(Debug, Clone)]
+pub struct ListingApiConfig {
+    /// The service's table.
+    pub table_name: String,
+    /// The secret signing pagination cursors, `CURSOR_SIGNING_KEY`.
+    pub cursor_signing_key: Vec<u8>,
+}
+
+impl ListingApiConfig {
+    /// Reads the configuration; the error names the variable that is missing or invalid.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: env.table_name()?,
+            cursor_signing_key: env.cursor_signing_key()?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +152,28 @@ mod tests {
             .contains("FLAG"));
         assert_eq!(env.flag("UNSET", true), Ok(true));
         assert!(env.secret("A", 32).is_err());
+    }
+
+    #[test]
+    fn the_shared_shapes_name_what_is_missing_or_too_short() {
+        assert_eq!(
+            TableConfig::from_env(&Env::from_pairs([])).unwrap_err(),
+            ConfigError::Missing("TABLE_NAME".to_owned())
+        );
+        assert_eq!(
+            ListingApiConfig::from_env(&Env::from_pairs([("TABLE_NAME", "t")])).unwrap_err(),
+            ConfigError::Missing("CURSOR_SIGNING_KEY".to_owned())
+        );
+        let short = Env::from_pairs([("TABLE_NAME", "t"), ("CURSOR_SIGNING_KEY", "short")]);
+        assert!(matches!(
+            ListingApiConfig::from_env(&short),
+            Err(ConfigError::Invalid { name, .. }) if name == "CURSOR_SIGNING_KEY"
+        ));
+        let good = Env::from_pairs([("TABLE_NAME", "t"), ("CURSOR_SIGNING_KEY", &"k".repeat(32))]);
+        let config = ListingApiConfig::from_env(&good).unwrap();
+        assert_eq!(
+            (config.table_name.as_str(), config.cursor_signing_key.len()),
+            ("t", 32)
+        );
     }
 }

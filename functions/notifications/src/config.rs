@@ -6,25 +6,6 @@ use shared::config::{ConfigError, Env};
 /// The variable naming the SES identity email goes out from; empty turns email off.
 pub const SENDER_EMAIL_VAR: &str = "SENDER_EMAIL";
 
-/// What notifications-api needs from its environment (template.yaml sets it).
-#[derive(Debug, Clone)]
-pub struct ApiConfig {
-    /// The notifications table.
-    pub table_name: String,
-    /// Secret signing pagination cursors.
-    pub cursor_signing_key: Vec<u8>,
-}
-
-impl ApiConfig {
-    /// Reads the configuration; the error names the variable that is missing or invalid.
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Ok(Self {
-            table_name: env.table_name()?,
-            cursor_signing_key: env.cursor_signing_key()?,
-        })
-    }
-}
-
 /// What notifications-worker needs from its environment.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -59,11 +40,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_the_missing_variable_and_refuses_a_short_key() {
-        let err = ApiConfig::from_env(&Env::from_pairs([("TABLE_NAME", "t")])).unwrap_err();
-        assert_eq!(err, ConfigError::Missing("CURSOR_SIGNING_KEY".to_owned()));
-        let short = Env::from_pairs([("TABLE_NAME", "t"), ("CURSOR_SIGNING_KEY", "short")]);
-        assert!(ApiConfig::from_env(&short).is_err());
+    fn the_worker_names_a_missing_table() {
         assert_eq!(
             WorkerConfig::from_env(&Env::from_pairs([])).unwrap_err(),
             ConfigError::Missing("TABLE_NAME".to_owned())

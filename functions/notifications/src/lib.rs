@@ -12,7 +12,7 @@ pub mod store;
 pub mod worker;
 
 use aws_config::SdkConfig;
-use config::ApiConfig;
+use shared::config::ListingApiConfig;
 use shared::pagination::CursorCodec;
 use store::InboxStore;
 
@@ -29,7 +29,7 @@ pub struct App {
 
 impl App {
     /// Builds the clients from the SDK config and the function's configuration.
-    pub fn new(aws: &SdkConfig, config: ApiConfig) -> Self {
+    pub fn new(aws: &SdkConfig, config: ListingApiConfig) -> Self {
         Self {
             inbox: InboxStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name),
             cursors: CursorCodec::new(config.cursor_signing_key),

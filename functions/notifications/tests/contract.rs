@@ -8,10 +8,10 @@ use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_http::Body;
 use notifications::channel::DisabledChannel;
-use notifications::config::ApiConfig;
 use notifications::worker::{Consumed, Worker};
 use notifications::App;
 use serde_json::{json, Value};
+use shared::config::ListingApiConfig;
 use shared::consumer::EventSet;
 use shared::events::orders::OrderConfirmed;
 use shared::{Currency, Envelope, Money};
@@ -101,7 +101,7 @@ impl TestApi {
         Self {
             app: Arc::new(App::new(
                 &aws,
-                ApiConfig {
+                ListingApiConfig {
                     table_name: table.clone(),
                     cursor_signing_key: b"0123456789abcdef0123456789abcdef".to_vec(),
                 },

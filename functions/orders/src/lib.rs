@@ -11,7 +11,7 @@ pub mod store;
 pub mod worker;
 
 use aws_config::SdkConfig;
-use config::ApiConfig;
+use shared::config::ListingApiConfig;
 use shared::idempotency::IdempotencyStore;
 use shared::metrics::Metrics;
 use shared::pagination::CursorCodec;
@@ -33,13 +33,13 @@ pub struct App {
 
 impl App {
     /// Builds the clients from the SDK config and the function's configuration.
-    pub fn new(aws: &SdkConfig, config: ApiConfig) -> Self {
+    pub fn new(aws: &SdkConfig, config: ListingApiConfig) -> Self {
         Self::with_client(aws_sdk_dynamodb::Client::new(aws), config)
     }
 
     /// Builds the stores over `client` (tests pass one that records its calls), writing
     /// its metrics to stdout.
-    pub fn with_client(client: aws_sdk_dynamodb::Client, config: ApiConfig) -> Self {
+    pub fn with_client(client: aws_sdk_dynamodb::Client, config: ListingApiConfig) -> Self {
         Self {
             orders: OrderStore::new(client.clone(), config.table_name.clone()),
             prices: PriceProjection::new(client.clone(), config.table_name.clone()),

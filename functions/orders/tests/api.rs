@@ -7,10 +7,10 @@
 mod support;
 
 use moto_runner::call_log::{sequential_depth, CallLog};
-use orders::config::ApiConfig;
 use orders::domain::ProductId;
 use orders::App;
 use serde_json::{json, Value};
+use shared::config::ListingApiConfig;
 use shared::http::Router;
 use shared::metrics::{Metrics, MetricsRecorder, RecordedMetric};
 use stack_model::fixtures::api::{send, Call, Caller, Reply};
@@ -35,7 +35,7 @@ impl Api {
     async fn new() -> Self {
         let t = TestTable::new().await;
         let aws = moto_runner::sdk_config(moto_runner::shared_endpoint()).await;
-        let config = ApiConfig {
+        let config = ListingApiConfig {
             table_name: t.name.clone(),
             cursor_signing_key: CURSOR_KEY.as_bytes().to_vec(),
         };

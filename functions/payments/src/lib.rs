@@ -4,7 +4,6 @@
 //! outbox.
 
 pub mod api;
-pub mod config;
 pub mod domain;
 pub mod error;
 pub mod provider;
@@ -12,7 +11,7 @@ pub mod store;
 pub mod worker;
 
 use aws_config::SdkConfig;
-use config::ApiConfig;
+use shared::config::TableConfig;
 use store::PaymentStore;
 
 /// The `source` of this service's events.
@@ -27,7 +26,7 @@ pub struct App {
 
 impl App {
     /// Builds the clients from the SDK config and the function's configuration.
-    pub fn new(aws: &SdkConfig, config: ApiConfig) -> Self {
+    pub fn new(aws: &SdkConfig, config: TableConfig) -> Self {
         Self {
             payments: PaymentStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name),
         }

@@ -6,13 +6,13 @@
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_http::Body;
-use payments::config::ApiConfig;
 use payments::domain::{OrderId, OrderPayment, Payment, PaymentRequest, PaymentStatus};
 use payments::provider::{ResiliencePolicy, ResilientProvider, SimulatedProvider};
 use payments::store::PaymentStore;
 use payments::worker::Worker;
 use payments::App;
 use serde_json::{json, Value};
+use shared::config::TableConfig;
 use shared::events::orders::{OrderCancelled, PaymentRequested, RefundRequested};
 use shared::{Currency, Envelope, Money};
 use stack_model::{fixtures::sample_events, Template};
@@ -123,7 +123,7 @@ impl TestApi {
         Self {
             app: Arc::new(App::new(
                 &aws,
-                ApiConfig {
+                TableConfig {
                     table_name: table.clone(),
                 },
             )),

@@ -3,14 +3,13 @@
 //! through the outbox.
 
 pub mod api;
-pub mod config;
 pub mod domain;
 pub mod error;
 pub mod store;
 pub mod worker;
 
 use aws_config::SdkConfig;
-use config::ApiConfig;
+use shared::config::ListingApiConfig;
 use shared::pagination::CursorCodec;
 use store::CatalogStore;
 
@@ -27,7 +26,7 @@ pub struct App {
 
 impl App {
     /// Builds the clients from the SDK config and the function's configuration.
-    pub fn new(aws: &SdkConfig, config: ApiConfig) -> Self {
+    pub fn new(aws: &SdkConfig, config: ListingApiConfig) -> Self {
         Self {
             catalog: CatalogStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name),
             cursors: CursorCodec::new(config.cursor_signing_key),

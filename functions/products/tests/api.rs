@@ -3,9 +3,9 @@
 //! named in one answer, edits under If-Match, stock moves, and the public listing with
 //! its cursors.
 
-use products::config::ApiConfig;
 use products::App;
 use serde_json::{json, Value};
+use shared::config::ListingApiConfig;
 use shared::http::Router;
 use stack_model::fixtures::api::{send, Call, Caller, Reply};
 use std::sync::Arc;
@@ -21,7 +21,7 @@ impl Api {
         let aws = moto_runner::sdk_config(moto_runner::shared_endpoint()).await;
         let client = aws_sdk_dynamodb::Client::new(&aws);
         let table = stack_model::fixtures::create_table(&client, "ProductsTable").await;
-        let config = ApiConfig {
+        let config = ListingApiConfig {
             table_name: table,
             cursor_signing_key: b"a-products-api-test-cursor-signing-key".to_vec(),
         };

@@ -182,7 +182,7 @@ impl Stack {
             calls: Mutex::new(Vec::new()),
             transient_failures: Mutex::new(HashMap::new()),
         });
-        let config = orders::config::ApiConfig {
+        let config = shared::config::ListingApiConfig {
             table_name: tables["OrdersTable"].clone(),
             cursor_signing_key: CURSOR_KEY.to_vec(),
         };

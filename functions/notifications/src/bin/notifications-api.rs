@@ -1,10 +1,9 @@
-use notifications::config::ApiConfig;
-use shared::config::Env;
+use shared::config::{Env, ListingApiConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init(notifications::SERVICE);
-    let config = ApiConfig::from_env(&Env::from_process())?;
+    let config = ListingApiConfig::from_env(&Env::from_process())?;
     let aws = shared::aws::load_config().await?;
     shared::http::run(
         notifications::api::router(),
