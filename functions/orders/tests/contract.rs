@@ -16,7 +16,6 @@ use shared::events::products::{
 use shared::idempotency::IdempotencyKey;
 use shared::Envelope;
 use stack_model::{fixtures::sample_events, Template};
-use std::collections::BTreeSet;
 
 #[test]
 fn the_route_table_is_exactly_the_templates_api_events_all_behind_the_authorizer() {
@@ -25,14 +24,10 @@ fn the_route_table_is_exactly_the_templates_api_events_all_behind_the_authorizer
         declared.iter().all(|e| !e.public),
         "every orders route uses the default Cognito authorizer"
     );
-    let declared: BTreeSet<(String, String)> =
-        declared.into_iter().map(|e| (e.method, e.path)).collect();
-    let served: BTreeSet<(String, String)> = orders::api::router()
-        .routes()
-        .into_iter()
-        .map(|(m, t)| (m.to_string(), t.to_owned()))
-        .collect();
-    assert_eq!(served, declared);
+    stack_model::fixtures::assert_router_serves_exactly(
+        "OrdersApiFunction",
+        &orders::api::router(),
+    );
 }
 
 #[test]

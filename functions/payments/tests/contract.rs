@@ -34,14 +34,10 @@ fn the_route_table_is_exactly_the_templates_api_events_and_all_are_protected() {
         declared.iter().all(|e| !e.public),
         "every payments route keeps the default Cognito authorizer"
     );
-    let declared: BTreeSet<(String, String)> =
-        declared.into_iter().map(|e| (e.method, e.path)).collect();
-    let served: BTreeSet<(String, String)> = payments::api::router()
-        .routes()
-        .into_iter()
-        .map(|(m, t)| (m.to_string(), t.to_owned()))
-        .collect();
-    assert_eq!(served, declared);
+    stack_model::fixtures::assert_router_serves_exactly(
+        "PaymentsApiFunction",
+        &payments::api::router(),
+    );
 }
 
 #[test]

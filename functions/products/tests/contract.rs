@@ -6,8 +6,7 @@ use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
 use shared::events::orders::OrderPlaced;
 use shared::Envelope;
-use stack_model::{fixtures::sample_events, Template};
-use std::collections::BTreeSet;
+use stack_model::fixtures::sample_events;
 
 #[test]
 fn the_queue_receives_exactly_the_events_the_worker_handles() {
@@ -18,15 +17,10 @@ fn the_queue_receives_exactly_the_events_the_worker_handles() {
 
 #[test]
 fn the_route_table_is_exactly_the_templates_api_events() {
-    let declared = Template::workspace().api_routes_of("ProductsApiFunction");
-    let declared: BTreeSet<(String, String)> =
-        declared.into_iter().map(|e| (e.method, e.path)).collect();
-    let served: BTreeSet<(String, String)> = products::api::router()
-        .routes()
-        .into_iter()
-        .map(|(m, t)| (m.to_string(), t.to_owned()))
-        .collect();
-    assert_eq!(served, declared);
+    stack_model::fixtures::assert_router_serves_exactly(
+        "ProductsApiFunction",
+        &products::api::router(),
+    );
 }
 
 #[test]
