@@ -12,7 +12,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 TEST_THREADS ?= 4
 
 .PHONY: dev test venv build fmt-check clippy cargo-test e2e-test lint-template lint-workflows \
-	clean-venv api-contract fuzz-api bench bench-tools package rust-tests-and-contract
+	clean-venv api-contract fuzz-api bench bench-tools package
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
 ## make dev WATCH=orders-api,orders-worker: those functions run under `cargo lambda watch`
@@ -26,14 +26,7 @@ dev: venv build
 ## make test: what CI runs. fmt, clippy, unit + adapter tests (moto), end-to-end (with a
 ## short schemathesis pass), every end-to-end response checked against openapi.yaml,
 ## cfn-lint, checkov, sam validate --lint, and the checks of the GitHub workflows.
-# The template and workflow checks need nothing the Rust tests build, so they run beside
-# them (their venvs install while the tests mostly wait on the saga); the responses are
-# checked once the tests wrote them. Their output lines interleave.
-test: venv fmt-check
-	$(MAKE) --no-print-directory -j3 rust-tests-and-contract lint-template lint-workflows
-
-rust-tests-and-contract: cargo-test
-	$(MAKE) --no-print-directory api-contract
+test: venv fmt-check cargo-test api-contract lint-template lint-workflows
 
 venv: $(VENV_STAMP)
 
@@ -64,14 +57,10 @@ clippy:
 # only (what `cargo clippy` does, but producing real artifacts), so the dependencies,
 # most of all the AWS SDKs, are compiled once instead of once for `cargo clippy` and
 # again for `cargo test`. CLIPPY_ARGS is how cargo-clippy hands lint flags to the driver.
-#
-# cargo is kept off make's job server (under `make test`'s -j3 it would share three slots
-# with the lint jobs): it uses every core, as when run alone.
 CLIPPY_DRIVER ?= clippy-driver
 cargo-test: venv
 	@command -v $(CLIPPY_DRIVER) >/dev/null || { echo "clippy is required: rustup component add clippy"; exit 1; }
 	rm -rf $(E2E_RESPONSES)
-	MAKEFLAGS= MFLAGS= CARGO_MAKEFLAGS= \
 	RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__' \
 		$(CARGO) test --workspace -- --test-threads=$(TEST_THREADS)
 
