@@ -5,17 +5,15 @@
 //! products and orders. Three kinds of test need a stack of their own, which their module
 //! starts once: `faults` (an outage hits every function of a stack), `fuzz_api` (the
 //! admin pass archives products and deletes the seeded admin) and the modules that run
-//! the stack with other options (`deadline`: a short reservation deadline;
-//! `cargo_lambda_watch`: functions under `cargo lambda watch`). `deployment`,
-//! `openapi_contract` and `template_invariants` read the repository's files and need no
-//! stack.
+//! the stack with other options (`deadline`: a short reservation deadline; `watch`:
+//! functions under `cargo lambda watch`). `deployment`, `openapi_contract` and
+//! `template_invariants` read the repository's files and need no stack.
 //!
-//! Tests start in name order, four at a time: `cargo_lambda_watch` sorts right after
-//! `authz` on purpose, so that its builds (from scratch on a fresh clone) overlap the
-//! tests that mostly wait for the saga, instead of running alone at the end.
+//! Tests start in name order, four at a time, so `watch` runs last, mostly alone: its
+//! rebuilds under `cargo lambda watch` are timed against the saga, and running them
+//! beside the other tests on 2 cores once turned an order placed mid-rebuild into a 502.
 
 mod authz;
-mod cargo_lambda_watch;
 mod deadline;
 mod deployment;
 mod faults;
@@ -26,3 +24,4 @@ mod orders;
 mod products;
 mod template_invariants;
 mod users;
+mod watch;
