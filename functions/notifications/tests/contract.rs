@@ -6,7 +6,6 @@
 
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
-use lambda_http::Body;
 use notifications::channel::DisabledChannel;
 use notifications::worker::{Consumed, Worker};
 use notifications::App;
@@ -15,7 +14,9 @@ use shared::config::ListingApiConfig;
 use shared::consumer::EventSet;
 use shared::events::orders::OrderConfirmed;
 use shared::{Currency, Envelope, Money};
-use stack_model::{fixtures::sample_events, Template};
+use stack_model::fixtures::api::send_event;
+use stack_model::fixtures::{sample_event, sample_events};
+use stack_model::Template;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -115,32 +116,21 @@ impl TestApi {
     async fn get(&self, edit: impl FnOnce(&mut Value)) -> (u16, Value) {
         let mut event = list_sample();
         edit(&mut event);
-        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
-        let response = notifications::api::router()
-            .dispatch(Arc::clone(&self.app), request)
-            .await;
-        let body = match response.body() {
-            Body::Text(t) => serde_json::from_str(t).unwrap(),
-            other => panic!("unexpected body {other:?}"),
-        };
-        (response.status().as_u16(), body)
+        let reply = send_event(&notifications::api::router(), &self.app, &event).await;
+        (reply.status, reply.json())
     }
 }
 
 fn list_sample() -> Value {
-    let (_, text) = sample_events("notifications-api")
-        .into_iter()
-        .find(|(p, _)| p.ends_with("list-notifications.json"))
-        .expect("events/notifications-api/list-notifications.json");
-    serde_json::from_str(&text).unwrap()
+    serde_json::from_str(&sample_event(
+        "notifications-api",
+        "list-notifications.json",
+    ))
+    .unwrap()
 }
 
 fn worker_sample(file: &str) -> String {
-    sample_events("notifications-worker")
-        .into_iter()
-        .find(|(p, _)| p.ends_with(file))
-        .unwrap_or_else(|| panic!("events/notifications-worker/{file}"))
-        .1
+    sample_event("notifications-worker", file)
 }
 
 fn sample_caller() -> String {

@@ -5,7 +5,6 @@
 
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
-use lambda_http::Body;
 use payments::domain::{OrderId, OrderPayment, Payment, PaymentRequest, PaymentStatus};
 use payments::provider::{ResiliencePolicy, ResilientProvider, SimulatedProvider};
 use payments::store::PaymentStore;
@@ -15,7 +14,9 @@ use serde_json::{json, Value};
 use shared::config::TableConfig;
 use shared::events::orders::{OrderCancelled, PaymentRequested, RefundRequested};
 use shared::{Currency, Envelope, Money};
-use stack_model::{fixtures::sample_events, Template};
+use stack_model::fixtures::api::send_event;
+use stack_model::fixtures::{sample_event, sample_events};
+use stack_model::Template;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -141,32 +142,17 @@ impl TestApi {
     async fn get(&self, edit: impl FnOnce(&mut Value)) -> (u16, Value) {
         let mut event = list_payments_sample();
         edit(&mut event);
-        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
-        let response = payments::api::router()
-            .dispatch(Arc::clone(&self.app), request)
-            .await;
-        let body = match response.body() {
-            Body::Text(t) => serde_json::from_str(t).unwrap(),
-            other => panic!("unexpected body {other:?}"),
-        };
-        (response.status().as_u16(), body)
+        let reply = send_event(&payments::api::router(), &self.app, &event).await;
+        (reply.status, reply.json())
     }
 }
 
 fn list_payments_sample() -> Value {
-    let (_, text) = sample_events("payments-api")
-        .into_iter()
-        .find(|(p, _)| p.ends_with("list-payments.json"))
-        .expect("events/payments-api/list-payments.json");
-    serde_json::from_str(&text).unwrap()
+    serde_json::from_str(&sample_event("payments-api", "list-payments.json")).unwrap()
 }
 
 fn worker_sample(file: &str) -> String {
-    sample_events("payments-worker")
-        .into_iter()
-        .find(|(p, _)| p.ends_with(file))
-        .unwrap_or_else(|| panic!("events/payments-worker/{file}"))
-        .1
+    sample_event("payments-worker", file)
 }
 
 /// The sample's caller and order.
