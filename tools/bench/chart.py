@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[2]
 SCHEMA = 1
 MIB = 1024 * 1024
 
-# Budgets of issue 7 that are fixed numbers; the init budgets derive from the floor and
+# The performance budgets that are fixed numbers; the init budgets derive from the floor and
 # the peer measured in the same run.
 OVERHEAD_P99_BUDGET_MS = 2.0
 PEAK_RSS_BUDGET_MIB = 32.0

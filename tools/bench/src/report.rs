@@ -132,7 +132,7 @@ fn mib(bytes: u64) -> String {
     format!("{:.2} MiB", bytes as f64 / MIB)
 }
 
-/// Every budget of issue 7, for every function it applies to.
+/// Every performance budget, for every function it applies to.
 pub fn budgets(functions: &[FunctionReport]) -> Vec<Budget> {
     let init_of = |role: Role| {
         functions
@@ -225,7 +225,7 @@ pub fn budgets(functions: &[FunctionReport]) -> Vec<Budget> {
     out
 }
 
-/// Issue 7's round-trip targets: GET by id 1 call; a list 1 call per page; POST
+/// The round-trip targets: GET by id 1 call; a list 1 call per page; POST
 /// /v1/orders at most 3 calls in at most 2 rounds; a saga step exactly one
 /// TransactWriteItems.
 fn round_trip_target(
