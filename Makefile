@@ -11,7 +11,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 # CI boxes have 2 cores; the tests share them with moto and the function processes.
 TEST_THREADS ?= 4
 
-.PHONY: dev test venv build fmt-check clippy cargo-test e2e-test lint-template lint-workflows \
+.PHONY: dev test test-tools venv build fmt-check clippy cargo-test e2e-test lint-template lint-workflows \
 	clean-venv api-contract fuzz-api bench bench-tools package
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
@@ -26,7 +26,14 @@ dev: venv build
 ## make test: what CI runs. fmt, clippy, unit + adapter tests (moto), end-to-end (with a
 ## short schemathesis pass), every end-to-end response checked against openapi.yaml,
 ## cfn-lint, checkov, sam validate --lint, and the checks of the GitHub workflows.
-test: venv fmt-check cargo-test api-contract lint-template lint-workflows
+test: test-tools
+	$(MAKE) fmt-check cargo-test api-contract lint-template lint-workflows
+
+# The four virtualenvs of the checks, installed side by side before anything compiles:
+# pip mostly waits on downloads and unpacking, and in sequence they took two minutes of a
+# fresh CI run. Nothing else runs beside them, so no test shares the CPU with pip.
+test-tools:
+	$(MAKE) -j4 venv $(CHECKOV_STAMP) $(SAM_STAMP) $(WORKFLOWS_STAMP)
 
 venv: $(VENV_STAMP)
 

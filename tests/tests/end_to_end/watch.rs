@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// The first build of the watched functions compiles their dependencies with their own
-/// features, in a target directory of its own: minutes on a 2-core CI box.
+/// The first build of the watched functions: the scratch crates, and the dependencies whose
+/// features differ from the test build's (see [`seed_target`]).
 const FIRST_BUILD: Duration = Duration::from_secs(25 * 60);
 /// A rebuild after a save: the changed crates and the binary.
 const REBUILD: Duration = Duration::from_secs(10 * 60);
@@ -96,12 +96,52 @@ fn edit(file: &str, from: &str, to: &str) {
     std::fs::write(&path, text.replacen(from, to, 1)).expect("saving a scratch file");
 }
 
+/// The scratch workspace's target directory, started from the repository's own build
+/// output as a developer's `make dev WATCH=...` starts from `make dev`'s: cargo then
+/// compiles the scratch crates and only those dependencies whose features differ here
+/// (the test build unifies in the dev-dependencies' features), not all of them again.
+fn seed_target() -> PathBuf {
+    let target = watch_dir().join("target");
+    let from = e2e::target_dir().join("debug");
+    let to = target.join("debug");
+    if !to.join("deps").exists() && from.join("deps").exists() {
+        for dir in ["deps", "build", ".fingerprint"] {
+            seed(&from.join(dir), &to.join(dir), dir != ".fingerprint");
+        }
+    }
+    target
+}
+
+/// Copies a build directory keeping the timestamps cargo's freshness checks compare.
+/// Artifacts are hard links (gigabytes, never rewritten in place: rustc writes a new file
+/// and renames it over the old); cargo's fingerprints are copies, since cargo rewrites
+/// those in place and must not write through to the repository's build.
+fn seed(from: &Path, to: &Path, link: bool) {
+    std::fs::create_dir_all(to).expect("creating the scratch target directory");
+    for entry in std::fs::read_dir(from).expect("reading the build directory") {
+        let entry = entry.expect("a directory entry");
+        let (source, dest) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type().expect("a file type");
+        if kind.is_dir() {
+            seed(&source, &dest, link);
+        } else if kind.is_file() && !(link && std::fs::hard_link(&source, &dest).is_ok()) {
+            std::fs::copy(&source, &dest).expect("copying a build file");
+            let modified = entry.metadata().and_then(|m| m.modified());
+            let file = std::fs::File::options().write(true).open(&dest);
+            if let (Ok(modified), Ok(file)) = (modified, file) {
+                let _ = file.set_modified(modified);
+            }
+        }
+    }
+}
+
 /// This module's devstack, on the scratch workspace, with orders-api and orders-worker
 /// under `cargo lambda watch`.
 fn stack() -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
     Stack::once(&STACK, || {
         let scratch = scratch();
+        let target = seed_target();
         StackOptions {
             args: vec![
                 "--template".into(),
@@ -110,10 +150,7 @@ fn stack() -> &'static Stack {
                 "orders-api,OrdersWorkerFunction".into(),
                 "--no-seed-catalog".into(),
             ],
-            env: vec![(
-                "CARGO_TARGET_DIR".into(),
-                watch_dir().join("target").display().to_string(),
-            )],
+            env: vec![("CARGO_TARGET_DIR".into(), target.display().to_string())],
             work_dir: Some(scratch.join(".devstack")),
             startup_timeout: Some(FIRST_BUILD),
         }
