@@ -11,7 +11,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 # CI boxes have 2 cores; the tests share them with moto and the function processes.
 TEST_THREADS ?= 4
 
-.PHONY: dev test test-tools venv build fmt-check clippy cargo-test e2e-test lint-template lint-workflows \
+.PHONY: dev test test-tools venv build fmt-check clippy cargo-test test-build e2e-test lint-template lint-workflows \
 	clean-venv api-contract fuzz-api bench bench-tools package
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
@@ -26,8 +26,11 @@ dev: venv build
 ## make test: what CI runs. fmt, clippy, unit + adapter tests (moto), end-to-end (with a
 ## short schemathesis pass), every end-to-end response checked against openapi.yaml,
 ## cfn-lint, checkov, sam validate --lint, and the checks of the GitHub workflows.
+# The template and workflow checks run beside the build, whose CPU they barely dent; the
+# tests then run alone, since the cargo lambda watch tests time rebuilds on 2 cores.
 test: test-tools
-	$(MAKE) fmt-check cargo-test api-contract lint-template lint-workflows
+	$(MAKE) -j2 fmt-check test-build lint-template lint-workflows
+	$(MAKE) cargo-test api-contract
 
 # The four virtualenvs of the checks, installed side by side before anything compiles:
 # pip mostly waits on downloads and unpacking, and in sequence they took two minutes of a
@@ -65,11 +68,15 @@ clippy:
 # most of all the AWS SDKs, are compiled once instead of once for `cargo clippy` and
 # again for `cargo test`. CLIPPY_ARGS is how cargo-clippy hands lint flags to the driver.
 CLIPPY_DRIVER ?= clippy-driver
-cargo-test: venv
-	@command -v $(CLIPPY_DRIVER) >/dev/null || { echo "clippy is required: rustup component add clippy"; exit 1; }
+WITH_CLIPPY := RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__'
+cargo-test: venv test-build
 	rm -rf $(E2E_RESPONSES)
-	RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__' \
-		$(CARGO) test --workspace -- --test-threads=$(TEST_THREADS)
+	$(WITH_CLIPPY) $(CARGO) test --workspace -- --test-threads=$(TEST_THREADS)
+
+# What cargo-test compiles (and lints), without running anything.
+test-build:
+	@command -v $(CLIPPY_DRIVER) >/dev/null || { echo "clippy is required: rustup component add clippy"; exit 1; }
+	$(WITH_CLIPPY) $(CARGO) test --workspace --no-run
 
 # Only the end-to-end tests.
 e2e-test: venv build
@@ -85,11 +92,8 @@ api-contract: venv
 # schemathesis against a fresh devstack with openapi.yaml and every check, as a user and
 # as the admin, at least 1,000 requests (tests/tests/end_to_end/fuzz_api.rs; reports in
 # target/fuzz-api/). Built exactly as cargo-test builds, so nothing is compiled twice.
-fuzz-api: venv
-	RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__' \
-		$(CARGO) test --workspace --no-run
-	RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__' \
-		$(CARGO) test -p e2e --test end_to_end fuzz_api -- --ignored --nocapture
+fuzz-api: venv test-build
+	$(WITH_CLIPPY) $(CARGO) test -p e2e --test end_to_end fuzz_api -- --ignored --nocapture
 
 # The SAM CLI, in a venv of its own (requirements-sam.txt says why). Telemetry off: no
 # usage data leaves a developer's machine or CI.

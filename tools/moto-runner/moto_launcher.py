@@ -21,6 +21,12 @@ It also builds the apps of the services crabcart uses before it binds its port. 
 otherwise imports a service on its first request while holding the dispatcher's global
 lock, so every request of every service would wait seconds behind that import.
 
+Its SQS reads the clock cheaply. moto asks for the time per message, twice per message
+on every receive (is it visible, is it delayed), through a datetime subtraction that costs
+microseconds each, inside Python's global lock; at a queue depth of a thousand a receive
+took over a second and DynamoDB requests queued behind it. Here SQS's clock is
+time.time(), and a queue's visible messages are found with one clock read per receive.
+
 And it answers the fault switch of moto_faults.py on /_crabcart/faults, so tests can make
 DynamoDB, SNS or SQS fail or time out on demand. The moto runner embeds that file ahead of
 this one; run as a file, this one imports it from its own directory.
@@ -40,6 +46,8 @@ import time
 
 from werkzeug.serving import run_simple
 
+import moto.sqs.models as sqs_models
+from moto.core.utils import unix_time as moto_unix_time
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
@@ -122,6 +130,33 @@ def undo_cancelled_transactions_by_item():
     DynamoDBBackend.transact_write_items = transact_write_items
 
 
+def cheap_sqs_clock():
+    """moto's SQS with time.time() for its clock and one clock read per visible scan.
+
+    moto.core.utils.unix_time() builds two datetimes and subtracts them to get what
+    time.time() returns; moto's SQS calls it (directly and through unix_time_millis) for
+    every message it looks at. Timestamps given explicitly still go through moto's.
+    """
+
+    def unix_time(dt=None):
+        return time.time() if dt is None else moto_unix_time(dt)
+
+    def unix_time_millis(dt=None):
+        return unix_time(dt) * 1000.0
+
+    def visible_messages(queue):
+        now = time.time() * 1000.0
+        return [
+            message
+            for message in queue._messages
+            if now > message.visible_at and now >= message.delayed_until
+        ]
+
+    sqs_models.unix_time = unix_time
+    sqs_models.unix_time_millis = unix_time_millis
+    sqs_models.Queue.messages = property(visible_messages)
+
+
 def serialize_dynamodb(inner):
     def app(environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -180,6 +215,7 @@ def main():
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
 
     undo_cancelled_transactions_by_item()
+    cheap_sqs_clock()
     app = DomainDispatcherApplication(create_backend_app)
     for service in SERVICES:
         app.app_instances[service] = create_backend_app(service)
