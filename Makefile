@@ -12,7 +12,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 TEST_THREADS ?= 4
 
 .PHONY: dev test test-tools venv build fmt-check clippy cargo-test test-build e2e-test lint-template lint-workflows \
-	clean-venv api-contract fuzz-api bench bench-tools package
+	clean-venv api-contract fuzz-api bench bench-tools package load
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
 ## make dev WATCH=orders-api,orders-worker: those functions run under `cargo lambda watch`
@@ -195,10 +195,24 @@ bench: venv bench-tools
 # the aarch64 Rust target for the arm64 zips (skipped with a note where rustup is not).
 bench-tools: $(BENCH_STAMP)
 
-$(BENCH_STAMP): requirements-bench.txt requirements-lambda-build.txt requirements-cargo-lambda.txt $(VENV_STAMP)
+$(BENCH_STAMP): requirements-bench.txt requirements-charts.txt requirements-lambda-build.txt requirements-cargo-lambda.txt $(VENV_STAMP)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-bench.txt
 	if command -v rustup >/dev/null; then rustup target add $(LAMBDA_TARGET); \
 	else echo "bench: no rustup, so no aarch64 target: the arm64 zips will not be measured"; fi
+	@touch $@
+
+## make load: 32 shoppers at once place 300 orders through the local API Gateway of a
+## devstack of its own; every order is followed until the saga settles it, then its
+## effects are counted (tools/load/README.md). Writes docs/load.md, .json and .png, and
+## fails on any lost or repeated effect. Not part of `make test`.
+CHARTS_STAMP := $(VENV)/.charts-installed
+LOAD_ARGS ?=
+load: venv $(CHARTS_STAMP) build
+	$(TARGET_DIR)/debug/load $(LOAD_ARGS)
+	$(VENV)/bin/python tools/load/chart.py --input docs/load.json --output docs/load.png
+
+$(CHARTS_STAMP): requirements-charts.txt $(VENV_STAMP)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-charts.txt
 	@touch $@
 
 clean-venv:
