@@ -99,13 +99,14 @@ pub fn markdown(r: &Report) -> String {
         "Each shopper registers and signs in, then takes the next order until {} are placed: \
          one unit of one of {} products with {} units each ({} in all, fewer than the demand), \
          every {}th paid with a card that is declined, every {}th cancelled once confirmed. \
-         Each order is read every 100 ms until it is CONFIRMED, REJECTED or CANCELLED.\n",
+         Each order is read every {} ms until it is CONFIRMED, REJECTED or CANCELLED.\n",
         p.orders,
         p.products,
         p.stock_per_product,
         p.stock_per_product * p.products as i64,
         p.decline_every,
-        p.cancel_every
+        p.cancel_every,
+        crate::run::POLL.as_millis()
     );
     let _ = writeln!(md, "| | p50 | p95 | p99 | max |\n|---|---|---|---|---|");
     for (name, q) in [

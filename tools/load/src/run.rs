@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How often a shopper looks at an order that has not settled.
-const POLL: Duration = Duration::from_millis(100);
+/// How often a shopper looks at an order that has not settled: a storefront's cadence
+/// (and the end-to-end tests'), which also bounds the precision of the figures.
+pub const POLL: Duration = Duration::from_millis(250);
 /// How long the orders service's price projection may take to learn a new product.
 const PROJECTION: Duration = Duration::from_secs(60);
 pub const VISA: &str = "pm_card_visa";
