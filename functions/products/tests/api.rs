@@ -75,6 +75,21 @@ fn category() -> String {
 }
 
 #[tokio::test]
+async fn health_answers_anyone_with_the_version_and_nothing_else() {
+    let api = Api::new().await;
+    for caller in [None, Some(&Caller::user())] {
+        let reply = api
+            .send(caller, Call::new("GET", "/v1/health", "/v1/health"))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(
+            reply.json(),
+            json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})
+        );
+    }
+}
+
+#[tokio::test]
 async fn only_an_admin_creates_a_product_and_anyone_reads_it() {
     let api = Api::new().await;
     let category = category();

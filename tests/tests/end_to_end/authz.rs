@@ -107,6 +107,7 @@ fn matrix() -> Vec<Row> {
         row("POST /v1/auth/confirm",           "/v1/auth/confirm",                    confirm_body,       [204, 204, 204, 204]),
         row("POST /v1/auth/login",             "/v1/auth/login",                      login_body,         [200, 200, 200, 200]),
         row("POST /v1/auth/refresh",           "/v1/auth/refresh",                    refresh_body,       [200, 200, 200, 200]),
+        row("GET /v1/health",                  "/v1/health",                          no_body,            [200, 200, 200, 200]),
         row("GET /v1/products",                "/v1/products?limit=100",              no_body,            [200, 200, 200, 200]),
         row("GET /v1/products/{id}",           "/v1/products/{product}",              no_body,            [200, 200, 200, 200]),
         // The caller's own account, whoever they are.

@@ -2,6 +2,7 @@
 
 mod browse;
 mod catalog_admin;
+mod health;
 mod stock;
 mod views;
 
@@ -12,6 +13,7 @@ use shared::http::Router;
 /// Every route of the products-api function, as declared in template.yaml.
 pub fn router() -> Router<App> {
     Router::new()
+        .route(Method::GET, "/v1/health", health::health)
         .route(Method::GET, "/v1/products", browse::list_products)
         .route(Method::GET, "/v1/products/{id}", browse::get_product)
         .route(Method::POST, "/v1/products", catalog_admin::create_product)

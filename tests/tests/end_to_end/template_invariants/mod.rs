@@ -22,6 +22,7 @@ const PUBLIC_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/auth/confirm"),
     ("POST", "/v1/auth/login"),
     ("POST", "/v1/auth/refresh"),
+    ("GET", "/v1/health"),
     ("GET", "/v1/products"),
     ("GET", "/v1/products/{id}"),
 ];
