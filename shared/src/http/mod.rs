@@ -2,11 +2,13 @@
 //! responses. A service declares its routes with [`Router`] and hands it to [`run`].
 
 mod body;
+mod cors;
 mod request;
 mod response;
 mod router;
 
 pub use body::{parse_json, MAX_BODY_BYTES};
+pub use cors::{Cors, ALLOWED_ORIGIN_VAR};
 pub use request::ApiRequest;
 pub use response::{created, error_response, json, no_content, Answer, ApiResult};
 pub use router::{run, Router};

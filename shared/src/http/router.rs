@@ -164,7 +164,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Runs an API function: one span per invocation, every request dispatched through the
-/// router with the state built once in `main`.
+/// router with the state built once in `main`, every answer with its CORS headers.
 pub async fn run<S: Send + Sync + 'static>(
     router: Router<S>,
     state: S,
@@ -172,18 +172,21 @@ pub async fn run<S: Send + Sync + 'static>(
     if !router.conflicts().is_empty() {
         return Err(format!("conflicting routes: {}", router.conflicts().join("; ")).into());
     }
+    let cors = Arc::new(super::Cors::from_env()?);
     let router = Arc::new(router);
     let state = Arc::new(state);
     lambda_http::run(service_fn(move |req: Request| {
         let router = Arc::clone(&router);
         let state = Arc::clone(&state);
+        let cors = Arc::clone(&cors);
         async move {
             let request_id = req
                 .lambda_context_ref()
                 .map(|c| c.request_id.clone())
                 .unwrap_or_default();
             let span = crate::telemetry::invocation_span(&request_id);
-            let response = router.dispatch(state, req).instrument(span).await;
+            let mut response = router.dispatch(state, req).instrument(span).await;
+            cors.apply(&mut response);
             Ok::<_, std::convert::Infallible>(response)
         }
     }))

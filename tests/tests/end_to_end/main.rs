@@ -14,6 +14,7 @@
 //! beside the other tests on 2 cores once turned an order placed mid-rebuild into a 502.
 
 mod authz;
+mod cors;
 mod deadline;
 mod deployment;
 mod faults;

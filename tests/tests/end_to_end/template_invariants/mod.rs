@@ -12,7 +12,7 @@ mod operations;
 
 use code_scan::{granted_for_platform, sdk_actions_of_binary, NOT_REACHED};
 use e2e::template::{assert_none, sub_text, target, Function, Template};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Routes that must stay reachable without a token; every other route has the default
@@ -122,6 +122,72 @@ fn every_stream_source_bisects_retries_boundedly_and_keeps_what_fails() {
         }
     }
     assert_none("stream event sources", violations);
+}
+
+/// The one origin browsers may call the API from, as the template hands it to API
+/// Gateway's preflights, to its own errors and to the functions.
+#[test]
+fn the_api_shares_answers_with_the_storefront_origin_alone() {
+    let template = Template::workspace();
+    let mut violations = Vec::new();
+    let param = &template.parameters["StorefrontOrigin"];
+    let pattern = param["AllowedPattern"].as_str().unwrap_or_default();
+    if pattern.is_empty()
+        || pattern.contains('*')
+        || param["Default"].as_str().unwrap_or("*").contains('*')
+    {
+        violations.push(format!(
+            "StorefrontOrigin admits a wildcard or anything: {param}"
+        ));
+    }
+    let origin = json!({"Fn::Sub": "'${StorefrontOrigin}'"});
+    let api = template
+        .resources_of("AWS::Serverless::Api")
+        .next()
+        .expect("the template has a REST API");
+    let props = template.effective_properties(api);
+    let cors = &props["Cors"];
+    if cors["AllowOrigin"] != origin {
+        violations.push(format!(
+            "Cors.AllowOrigin is {}, not the parameter",
+            cors["AllowOrigin"]
+        ));
+    }
+    if cors["AllowCredentials"] == json!(true) {
+        violations.push("Cors allows credentials: the token travels in a header".into());
+    }
+    if props["Auth"]["AddDefaultAuthorizerToCorsPreflight"] != json!(false) {
+        violations.push("preflights would need a token a browser never sends on them".into());
+    }
+    let responses = props["GatewayResponses"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    for (kind, response) in &responses {
+        if response["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] != origin {
+            violations.push(format!("GatewayResponses.{kind} does not name the origin"));
+        }
+    }
+    for kind in [
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "THROTTLED",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    ] {
+        if !responses.contains_key(kind) {
+            violations.push(format!(
+                "no GatewayResponses.{kind}: its answers would not name the origin"
+            ));
+        }
+    }
+    let env = &template.globals_function["Environment"]["Variables"]["ALLOWED_ORIGIN"];
+    if *env != json!({"Ref": "StorefrontOrigin"}) {
+        violations.push(format!(
+            "Globals ALLOWED_ORIGIN is {env}, not the parameter"
+        ));
+    }
+    assert_none("CORS", violations);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! Cognito authorizer, the v1 proxy integration and the template's gateway responses.
 
 pub mod auth;
+pub mod cors;
 pub mod event;
 pub mod gateway;
 pub mod routes;
@@ -35,6 +36,7 @@ const IMPLICIT_API: &str = "ServerlessRestApi";
 
 const API_SUPPORTED: &[&str] = &[
     "StageName",
+    "Cors",
     "Auth",
     "GatewayResponses",
     "BinaryMediaTypes",
@@ -80,6 +82,8 @@ pub struct ApiConfig {
     pub responses: BTreeMap<String, GatewayResponse>,
     pub binary_media_types: Vec<String>,
     pub stage_variables: BTreeMap<String, String>,
+    /// Its `Cors`: OPTIONS on its paths are preflights.
+    pub cors: Option<cors::Cors>,
 }
 
 #[derive(Debug, Clone)]
@@ -254,6 +258,11 @@ pub fn build_front(
                 .to_owned(),
             responses: gateway::parse_responses(props.get("GatewayResponses"))
                 .with_context(|| format!("resource {id}"))?,
+            cors: props
+                .get("Cors")
+                .map(cors::Cors::parse)
+                .transpose()
+                .with_context(|| format!("resource {id}"))?,
             binary_media_types: props
                 .get("BinaryMediaTypes")
                 .and_then(Value::as_array)
@@ -294,6 +303,7 @@ pub fn build_front(
                         responses: BTreeMap::new(),
                         binary_media_types: vec![],
                         stage_variables: BTreeMap::new(),
+                        cors: None,
                     });
                     api_auth.push((BTreeMap::new(), None));
                     apis.len() - 1
@@ -364,6 +374,25 @@ impl Front {
     /// the first one: with several APIs on one port there is no better choice).
     fn default_api(&self) -> Option<&ApiConfig> {
         self.apis.first()
+    }
+
+    /// The answer to OPTIONS on `path` when it is a preflight: the path is one of an API
+    /// with `Cors`, and no route of that path takes OPTIONS itself.
+    fn preflight(&self, path: &str) -> Option<Vec<(String, String)>> {
+        let on_path: Vec<&Route> = self
+            .routes
+            .iter()
+            .filter(|r| routes::match_path(&r.segments, path).is_some())
+            .collect();
+        if on_path
+            .iter()
+            .any(|r| r.method == "OPTIONS" || r.method == "ANY")
+        {
+            return None;
+        }
+        let cors = self.apis[on_path.first()?.api].cors.as_ref()?;
+        let methods: Vec<String> = on_path.iter().map(|r| r.method.clone()).collect();
+        Some(cors.preflight_headers(&methods))
     }
 
     pub fn has_route(&self, method: &str, path: &str) -> bool {
@@ -462,6 +491,11 @@ async fn handle(
     };
     let method = parts.method.as_str().to_ascii_uppercase();
     let path = parts.uri.path().to_owned();
+    if method == "OPTIONS" {
+        if let Some(headers) = front.preflight(&path) {
+            return build_response(200, &headers, Vec::new(), &request_id);
+        }
+    }
     let Some((idx, path_params)) = routes::best_match(
         front
             .routes
