@@ -10,7 +10,7 @@ use aws_sdk_sqs::types::{
     SendMessageBatchRequestEntry,
 };
 use serde_json::json;
-use stack_model::fixtures::unique_name;
+use stack_model::fixtures::{queue_depth, unique_name};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -81,22 +81,6 @@ fn bodies(received: &[(String, String, String)]) -> Vec<&str> {
     received.iter().map(|(b, _, _)| b.as_str()).collect()
 }
 
-async fn depth(sqs: &aws_sdk_sqs::Client, url: &str) -> (String, String) {
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::All)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap();
-    (
-        attrs[&QueueAttributeName::ApproximateNumberOfMessages].clone(),
-        attrs[&QueueAttributeName::ApproximateNumberOfMessagesNotVisible].clone(),
-    )
-}
-
 #[tokio::test]
 async fn a_received_message_stays_hidden_for_its_visibility_timeout_and_returns_when_it_is_reset() {
     let sqs = sqs().await;
@@ -113,7 +97,7 @@ async fn a_received_message_stays_hidden_for_its_visibility_timeout_and_returns_
     let first = receive(&sqs, &url, 30).await;
     assert_eq!(bodies(&first), ["a", "b"]);
     assert!(first.iter().all(|(_, _, count)| count == "1"), "{first:?}");
-    assert_eq!(depth(&sqs, &url).await, ("0".into(), "2".into()));
+    assert_eq!(queue_depth(&sqs, &url).await, (0, 2));
     assert!(
         receive(&sqs, &url, 30).await.is_empty(),
         "in flight: hidden"
@@ -138,8 +122,8 @@ async fn a_received_message_stays_hidden_for_its_visibility_timeout_and_returns_
         .await
         .unwrap();
     assert_eq!(
-        depth(&sqs, &url).await,
-        ("0".into(), "1".into()),
+        queue_depth(&sqs, &url).await,
+        (0, 1),
         "b is still in flight"
     );
 }
@@ -205,7 +189,7 @@ async fn a_message_received_more_than_max_receive_count_moves_to_the_dead_letter
         "redriven, not received a third time"
     );
     assert_eq!(bodies(&receive(&sqs, &dlq_url, 30).await), ["poison"]);
-    assert_eq!(depth(&sqs, &url).await, ("0".into(), "0".into()));
+    assert_eq!(queue_depth(&sqs, &url).await, (0, 0));
 }
 
 #[tokio::test]
@@ -300,7 +284,7 @@ async fn a_deep_queue_hands_out_every_message_once() {
             .await
             .unwrap();
     }
-    assert_eq!(depth(&sqs, &url).await, ("1000".into(), "0".into()));
+    assert_eq!(queue_depth(&sqs, &url).await, (1000, 0));
 
     let mut received = Vec::new();
     loop {
@@ -331,5 +315,5 @@ async fn a_deep_queue_hands_out_every_message_once() {
     }
     assert_eq!(received.len(), sent.len(), "each message once");
     assert_eq!(received.into_iter().collect::<BTreeSet<_>>(), sent);
-    assert_eq!(depth(&sqs, &url).await, ("0".into(), "0".into()));
+    assert_eq!(queue_depth(&sqs, &url).await, (0, 0));
 }

@@ -180,23 +180,6 @@ async fn create_queue(
     (url, arn)
 }
 
-async fn queue_depth(sqs: &aws_sdk_sqs::Client, url: &str) -> (i64, i64) {
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::All)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap();
-    let get = |k: QueueAttributeName| attrs.get(&k).and_then(|v| v.parse().ok()).unwrap_or(-1);
-    (
-        get(QueueAttributeName::ApproximateNumberOfMessages),
-        get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-    )
-}
-
 #[tokio::test]
 async fn sqs_batch_shape_filter_and_partial_failure() {
     let sqs = aws_sdk_sqs::Client::new(&sdk_config().await);
@@ -295,11 +278,11 @@ async fn sqs_batch_shape_filter_and_partial_failure() {
 
     // Everything, including the filtered-out message, ends up deleted.
     let started = Instant::now();
-    while queue_depth(&sqs, &url).await != (0, 0) {
+    while stack_model::fixtures::queue_depth(&sqs, &url).await != (0, 0) {
         assert!(
             started.elapsed() < DELIVERY_LIMIT,
             "queue not drained: {:?}",
-            queue_depth(&sqs, &url).await
+            stack_model::fixtures::queue_depth(&sqs, &url).await
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
