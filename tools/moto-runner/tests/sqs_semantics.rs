@@ -6,11 +6,10 @@
 //! only where a filter policy matches, and a deep queue hands out each message once.
 
 use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
-    SendMessageBatchRequestEntry,
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry,
 };
 use serde_json::json;
-use stack_model::fixtures::{queue_depth, unique_name};
+use stack_model::fixtures::{create_queue, queue_depth, unique_name};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -20,30 +19,6 @@ async fn sqs() -> aws_sdk_sqs::Client {
 
 async fn sns() -> aws_sdk_sns::Client {
     aws_sdk_sns::Client::new(&moto_runner::sdk_config(moto_runner::shared_endpoint()).await)
-}
-
-/// A fresh queue (URL, ARN) with a 30 s visibility timeout and `redrive_to` as its DLQ.
-async fn queue(sqs: &aws_sdk_sqs::Client, redrive_to: Option<&str>) -> (String, String) {
-    let mut create = sqs
-        .create_queue()
-        .queue_name(unique_name("semantics"))
-        .attributes(QueueAttributeName::VisibilityTimeout, "30");
-    if let Some(dlq_arn) = redrive_to {
-        create = create.attributes(
-            QueueAttributeName::RedrivePolicy,
-            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}).to_string(),
-        );
-    }
-    let url = create.send().await.unwrap().queue_url.unwrap();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let arn = attrs.attributes.unwrap()[&QueueAttributeName::QueueArn].clone();
-    (url, arn)
 }
 
 /// One receive of up to 10 messages, at once (no long poll): (body, receipt, receive count).
@@ -84,7 +59,7 @@ fn bodies(received: &[(String, String, String)]) -> Vec<&str> {
 #[tokio::test]
 async fn a_received_message_stays_hidden_for_its_visibility_timeout_and_returns_when_it_is_reset() {
     let sqs = sqs().await;
-    let (url, _) = queue(&sqs, None).await;
+    let (url, _) = create_queue(&sqs, "semantics", None).await;
     for body in ["a", "b"] {
         sqs.send_message()
             .queue_url(&url)
@@ -131,7 +106,7 @@ async fn a_received_message_stays_hidden_for_its_visibility_timeout_and_returns_
 #[tokio::test]
 async fn a_delayed_message_is_received_only_after_its_delay() {
     let sqs = sqs().await;
-    let (url, _) = queue(&sqs, None).await;
+    let (url, _) = create_queue(&sqs, "semantics", None).await;
     let sent = Instant::now();
     sqs.send_message()
         .queue_url(&url)
@@ -169,8 +144,8 @@ async fn a_delayed_message_is_received_only_after_its_delay() {
 #[tokio::test]
 async fn a_message_received_more_than_max_receive_count_moves_to_the_dead_letter_queue() {
     let sqs = sqs().await;
-    let (dlq_url, dlq_arn) = queue(&sqs, None).await;
-    let (url, _) = queue(&sqs, Some(&dlq_arn)).await;
+    let (dlq_url, dlq_arn) = create_queue(&sqs, "semantics", None).await;
+    let (url, _) = create_queue(&sqs, "semantics", Some(&dlq_arn)).await;
     sqs.send_message()
         .queue_url(&url)
         .message_body("poison")
@@ -205,7 +180,7 @@ async fn sns_delivers_raw_messages_only_to_queues_whose_filter_policy_matches() 
         .unwrap();
     let mut queues = Vec::new();
     for event_type in ["OrderPlaced", "PaymentSucceeded"] {
-        let (url, arn) = queue(&sqs, None).await;
+        let (url, arn) = create_queue(&sqs, "semantics", None).await;
         sns.subscribe()
             .topic_arn(&topic)
             .protocol("sqs")
@@ -266,7 +241,7 @@ async fn sns_delivers_raw_messages_only_to_queues_whose_filter_policy_matches() 
 #[tokio::test]
 async fn a_deep_queue_hands_out_every_message_once() {
     let sqs = sqs().await;
-    let (url, _) = queue(&sqs, None).await;
+    let (url, _) = create_queue(&sqs, "semantics", None).await;
     let sent: BTreeSet<String> = (0..1000).map(|i| format!("m{i:04}")).collect();
     let all: Vec<&String> = sent.iter().collect();
     for chunk in all.chunks(10) {

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType, StreamSpecification, StreamViewType,
 };
-use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
+use aws_sdk_sqs::types::MessageAttributeValue;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -148,42 +148,10 @@ fn records(batch: &Value) -> &Vec<Value> {
 
 // ---------------------------------------------------------------- SQS
 
-async fn create_queue(
-    sqs: &aws_sdk_sqs::Client,
-    name: &str,
-    redrive: Option<&str>,
-) -> (String, String) {
-    let mut req = sqs
-        .create_queue()
-        .attributes(QueueAttributeName::VisibilityTimeout, "30");
-    if let Some(dlq_arn) = redrive {
-        req = req.attributes(
-            QueueAttributeName::RedrivePolicy,
-            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}).to_string(),
-        );
-    }
-    let url = req
-        .queue_name(unique(name))
-        .send()
-        .await
-        .expect("create queue")
-        .queue_url
-        .unwrap();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let arn = attrs.attributes.unwrap()[&QueueAttributeName::QueueArn].clone();
-    (url, arn)
-}
-
 #[tokio::test]
 async fn sqs_batch_shape_filter_and_partial_failure() {
     let sqs = aws_sdk_sqs::Client::new(&sdk_config().await);
-    let (url, arn) = create_queue(&sqs, "orders", None).await;
+    let (url, arn) = stack_model::fixtures::create_queue(&sqs, "orders", None).await;
     let attr = |t: &str, s: Option<&str>, b: Option<&[u8]>| {
         let mut a = MessageAttributeValue::builder().data_type(t);
         if let Some(s) = s {
@@ -300,8 +268,8 @@ async fn sqs_batch_shape_filter_and_partial_failure() {
 #[tokio::test]
 async fn sqs_always_failing_message_is_redriven_to_dlq() {
     let sqs = aws_sdk_sqs::Client::new(&sdk_config().await);
-    let (dlq_url, dlq_arn) = create_queue(&sqs, "orders-dlq", None).await;
-    let (url, arn) = create_queue(&sqs, "orders", Some(&dlq_arn)).await;
+    let (dlq_url, dlq_arn) = stack_model::fixtures::create_queue(&sqs, "orders-dlq", None).await;
+    let (url, arn) = stack_model::fixtures::create_queue(&sqs, "orders", Some(&dlq_arn)).await;
     sqs.send_message()
         .queue_url(&url)
         .message_body("poison fail:always")
@@ -613,7 +581,8 @@ async fn wait_for_message(sqs: &aws_sdk_sqs::Client, url: &str, limit: Duration)
 #[tokio::test]
 async fn stream_exhausted_retries_go_to_the_on_failure_queue() {
     let rig = stream_rig().await;
-    let (failures_url, _) = create_queue(&rig.sqs, "outbox-failures", None).await;
+    let (failures_url, _) =
+        stack_model::fixtures::create_queue(&rig.sqs, "outbox-failures", None).await;
     put(
         &rig.ddb,
         &rig.table,
@@ -679,7 +648,8 @@ async fn stream_exhausted_retries_go_to_the_on_failure_queue() {
 #[tokio::test]
 async fn stream_bisect_isolates_the_failing_record() {
     let rig = stream_rig().await;
-    let (failures_url, _) = create_queue(&rig.sqs, "outbox-failures", None).await;
+    let (failures_url, _) =
+        stack_model::fixtures::create_queue(&rig.sqs, "outbox-failures", None).await;
     put(&rig.ddb, &rig.table, "OK1", &[]).await;
     put(
         &rig.ddb,
