@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-/// The bound for an order to settle after checkout.
+/// How long an order may take to settle after checkout: the saga's promise to a shopper.
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long catalog events may take to reach the orders service's price projection.
 pub const PROJECTION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -119,7 +119,7 @@ pub async fn wait_for_order(
     }
 }
 
-/// Polls the order until it has `status` (within the 20 s).
+/// Polls the order until it has `status` (within [`SETTLE_TIMEOUT`]).
 pub async fn wait_for_status(app: &TestApp, user: &User, id: &str, status: &str) -> Value {
     wait_for_order(app, user, id, SETTLE_TIMEOUT, |o| o["status"] == status).await
 }
