@@ -205,11 +205,19 @@ $(BENCH_STAMP): requirements-bench.txt requirements-charts.txt requirements-lamb
 ## devstack of its own; every order is followed until the saga settles it, then its
 ## effects are counted (tools/load/README.md). Writes docs/load.md, .json and .png, and
 ## fails on any lost or repeated effect. Not part of `make test`.
+## make load PROFILE=1: also records where moto spends the load, with py-spy, as a flame
+## graph in target/load/moto.svg.
 CHARTS_STAMP := $(VENV)/.charts-installed
+PROFILE_STAMP := $(VENV)/.profile-installed
 LOAD_ARGS ?=
-load: venv $(CHARTS_STAMP) build
-	$(TARGET_DIR)/debug/load $(LOAD_ARGS)
+PROFILE ?=
+load: venv $(CHARTS_STAMP) build $(if $(PROFILE),$(PROFILE_STAMP))
+	$(TARGET_DIR)/debug/load $(if $(PROFILE),--profile-moto $(TARGET_DIR)/load/moto.svg) $(LOAD_ARGS)
 	$(VENV)/bin/python tools/load/chart.py --input docs/load.json --output docs/load.png
+
+$(PROFILE_STAMP): requirements-profile.txt $(VENV_STAMP)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-profile.txt
+	@touch $@
 
 $(CHARTS_STAMP): requirements-charts.txt $(VENV_STAMP)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-charts.txt

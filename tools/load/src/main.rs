@@ -6,6 +6,7 @@
 mod client;
 mod effects;
 mod invariants;
+mod profile;
 mod report;
 mod run;
 
@@ -47,6 +48,9 @@ struct Cli {
     /// Seconds an order may take to settle before it counts as lost.
     #[arg(long, default_value_t = 300)]
     settle_timeout: u64,
+    /// Record where moto spends the shopping with py-spy, as a flame graph here.
+    #[arg(long, value_name = "SVG")]
+    profile_moto: Option<PathBuf>,
     /// Where the report goes (and its .json beside it).
     #[arg(long, default_value = "docs/load.md")]
     report: PathBuf,
@@ -64,7 +68,7 @@ async fn main() -> Result<()> {
         cancel_every: usize::try_from(cli.cancel_every)?,
         settle_timeout: Duration::from_secs(cli.settle_timeout),
     };
-    let report = load(plan).await?;
+    let report = load(plan, cli.profile_moto.as_deref()).await?;
     let json = cli.report.with_extension("json");
     std::fs::write(&cli.report, report::markdown(&report))
         .with_context(|| format!("writing {}", cli.report.display()))?;
@@ -81,7 +85,7 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-async fn load(plan: Plan) -> Result<Report> {
+async fn load(plan: Plan, profile_moto: Option<&std::path::Path>) -> Result<Report> {
     eprintln!("load: starting a devstack of its own");
     let options = e2e::StackOptions {
         args: vec!["--no-seed-catalog".into()],
@@ -129,7 +133,13 @@ async fn load(plan: Plan) -> Result<Report> {
         "load: {} orders from {} shoppers at once",
         plan.orders, plan.shoppers
     );
+    let recording = profile_moto
+        .map(|svg| profile::Recording::start(&stack.moto_url, svg))
+        .transpose()?;
     let runs = run::shop(shop.clone(), &plan, shoppers.clone(), &products).await?;
+    if let Some(recording) = recording {
+        eprintln!("load: moto's profile: {}", recording.finish()?.display());
+    }
 
     eprintln!("load: counting effects");
     let sqs = aws_sdk_sqs::Client::new(&moto_runner::sdk_config(&stack.moto_url).await);
