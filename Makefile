@@ -1,6 +1,7 @@
 # The two README commands are `make dev` and `make test`; the rest are their parts.
 # Everything Python (moto, cfn-lint) lives in ./.venv, pinned by requirements-dev.txt, beside
-# cargo-lambda (requirements-cargo-lambda.txt).
+# cargo-lambda (requirements-cargo-lambda.txt). Every virtualenv is made by the system's
+# python3 and filled by uv (requirements-uv.txt), which pip installs into ./.venv-uv.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -11,7 +12,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 # CI boxes have 2 cores; the tests share them with moto and the function processes.
 TEST_THREADS ?= 4
 
-.PHONY: dev test test-tools venv build fmt-check clippy cargo-test test-build e2e-test lint-template lint-workflows \
+.PHONY: dev test test-tools venv build fmt-check clippy cargo-test test-build test-run-end-to-end test-run-others e2e-test lint-template lint-workflows \
 	clean-venv api-contract fuzz-api bench bench-tools package load
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
@@ -32,18 +33,28 @@ test: test-tools
 	$(MAKE) -j2 fmt-check test-build lint-template lint-workflows
 	$(MAKE) cargo-test api-contract
 
-# The four virtualenvs of the checks, installed side by side before anything compiles:
-# pip mostly waits on downloads and unpacking, and in sequence they took two minutes of a
-# fresh CI run. Nothing else runs beside them, so no test shares the CPU with pip.
+# The four virtualenvs of the checks, installed side by side before anything compiles.
 test-tools:
 	$(MAKE) -j4 venv $(CHECKOV_STAMP) $(SAM_STAMP) $(WORKFLOWS_STAMP)
 
+# `$(PIP_INSTALL) <venv> -r requirements-x.txt` fills a virtualenv. The venvs keep the pip
+# that `python3 -m venv` puts in them, which the devstack uses when it runs without make.
+UV_VENV := .venv-uv
+UV := $(UV_VENV)/bin/uv
+PIP_INSTALL := $(UV) pip install --quiet --python
+
+$(UV): requirements-uv.txt
+	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-uv.txt
+	@touch $@
+
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): requirements-dev.txt requirements-cargo-lambda.txt
+$(VENV_STAMP): requirements-dev.txt requirements-cargo-lambda.txt | $(UV)
 	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile \
+	$(PIP_INSTALL) $(VENV) \
 		-r requirements-dev.txt -r requirements-cargo-lambda.txt
 	@touch $@
 
@@ -58,20 +69,31 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 # Unit tests, adapter tests against moto (one moto per test binary) and the end-to-end
-# tests (one devstack per test binary), in one cargo invocation so dependencies are
-# compiled once, with one feature set. Every crate with a binary has integration tests,
-# so this also builds every binary into target/debug before any test runs, which is
-# where the e2e harness and the devstack take them from.
+# tests (one devstack for the end_to_end binary), all compiled by one cargo invocation
+# (test-build) so dependencies are compiled once, with one feature set. Every crate with a
+# binary has integration tests, so that also builds every binary into target/debug, which
+# is where the e2e harness and the devstack take them from.
 #
 # Clippy runs inside that same build: clippy-driver wraps rustc for workspace crates
 # only (what `cargo clippy` does, but producing real artifacts), so the dependencies,
 # most of all the AWS SDKs, are compiled once instead of once for `cargo clippy` and
 # again for `cargo test`. CLIPPY_ARGS is how cargo-clippy hands lint flags to the driver.
+#
+# Then two runs side by side, since cargo runs test binaries one after another and most
+# of them wait on moto: the end_to_end binary, and every other one. Neither compiles
+# anything (both select packages whose features resolve as the whole workspace's do).
+# Their output is interleaved line by line; each line names its test.
 CLIPPY_DRIVER ?= clippy-driver
 WITH_CLIPPY := RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__'
 cargo-test: venv test-build
 	rm -rf $(E2E_RESPONSES)
-	$(WITH_CLIPPY) $(CARGO) test --workspace -- --test-threads=$(TEST_THREADS)
+	$(MAKE) -j2 --output-sync=line test-run-end-to-end test-run-others
+
+test-run-end-to-end:
+	$(WITH_CLIPPY) $(CARGO) test -p e2e -- --test-threads=$(TEST_THREADS)
+
+test-run-others:
+	$(WITH_CLIPPY) $(CARGO) test --workspace --exclude e2e -- --test-threads=$(TEST_THREADS)
 
 # What cargo-test compiles (and lints), without running anything.
 test-build:
@@ -101,10 +123,10 @@ SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 
-$(SAM_STAMP): requirements-sam.txt
+$(SAM_STAMP): requirements-sam.txt | $(UV)
 	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
 	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-sam.txt
+	$(PIP_INSTALL) $(SAM_VENV) -r requirements-sam.txt
 	@touch $@
 
 # cfn-lint, then checkov: clean, or each skip justified, in .checkov.yaml for a whole
@@ -121,10 +143,10 @@ lint-template: venv $(CHECKOV_STAMP) $(SAM_STAMP)
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file template.yaml
 	$(SAM) validate --lint --template-file template.yaml
 
-$(CHECKOV_STAMP): requirements-checkov.txt
+$(CHECKOV_STAMP): requirements-checkov.txt | $(UV)
 	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-checkov.txt
+	$(PIP_INSTALL) $(CHECKOV_VENV) -r requirements-checkov.txt
 	@touch $@
 
 # The GitHub workflows and Dependabot config against their schemas, then zizmor's
@@ -137,10 +159,10 @@ lint-workflows: $(WORKFLOWS_STAMP)
 	$(WORKFLOWS_VENV)/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(WORKFLOWS_VENV)/bin/zizmor --offline --no-progress --config .github/zizmor.yml .github/
 
-$(WORKFLOWS_STAMP): requirements-workflows.txt
+$(WORKFLOWS_STAMP): requirements-workflows.txt | $(UV)
 	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
 	$(PYTHON) -m venv $(WORKFLOWS_VENV)
-	$(WORKFLOWS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-workflows.txt
+	$(PIP_INSTALL) $(WORKFLOWS_VENV) -r requirements-workflows.txt
 	@touch $@
 
 ## make package: every function of template.yaml built as Lambda runs it (release, arm64,
@@ -161,8 +183,8 @@ package: $(LAMBDA_BUILD_STAMP)
 	CARGO_TARGET_DIR="$(abspath $(TARGET_DIR))/lambda-arm64" \
 		$(SAM) build --template-file template.yaml
 
-$(LAMBDA_BUILD_STAMP): requirements-lambda-build.txt requirements-cargo-lambda.txt $(SAM_STAMP)
-	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-lambda-build.txt
+$(LAMBDA_BUILD_STAMP): requirements-lambda-build.txt requirements-cargo-lambda.txt $(SAM_STAMP) | $(UV)
+	$(PIP_INSTALL) $(SAM_VENV) -r requirements-lambda-build.txt
 	if command -v rustup >/dev/null; then rustup target add $(LAMBDA_TARGET); \
 	elif [ ! -d "$$(rustc --print sysroot)/lib/rustlib/$(LAMBDA_TARGET)/lib" ]; then \
 		echo "package: the Rust standard library for $(LAMBDA_TARGET) is missing (rustup target add $(LAMBDA_TARGET))"; exit 1; fi
@@ -195,8 +217,8 @@ bench: venv bench-tools
 # the aarch64 Rust target for the arm64 zips (skipped with a note where rustup is not).
 bench-tools: $(BENCH_STAMP)
 
-$(BENCH_STAMP): requirements-bench.txt requirements-charts.txt requirements-lambda-build.txt requirements-cargo-lambda.txt $(VENV_STAMP)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-bench.txt
+$(BENCH_STAMP): requirements-bench.txt requirements-charts.txt requirements-lambda-build.txt requirements-cargo-lambda.txt $(VENV_STAMP) | $(UV)
+	$(PIP_INSTALL) $(VENV) -r requirements-bench.txt
 	if command -v rustup >/dev/null; then rustup target add $(LAMBDA_TARGET); \
 	else echo "bench: no rustup, so no aarch64 target: the arm64 zips will not be measured"; fi
 	@touch $@
@@ -215,13 +237,13 @@ load: venv $(CHARTS_STAMP) build $(if $(PROFILE),$(PROFILE_STAMP))
 	$(TARGET_DIR)/debug/load $(if $(PROFILE),--profile-moto $(TARGET_DIR)/load/moto.svg) $(LOAD_ARGS)
 	$(VENV)/bin/python tools/load/chart.py --input docs/load.json --output docs/load.png
 
-$(PROFILE_STAMP): requirements-profile.txt $(VENV_STAMP)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-profile.txt
+$(PROFILE_STAMP): requirements-profile.txt $(VENV_STAMP) | $(UV)
+	$(PIP_INSTALL) $(VENV) -r requirements-profile.txt
 	@touch $@
 
-$(CHARTS_STAMP): requirements-charts.txt $(VENV_STAMP)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-charts.txt
+$(CHARTS_STAMP): requirements-charts.txt $(VENV_STAMP) | $(UV)
+	$(PIP_INSTALL) $(VENV) -r requirements-charts.txt
 	@touch $@
 
 clean-venv:
-	rm -rf $(VENV) $(CHECKOV_VENV) $(SAM_VENV) $(WORKFLOWS_VENV)
+	rm -rf $(VENV) $(CHECKOV_VENV) $(SAM_VENV) $(WORKFLOWS_VENV) $(UV_VENV)

@@ -71,6 +71,7 @@ fn copy_sources(from: &Path, to: &Path) {
         ".venv-sam",
         ".venv-checkov",
         ".venv-workflows",
+        ".venv-uv",
     ];
     std::fs::create_dir_all(to).expect("creating the scratch workspace");
     for entry in std::fs::read_dir(from).expect("reading the workspace") {
