@@ -1,6 +1,6 @@
 # The two README commands are `make dev` and `make test`; the rest are their parts.
 # Everything Python (moto, cfn-lint) lives in ./.venv, pinned by requirements-dev.txt, beside
-# cargo-lambda (requirements-cargo-lambda.txt). Every virtualenv is made by the system's
+# cargo-lambda (requirements-cargo-lambda.txt). Every virtualenv is made for the system's
 # python3 and filled by uv (requirements-uv.txt), which pip installs into ./.venv-uv.
 
 SHELL := /bin/bash
@@ -37,8 +37,8 @@ test: test-tools
 test-tools:
 	$(MAKE) -j4 venv $(CHECKOV_STAMP) $(SAM_STAMP) $(WORKFLOWS_STAMP)
 
-# `$(PIP_INSTALL) <venv> -r requirements-x.txt` fills a virtualenv. The venvs keep the pip
-# that `python3 -m venv` puts in them, which the devstack uses when it runs without make.
+# `$(PIP_INSTALL) <venv> -r requirements-x.txt` fills a virtualenv. uv seeds each with pip,
+# which the devstack uses when it runs without make.
 UV_VENV := .venv-uv
 UV := $(UV_VENV)/bin/uv
 PIP_INSTALL := $(UV) pip install --quiet --python
@@ -53,7 +53,7 @@ venv: $(VENV_STAMP)
 
 $(VENV_STAMP): requirements-dev.txt requirements-cargo-lambda.txt | $(UV)
 	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	$(UV) venv --quiet --seed --allow-existing --python $(PYTHON) $(VENV)
 	$(PIP_INSTALL) $(VENV) \
 		-r requirements-dev.txt -r requirements-cargo-lambda.txt
 	@touch $@
@@ -80,20 +80,21 @@ clippy:
 # again for `cargo test`. CLIPPY_ARGS is how cargo-clippy hands lint flags to the driver.
 #
 # Then two runs side by side, since cargo runs test binaries one after another and most
-# of them wait on moto: the end_to_end binary, and every other one. Neither compiles
-# anything (both select packages whose features resolve as the whole workspace's do).
-# Their output is interleaved line by line; each line names its test.
+# of them wait on moto: the end_to_end binary (the longest), and every other one (e2e's
+# library has no tests of its own). Both select the whole workspace, so features resolve
+# as in test-build and neither compiles anything. Their lines interleave; each names its
+# test. MAKEFLAGS stays with make: the jobserver it names is not cargo's to use.
 CLIPPY_DRIVER ?= clippy-driver
 WITH_CLIPPY := RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__'
 cargo-test: venv test-build
 	rm -rf $(E2E_RESPONSES)
-	$(MAKE) -j2 --output-sync=line test-run-end-to-end test-run-others
+	$(MAKE) -j2 test-run-end-to-end test-run-others
 
 test-run-end-to-end:
-	$(WITH_CLIPPY) $(CARGO) test -p e2e -- --test-threads=$(TEST_THREADS)
+	env -u MAKEFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- --test-threads=$(TEST_THREADS)
 
 test-run-others:
-	$(WITH_CLIPPY) $(CARGO) test --workspace --exclude e2e -- --test-threads=$(TEST_THREADS)
+	env -u MAKEFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --exclude e2e -- --test-threads=$(TEST_THREADS)
 
 # What cargo-test compiles (and lints), without running anything.
 test-build:
@@ -125,7 +126,7 @@ SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 
 $(SAM_STAMP): requirements-sam.txt | $(UV)
 	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
-	$(PYTHON) -m venv $(SAM_VENV)
+	$(UV) venv --quiet --seed --allow-existing --python $(PYTHON) $(SAM_VENV)
 	$(PIP_INSTALL) $(SAM_VENV) -r requirements-sam.txt
 	@touch $@
 
@@ -145,7 +146,7 @@ lint-template: venv $(CHECKOV_STAMP) $(SAM_STAMP)
 
 $(CHECKOV_STAMP): requirements-checkov.txt | $(UV)
 	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
-	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(UV) venv --quiet --seed --allow-existing --python $(PYTHON) $(CHECKOV_VENV)
 	$(PIP_INSTALL) $(CHECKOV_VENV) -r requirements-checkov.txt
 	@touch $@
 
@@ -161,7 +162,7 @@ lint-workflows: $(WORKFLOWS_STAMP)
 
 $(WORKFLOWS_STAMP): requirements-workflows.txt | $(UV)
 	@command -v $(PYTHON) >/dev/null || { echo "python3 is required (apt-get install python3 python3-venv / brew install python)"; exit 1; }
-	$(PYTHON) -m venv $(WORKFLOWS_VENV)
+	$(UV) venv --quiet --seed --allow-existing --python $(PYTHON) $(WORKFLOWS_VENV)
 	$(PIP_INSTALL) $(WORKFLOWS_VENV) -r requirements-workflows.txt
 	@touch $@
 
