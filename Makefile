@@ -12,7 +12,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 # CI boxes have 2 cores; the tests share them with moto and the function processes.
 TEST_THREADS ?= 4
 
-.PHONY: dev test test-tools venv build fmt-check clippy cargo-test test-build test-run-end-to-end test-run-others e2e-test lint-template lint-workflows \
+.PHONY: dev test test-tools browser publish-storefront venv build fmt-check clippy cargo-test test-build test-run-end-to-end test-run-others e2e-test lint-template lint-workflows \
 	clean-venv api-contract fuzz-api bench bench-tools package load
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
@@ -35,7 +35,19 @@ test: test-tools
 
 # The four virtualenvs of the checks, installed side by side before anything compiles.
 test-tools:
-	$(MAKE) -j4 venv $(CHECKOV_STAMP) $(SAM_STAMP) $(WORKFLOWS_STAMP)
+	$(MAKE) -j5 venv $(CHECKOV_STAMP) $(SAM_STAMP) $(WORKFLOWS_STAMP) browser
+
+## make browser: Debian's Chromium and its ChromeDriver (packages chromium and
+## chromium-driver, one version), which the storefront's browser tests drive headless;
+## installed with apt-get when /usr/bin has neither. CHROMIUM and CHROMEDRIVER name others.
+CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+browser:
+	@if [ -x "$(CHROMIUM)" ] && [ -x "$(CHROMEDRIVER)" ]; then exit 0; fi; \
+	command -v apt-get >/dev/null || { echo "the storefront tests need Chromium and ChromeDriver: set CHROMIUM and CHROMEDRIVER"; exit 1; }; \
+	sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	echo "installing Debian's chromium and chromium-driver"; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 
 # `$(PIP_INSTALL) <venv> -r requirements-x.txt` fills a virtualenv. uv seeds each with pip,
 # which the devstack uses when it runs without make.
@@ -83,7 +95,7 @@ clippy:
 # of them wait on moto: the end_to_end binary (the longest), and every other one (e2e's
 # library has no tests of its own). Both select the whole workspace, so features resolve
 # as in test-build and neither compiles anything. Their lines interleave; each names its
-# test. MAKEFLAGS stays with make: the jobserver it names is not cargo's to use.
+# test. MAKEFLAGS and MFLAGS stay with make: the jobserver they name is not cargo's.
 CLIPPY_DRIVER ?= clippy-driver
 WITH_CLIPPY := RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__'
 cargo-test: venv test-build
@@ -91,10 +103,10 @@ cargo-test: venv test-build
 	$(MAKE) -j2 test-run-end-to-end test-run-others
 
 test-run-end-to-end:
-	env -u MAKEFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- --test-threads=$(TEST_THREADS)
+	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- --test-threads=$(TEST_THREADS)
 
 test-run-others:
-	env -u MAKEFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --exclude e2e -- --test-threads=$(TEST_THREADS)
+	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --exclude e2e -- --test-threads=$(TEST_THREADS)
 
 # What cargo-test compiles (and lints), without running anything.
 test-build:
@@ -190,6 +202,14 @@ $(LAMBDA_BUILD_STAMP): requirements-lambda-build.txt requirements-cargo-lambda.t
 	elif [ ! -d "$$(rustc --print sysroot)/lib/rustlib/$(LAMBDA_TARGET)/lib" ]; then \
 		echo "package: the Rust standard library for $(LAMBDA_TARGET) is missing (rustup target add $(LAMBDA_TARGET))"; exit 1; fi
 	@touch $@
+
+## make publish-storefront STACK=crabcart-dev: web/ to that deployed stack's storefront
+## (bucket, config.json naming its ApiUrl, CloudFront invalidation), with the AWS CLI and
+## the credentials that deployed it. The deploy workflow runs it after `sam deploy`.
+STACK ?=
+publish-storefront:
+	@[ -n "$(STACK)" ] || { echo "usage: make publish-storefront STACK=<stack name>"; exit 1; }
+	bash tools/storefront/publish.sh $(STACK)
 
 ## make bench: cold start, latency, memory, size and AWS round trips of every function,
 ## beside a hello-world floor and a Node.js 20 peer, in one run (tools/bench/README.md).

@@ -17,6 +17,9 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(300);
 pub struct Stack {
     /// Base URL of the local REST API (no stage prefix).
     pub api_url: String,
+    /// The storefront's origin (`http://localhost:<port>`), the one the API answers
+    /// browsers on.
+    pub storefront_url: String,
     /// The moto endpoint (`AWS_ENDPOINT_URL` of the functions).
     pub moto_url: String,
     /// The seeded admin's email.
@@ -97,7 +100,15 @@ impl Stack {
         let mut command = Command::new(&devstack);
         command
             .current_dir(&root)
-            .args(["--api-port", "0", "--moto-port", "0", "--exit-on-stdin-eof"])
+            .args([
+                "--api-port",
+                "0",
+                "--storefront-port",
+                "0",
+                "--moto-port",
+                "0",
+            ])
+            .arg("--exit-on-stdin-eof")
             .arg("--bin-dir")
             .arg(&bin_dir)
             .arg("--state-file")
@@ -127,6 +138,7 @@ impl Stack {
         };
         Ok(Stack {
             api_url: text("api_url")?,
+            storefront_url: text("storefront_url")?,
             moto_url: text("moto_url")?,
             admin_email: text("admin_email")?,
             admin_password: text("admin_password")?,

@@ -2,6 +2,7 @@
 //! behind the local REST front, on free ports), and a [`TestApp`] that drives it over
 //! HTTP the way a client does, plus [`EventTap`] to observe what reaches a topic.
 
+pub mod browser;
 pub mod catalog;
 mod devstack;
 mod events;

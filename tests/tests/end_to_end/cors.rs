@@ -3,17 +3,12 @@
 //! answers and on API Gateway's own errors. Sent with a client of their own: a preflight
 //! is no operation of openapi.yaml, so these answers stay out of the response log.
 
-use e2e::template;
 use e2e::TestApp;
 use reqwest::Method;
 
-/// The origin the template allows by default, which the devstack runs with.
+/// The origin the devstack serves the storefront on, which it runs the template with.
 fn storefront_origin() -> String {
-    let template = template::load();
-    template.parameters["StorefrontOrigin"]["Default"]
-        .as_str()
-        .expect("a StorefrontOrigin parameter with a default")
-        .to_owned()
+    TestApp::shared().stack.storefront_url.clone()
 }
 
 async fn send(method: Method, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {

@@ -7,7 +7,8 @@
 //! admin pass archives products and deletes the seeded admin) and the modules that run
 //! the stack with other options (`deadline`: a short reservation deadline; `watch`:
 //! functions under `cargo lambda watch`). `deployment`, `openapi_contract` and
-//! `template_invariants` read the repository's files and need no stack.
+//! `template_invariants` read the repository's files and need no stack. `storefront`
+//! drives the shared stack's storefront in a headless Chromium.
 //!
 //! Tests start in name order, four at a time, so `watch` runs last, mostly alone: its
 //! rebuilds under `cargo lambda watch` are timed against the saga, and running them
@@ -23,6 +24,7 @@ mod journey;
 mod openapi_contract;
 mod orders;
 mod products;
+mod storefront;
 mod template_invariants;
 mod users;
 mod watch;

@@ -8,6 +8,9 @@ use std::path::PathBuf;
 pub struct Args {
     pub template: PathBuf,
     pub api_port: u16,
+    pub storefront_port: u16,
+    /// None: `<workspace>/web`.
+    pub storefront_dir: Option<PathBuf>,
     pub moto_port: u16,
     pub bin_dir: Option<PathBuf>,
     pub state_file: Option<PathBuf>,
@@ -26,6 +29,8 @@ impl Default for Args {
         Args {
             template: PathBuf::from("template.yaml"),
             api_port: 3000,
+            storefront_port: 8080,
+            storefront_dir: None,
             moto_port: 0,
             bin_dir: None,
             state_file: None,
@@ -56,6 +61,13 @@ struct Cli {
     /// Port of the local REST API on 127.0.0.1 (0 = any free port).
     #[arg(long, value_name = "PORT", default_value_t = 3000)]
     api_port: u16,
+    /// Port of the storefront on 127.0.0.1, served as http://localhost:<port>, the origin
+    /// the API's CORS answers name (0 = any free port).
+    #[arg(long, value_name = "PORT", default_value_t = 8080)]
+    storefront_port: u16,
+    /// The storefront's static files [default: <workspace>/web].
+    #[arg(long, value_name = "DIR")]
+    storefront_dir: Option<PathBuf>,
     /// Port of the moto server on 127.0.0.1 (0 = any free port).
     #[arg(long, value_name = "PORT", default_value_t = 0)]
     moto_port: u16,
@@ -98,6 +110,8 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, clap::Erro
     Ok(Args {
         template: cli.template,
         api_port: cli.api_port,
+        storefront_port: cli.storefront_port,
+        storefront_dir: cli.storefront_dir,
         moto_port: cli.moto_port,
         bin_dir: cli.bin_dir,
         state_file: cli.state_file,

@@ -11,6 +11,7 @@ pub mod logs;
 pub mod running;
 pub mod seed;
 pub mod sources;
+pub mod storefront;
 mod summary;
 #[cfg(test)]
 mod tests_moto;
@@ -120,6 +121,13 @@ fn find_template(path: &Path, root: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
+/// The two ports the devstack answers people on, bound before anything starts so that a
+/// port in use fails at once.
+struct Listeners {
+    api: tokio::net::TcpListener,
+    storefront: tokio::net::TcpListener,
+}
+
 async fn bind_api(port: u16) -> Result<tokio::net::TcpListener> {
     match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
         Ok(l) => Ok(l),
@@ -147,10 +155,20 @@ pub async fn run(args: cli::Args) -> Result<()> {
         .unwrap_or_else(|| functions::default_bin_dir(&root));
     let watched = functions::watched(&template, &args.watch)?;
     functions::check_functions(&template, &bin_dir)?;
-    let params = resolve_parameters(&template, &args.parameter_overrides)?;
+    let api_listener = bind_api(args.api_port).await?;
+    let storefront_listener = storefront::bind(args.storefront_port).await?;
+    let mut overrides = args.parameter_overrides.clone();
+    if template
+        .parameters
+        .contains_key(storefront::ORIGIN_PARAMETER)
+    {
+        overrides
+            .entry(storefront::ORIGIN_PARAMETER.to_owned())
+            .or_insert(storefront::origin(&storefront_listener)?);
+    }
+    let params = resolve_parameters(&template, &overrides)?;
     let mut ctx = Context::new(&template, params);
     provision::register_serverless(&template, &mut ctx)?;
-    let api_listener = bind_api(args.api_port).await?;
 
     let python = moto_runner::ensure_venv(&root).await?;
     tracing::info!("starting moto");
@@ -163,7 +181,7 @@ pub async fn run(args: cli::Args) -> Result<()> {
         state_file: None,
     };
     let started = tokio::select! {
-        r = startup(&args, &template, &mut ctx, &bin_dir, &python, &watched, api_listener, &mut running) => Some(r),
+        r = startup(&args, &template, &mut ctx, &bin_dir, &python, &watched, Listeners { api: api_listener, storefront: storefront_listener }, &mut running) => Some(r),
         sig = signals.recv() => {
             tracing::info!("{sig} during startup; stopping");
             None
@@ -195,7 +213,7 @@ async fn startup(
     bin_dir: &Path,
     python: &Path,
     watched: &BTreeSet<String>,
-    api_listener: tokio::net::TcpListener,
+    listeners: Listeners,
     running: &mut Running,
 ) -> Result<()> {
     let moto = moto_runner::MotoServer::start(python, args.moto_port).await?;
@@ -287,14 +305,23 @@ async fn startup(
     let front = apigw::build_front(template, ctx, &plans, verifier, invoker)?;
     let has_register = front.has_route("POST", "/v1/auth/register");
     let has_products = front.has_route("POST", "/v1/products");
-    let api_url = format!("http://{}", api_listener.local_addr()?);
+    let api_url = format!("http://{}", listeners.api.local_addr()?);
     let route_count = front.routes.len();
     running.tasks.push(apigw::serve(
-        api_listener,
+        listeners.api,
         Arc::new(front),
         running.stop.subscribe(),
     ));
     tracing::info!(url = %api_url, routes = route_count, "REST front is up");
+    let storefront_url = storefront::origin(&listeners.storefront)?;
+    running.tasks.push(storefront::serve(
+        listeners.storefront,
+        args.storefront_dir
+            .clone()
+            .unwrap_or_else(|| storefront::default_dir(&moto_runner::workspace_root())),
+        api_url.clone(),
+        running.stop.subscribe(),
+    ));
 
     for p in &plans {
         let Some(h) = handles.get(&p.logical_id) else {
@@ -337,6 +364,7 @@ async fn startup(
     }
     let state = summary::State::new(
         api_url,
+        storefront_url,
         moto_url,
         seed::ADMIN_EMAIL,
         password.clone(),

@@ -10,6 +10,8 @@ use std::path::Path;
 #[derive(Debug, Serialize)]
 pub struct State {
     pub api_url: String,
+    /// Where the storefront is served, on an origin of its own.
+    pub storefront_url: String,
     pub moto_url: String,
     pub region: String,
     pub user_pool_id: Option<String>,
@@ -23,6 +25,7 @@ pub struct State {
 impl State {
     pub fn new(
         api_url: String,
+        storefront_url: String,
         moto_url: String,
         admin_email: &str,
         admin_password: String,
@@ -36,6 +39,7 @@ impl State {
         };
         State {
             api_url,
+            storefront_url,
             moto_url,
             region: REGION.to_owned(),
             user_pool_id: first("AWS::Cognito::UserPool"),
@@ -94,6 +98,7 @@ pub fn print(
     let mut s = String::new();
     let line = |s: &mut String, k: &str, v: &str| s.push_str(&format!("  {k:<22} {v}\n"));
     s.push_str("\ncrabcart local cloud is ready\n\n");
+    line(&mut s, "storefront", &state.storefront_url);
     line(&mut s, "API", &state.api_url);
     line(&mut s, "moto (AWS endpoint)", &state.moto_url);
     line(&mut s, "region", &state.region);
@@ -185,6 +190,7 @@ mod tests {
         );
         let st = State::new(
             "http://a".into(),
+            "http://localhost:8080".into(),
             "http://m".into(),
             "admin@example.com",
             "pw".into(),
@@ -194,6 +200,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         for k in [
             "api_url",
+            "storefront_url",
             "moto_url",
             "region",
             "user_pool_id",

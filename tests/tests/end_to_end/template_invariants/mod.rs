@@ -140,7 +140,12 @@ fn the_api_shares_answers_with_the_storefront_origin_alone() {
             "StorefrontOrigin admits a wildcard or anything: {param}"
         ));
     }
-    let origin = json!({"Fn::Sub": "'${StorefrontOrigin}'"});
+    // The parameter when it names an origin, else this stack's own distribution.
+    let origin = json!({"Fn::If": [
+        "HasStorefrontOrigin",
+        {"Fn::Sub": "'${StorefrontOrigin}'"},
+        {"Fn::Sub": "'https://${StorefrontDistribution.DomainName}'"}
+    ]});
     let api = template
         .resources_of("AWS::Serverless::Api")
         .next()
@@ -182,12 +187,100 @@ fn the_api_shares_answers_with_the_storefront_origin_alone() {
         }
     }
     let env = &template.globals_function["Environment"]["Variables"]["ALLOWED_ORIGIN"];
-    if *env != json!({"Ref": "StorefrontOrigin"}) {
+    let unquoted = json!({"Fn::If": [
+        "HasStorefrontOrigin",
+        {"Ref": "StorefrontOrigin"},
+        {"Fn::Sub": "https://${StorefrontDistribution.DomainName}"}
+    ]});
+    if *env != unquoted {
         violations.push(format!(
             "Globals ALLOWED_ORIGIN is {env}, not the parameter"
         ));
     }
     assert_none("CORS", violations);
+}
+
+/// The storefront as AWS serves a static site: a bucket nobody reads but this stack's
+/// distribution, which answers over HTTPS only, with security headers.
+#[test]
+fn the_storefront_is_a_private_bucket_behind_https_cloudfront() {
+    let template = Template::workspace();
+    let mut violations = Vec::new();
+    let one = |type_: &'static str| {
+        let found: Vec<_> = template.resources_of(type_).collect();
+        assert_eq!(found.len(), 1, "one {type_}");
+        found[0]
+    };
+    let bucket = one("AWS::S3::Bucket");
+    let block = &bucket.properties["PublicAccessBlockConfiguration"];
+    for k in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        if block[k] != json!(true) {
+            violations.push(format!("the bucket's {k} is not true"));
+        }
+    }
+    if bucket.properties["BucketEncryption"].is_null() {
+        violations.push("the bucket is not encrypted".into());
+    }
+    let distribution = one("AWS::CloudFront::Distribution");
+    let config = &distribution.properties["DistributionConfig"];
+    let origins = config["Origins"].as_array().cloned().unwrap_or_default();
+    if origins.len() != 1
+        || origins[0]["DomainName"]
+            != json!({"Fn::GetAtt": ["StorefrontBucket", "RegionalDomainName"]})
+        || origins[0]["OriginAccessControlId"].is_null()
+    {
+        violations.push(format!(
+            "the distribution does not read the bucket through origin access control: {origins:?}"
+        ));
+    }
+    let mut behaviors = vec![config["DefaultCacheBehavior"].clone()];
+    behaviors.extend(
+        config["CacheBehaviors"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default(),
+    );
+    for b in &behaviors {
+        if b["ViewerProtocolPolicy"] != json!("redirect-to-https") {
+            violations.push(format!("a cache behavior serves plain HTTP: {b}"));
+        }
+        if b["ResponseHeadersPolicyId"] != json!({"Ref": "StorefrontSecurityHeaders"}) {
+            violations.push(format!("a cache behavior lacks the security headers: {b}"));
+        }
+    }
+    let headers = &one("AWS::CloudFront::ResponseHeadersPolicy").properties
+        ["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"];
+    for k in [
+        "ContentSecurityPolicy",
+        "StrictTransportSecurity",
+        "FrameOptions",
+        "ContentTypeOptions",
+    ] {
+        if headers[k].is_null() {
+            violations.push(format!("no {k} header"));
+        }
+    }
+    let policy = one("AWS::S3::BucketPolicy");
+    for statement in policy.properties["PolicyDocument"]["Statement"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        if statement["Effect"] == json!("Allow")
+            && (statement["Principal"] != json!({"Service": "cloudfront.amazonaws.com"})
+                || statement["Condition"]["StringEquals"]["AWS:SourceArn"].is_null())
+        {
+            violations.push(format!(
+                "the bucket lets more than the distribution read: {statement}"
+            ));
+        }
+    }
+    assert_none("storefront hosting", violations);
 }
 
 #[test]

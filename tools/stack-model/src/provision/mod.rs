@@ -43,9 +43,15 @@ struct TypeSupport {
     ignored: &'static [&'static str],
 }
 
-/// Types whose resources exist only for monitoring, permissions or deployment in AWS;
-/// locally they are recorded (so references to them resolve) and otherwise skipped.
+/// Types whose resources exist only for monitoring, permissions or deployment in AWS,
+/// or host the storefront (the devstack serves `web/` itself); locally they are recorded
+/// (so references to them resolve) and otherwise skipped.
 const NO_OP_TYPES: &[&str] = &[
+    "AWS::S3::Bucket",
+    "AWS::S3::BucketPolicy",
+    "AWS::CloudFront::Distribution",
+    "AWS::CloudFront::OriginAccessControl",
+    "AWS::CloudFront::ResponseHeadersPolicy",
     "AWS::Logs::LogGroup",
     "AWS::Logs::MetricFilter",
     "AWS::SQS::QueuePolicy",
@@ -423,6 +429,22 @@ fn no_op_outputs(id: &str, type_: &str, props: &Value) -> Outputs {
             let name = s("AlarmName").unwrap_or(generated);
             let arn = format!("arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm:{name}");
             Outputs::new(type_, name).with("Arn", arn)
+        }
+        "AWS::S3::Bucket" => {
+            let name = s("BucketName").unwrap_or_else(|| generated.to_lowercase());
+            Outputs::new(type_, name.clone())
+                .with("Arn", format!("arn:{PARTITION}:s3:::{name}"))
+                .with(
+                    "RegionalDomainName",
+                    format!("{name}.s3.{REGION}.amazonaws.com"),
+                )
+        }
+        "AWS::CloudFront::Distribution" => {
+            let id = format!("E{}", id.to_uppercase());
+            Outputs::new(type_, id.clone()).with("DomainName", format!("{id}.cloudfront.net"))
+        }
+        "AWS::CloudFront::OriginAccessControl" | "AWS::CloudFront::ResponseHeadersPolicy" => {
+            Outputs::new(type_, generated.clone()).with("Id", generated)
         }
         _ => Outputs::new(type_, generated),
     }

@@ -1,0 +1,347 @@
+//! The storefront (`web/`) in a real browser, headless Chromium, against the shared
+//! devstack, which serves it on an origin of its own: what a shopper and an admin do, with
+//! what the API then holds checked through the API. Each step's screenshot is saved under
+//! `target/storefront/<test>/` for a person to look at.
+
+use e2e::browser::{png_size, Browser};
+use e2e::catalog::{create_product_id, product_body, unique_category};
+use e2e::orders::{eur, order_body, place_when_priced};
+use e2e::{unique_email, TestApp, User};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "Crab-Shop-Passw0rd";
+
+/// Products named `<name> <tag>` in a category of their own, already known to the orders
+/// service's price projection (catalog events are asynchronous), so that a checkout in
+/// the page is priced at once.
+async fn products_for_sale(app: &TestApp, names: &[&str], tag: &str) -> Vec<(String, String)> {
+    let admin = app.admin().await;
+    let category = unique_category("shop");
+    let mut created = Vec::new();
+    for name in names {
+        let full = format!("{name} {tag}");
+        let mut body = product_body(&full, &category, 50);
+        body["price"] = eur(1250);
+        created.push((create_product_id(app, &admin, body).await, full));
+    }
+    let warm = app.new_user().await;
+    let lines: Vec<(&str, u32)> = created.iter().map(|(id, _)| (id.as_str(), 1)).collect();
+    place_when_priced(app, &warm, &order_body(&lines, "pm_card_visa"))
+        .await
+        .expect(201);
+    created
+}
+
+fn tag() -> String {
+    format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+}
+
+async fn register(browser: &mut Browser, app: &TestApp, email: &str) {
+    browser
+        .goto(&format!("{}/#/register", app.stack.storefront_url))
+        .await;
+    browser.fill("Name", "Ferris Shopper").await;
+    browser.fill("Email", email).await;
+    browser.fill("Password", PASSWORD).await;
+    browser.screenshot("register").await;
+    browser.click("Create account").await;
+    browser.wait_for_text("Signed in as").await;
+}
+
+/// The same shopper, signed in through the API, to check what the page did.
+async fn as_api_user(app: &TestApp, email: &str) -> String {
+    let login = app.login(email, PASSWORD).await;
+    login.expect(200);
+    login.body["id_token"]
+        .as_str()
+        .expect("id_token")
+        .to_owned()
+}
+
+async fn orders_of(app: &TestApp, token: &str) -> Vec<Value> {
+    let reply = app
+        .call(Method::GET, "/v1/orders?limit=100", Some(token), None)
+        .await;
+    reply.expect(200);
+    reply.body["items"].as_array().expect("items").clone()
+}
+
+async fn fill_address(browser: &Browser) {
+    browser.fill("Full name", "Ferris Shopper").await;
+    browser.fill("Address", "1 Harbour Road").await;
+    browser.fill("City", "Hamburg").await;
+    browser.fill("Postal code", "20457").await;
+    browser.fill("Country", "DE").await;
+}
+
+/// Shows `path` again until it shows `text` (the page does not poll an inbox).
+async fn reload_until(browser: &Browser, app: &TestApp, path: &str, text: &str) {
+    let started = Instant::now();
+    loop {
+        browser
+            .goto(&format!("{}/#/empty", app.stack.storefront_url))
+            .await;
+        browser
+            .goto(&format!("{}/#{path}", app.stack.storefront_url))
+            .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let shown = browser.text().await;
+        if shown.contains(text) {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{path} never showed {text:?}:\n{shown}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_shopper_registers_searches_buys_cancels_and_reads_the_refund_notice() {
+    let app = TestApp::shared();
+    let tag = tag();
+    let products = products_for_sale(&app, &["Crab Mug", "Crab Teapot"], &tag).await;
+    let email = unique_email();
+    let mut browser = Browser::open("shopper-journey").await;
+
+    browser
+        .goto(&format!("{}/", app.stack.storefront_url))
+        .await;
+    browser.wait_for_text("All products").await;
+    let shop = browser.screenshot("shop").await;
+    let (width, height) = png_size(&shop);
+    assert!(
+        width >= 800 && height >= 600,
+        "a real screenshot: {width}x{height}"
+    );
+
+    register(&mut browser, &app, &email).await;
+    assert!(
+        !browser.text().await.contains("Admin"),
+        "a shopper is not shown the admin area"
+    );
+
+    browser.fill("Search products", &tag).await;
+    browser.click("Search").await;
+    browser
+        .wait_for_text(&format!("All products matching “{tag}”"))
+        .await;
+    for (_, name) in &products {
+        browser.wait_for_text(name).await;
+    }
+    browser.screenshot("search").await;
+    for (_, name) in &products {
+        browser
+            .click_labelled(&format!("Add {name} to the cart"))
+            .await;
+    }
+    browser.wait_for_text("Cart (2)").await;
+    browser.follow("Cart (2)").await;
+    browser.wait_for_text("Your cart").await;
+    browser.screenshot("cart").await;
+    browser.follow("Check out").await;
+    browser.wait_for_heading("Checkout").await;
+    fill_address(&browser).await;
+    browser.choose("Card", "Test card: always paid").await;
+    browser.screenshot("checkout").await;
+    browser.click("Place order").await;
+
+    browser
+        .wait_for_text("Confirmed: your payment was taken")
+        .await;
+    browser.screenshot("confirmed").await;
+    let order_id = browser
+        .fragment()
+        .await
+        .trim_start_matches("/orders/")
+        .to_owned();
+    let token = as_api_user(&app, &email).await;
+    let orders = orders_of(&app, &token).await;
+    assert_eq!(orders.len(), 1, "one order: {orders:?}");
+    assert_eq!(orders[0]["id"], order_id.as_str());
+    assert_eq!(orders[0]["status"], "CONFIRMED");
+    assert_eq!(
+        orders[0]["total"],
+        json!({"amount": 2500, "currency": "EUR"})
+    );
+
+    browser.click("Cancel order").await;
+    browser
+        .wait_for_text("Cancelled. Anything you paid is refunded.")
+        .await;
+    browser.screenshot("cancelled").await;
+    reload_until(&browser, &app, "/inbox", &format!("for order {order_id}")).await;
+    let inbox = browser.text().await;
+    assert!(
+        inbox.contains("Refund of") && inbox.contains("is cancelled"),
+        "the inbox tells of the refund and the cancellation:\n{inbox}"
+    );
+    browser.screenshot("refund-notice").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_declined_card_is_shown_as_declined_and_nothing_is_charged() {
+    let app = TestApp::shared();
+    let tag = tag();
+    let products = products_for_sale(&app, &["Declined Lamp"], &tag).await;
+    let email = unique_email();
+    let mut browser = Browser::open("declined-card").await;
+    register(&mut browser, &app, &email).await;
+    browser
+        .goto(&format!(
+            "{}/#/products/{}",
+            app.stack.storefront_url, products[0].0
+        ))
+        .await;
+    browser.wait_for_heading(&products[0].1).await;
+    browser.click("Add to cart").await;
+    browser.wait_for_text("Cart (1)").await;
+    browser
+        .goto(&format!("{}/#/checkout", app.stack.storefront_url))
+        .await;
+    browser.wait_for_heading("Checkout").await;
+    fill_address(&browser).await;
+    browser.choose("Card", "Test card: declined").await;
+    browser.click("Place order").await;
+    browser
+        .wait_for_text("Not placed: your card was declined. You have not been charged.")
+        .await;
+    browser.screenshot("declined").await;
+
+    let token = as_api_user(&app, &email).await;
+    let orders = orders_of(&app, &token).await;
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0]["status"], "REJECTED");
+    assert_eq!(orders[0]["status_reason"], "payment_declined");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_double_click_on_place_order_places_one_order() {
+    let app = TestApp::shared();
+    let tag = tag();
+    let products = products_for_sale(&app, &["Double Kettle"], &tag).await;
+    let email = unique_email();
+    let mut browser = Browser::open("double-click").await;
+    register(&mut browser, &app, &email).await;
+    browser
+        .goto(&format!(
+            "{}/#/products/{}",
+            app.stack.storefront_url, products[0].0
+        ))
+        .await;
+    browser.click("Add to cart").await;
+    browser.wait_for_text("Cart (1)").await;
+    browser
+        .goto(&format!("{}/#/checkout", app.stack.storefront_url))
+        .await;
+    browser.wait_for_heading("Checkout").await;
+    fill_address(&browser).await;
+    // Two clicks in one task, as an impatient double click lands.
+    browser
+        .run(
+            "const button = [...document.querySelectorAll('button')]
+               .find((b) => b.textContent.trim() === 'Place order');
+             button.click();
+             button.click();",
+            vec![],
+        )
+        .await;
+    browser
+        .wait_for_text("Confirmed: your payment was taken")
+        .await;
+    browser.screenshot("one-order").await;
+
+    let token = as_api_user(&app, &email).await;
+    let orders = orders_of(&app, &token).await;
+    assert_eq!(orders.len(), 1, "one order for a double click: {orders:?}");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_admin_saving_over_another_admins_change_is_told_and_changes_nothing() {
+    let app = TestApp::shared();
+    let tag = tag();
+    let products = products_for_sale(&app, &["Contested Vase"], &tag).await;
+    let (id, name) = &products[0];
+    let mut browser = Browser::open("admin-conflict").await;
+    browser
+        .goto(&format!("{}/#/signin", app.stack.storefront_url))
+        .await;
+    browser.fill("Email", &app.stack.admin_email).await;
+    browser.fill("Password", &app.stack.admin_password).await;
+    browser.click("Sign in").await;
+    browser.wait_for_text("Signed in as").await;
+    browser.follow("Admin").await;
+    browser.wait_for_text("Admin: products").await;
+    browser.screenshot("admin").await;
+    browser
+        .goto(&format!(
+            "{}/#/admin/products/{id}",
+            app.stack.storefront_url
+        ))
+        .await;
+    browser.wait_for_text(&format!("Admin: {name}")).await;
+
+    // Meanwhile another admin renames it.
+    let other: User = app.promote_to_admin(&app.new_user().await).await;
+    let current = app
+        .call(Method::GET, &format!("/v1/products/{id}"), None, None)
+        .await;
+    current.expect(200);
+    let etag = current.headers["etag"]
+        .to_str()
+        .expect("an ETag")
+        .to_owned();
+    let theirs = format!("Their Vase {tag}");
+    let renamed = app
+        .send(
+            app.request(Method::PUT, &format!("/v1/products/{id}"))
+                .bearer_auth(&other.id_token)
+                .header("If-Match", etag)
+                .json(&json!({"name": theirs, "category": current.body["category"], "price": current.body["price"]})),
+        )
+        .await;
+    renamed.expect(200);
+
+    browser.fill("Name", &format!("Mine Vase {tag}")).await;
+    browser.click("Save").await;
+    browser
+        .wait_for_text("another admin changed this product after you opened it")
+        .await;
+    browser.screenshot("precondition-failed").await;
+    let after = app
+        .call(Method::GET, &format!("/v1/products/{id}"), None, None)
+        .await;
+    assert_eq!(
+        after.body["name"],
+        theirs.as_str(),
+        "the other admin's change stands"
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_page_on_another_origin_is_refused_by_the_apis_cors() {
+    let app = TestApp::shared();
+    let mut browser = Browser::open("other-origin").await;
+    // The same files from another origin: 127.0.0.1 is not localhost to a browser.
+    let elsewhere = app
+        .stack
+        .storefront_url
+        .replace("//localhost:", "//127.0.0.1:");
+    assert_ne!(elsewhere, app.stack.storefront_url);
+    browser.goto(&format!("{elsewhere}/")).await;
+    browser.wait_for_text("We could not reach the shop").await;
+    browser.screenshot("refused").await;
+    assert!(!browser.text().await.contains("Add to cart"));
+
+    browser
+        .goto(&format!("{}/", app.stack.storefront_url))
+        .await;
+    browser.wait_for_text("Add to cart").await;
+    browser.close().await;
+}
