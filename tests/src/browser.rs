@@ -38,8 +38,11 @@ const FLAGS: &[&str] = &[
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--window-size=1280,1000",
 ];
+
+/// A laptop's window, and a phone's (CSS pixels of a common phone, portrait).
+pub const DESKTOP: (u32, u32) = (1280, 1000);
+pub const PHONE: (u32, u32) = (390, 844);
 
 struct Driver {
     url: String,
@@ -108,19 +111,29 @@ impl Drop for TempDir {
 }
 
 impl Browser {
-    /// A new headless Chromium with an empty profile; `test` names its screenshot folder.
+    /// A new headless Chromium with an empty profile, in a laptop's window; `test` names
+    /// its screenshot folder.
     pub async fn open(test: &str) -> Browser {
+        Browser::open_sized(test, DESKTOP).await
+    }
+
+    /// The same, in a window of `(width, height)`.
+    pub async fn open_sized(test: &str, (width, height): (u32, u32)) -> Browser {
         let profile = std::env::temp_dir().join(format!(
             "crabcart-chromium-{}",
             uuid::Uuid::new_v4().simple()
         ));
         let mut args: Vec<String> = FLAGS.iter().map(|f| (*f).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
+        args.push(format!("--window-size={width},{height}"));
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({"binary": chromium(), "args": args}),
-        );
+        let mut options = json!({"binary": chromium(), "args": args});
+        // Headless windows are at least 500 px wide; a phone's screen is emulated instead.
+        if width < 500 {
+            options["mobileEmulation"] =
+                json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2}});
+        }
+        caps.insert("goog:chromeOptions".into(), options);
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(caps)

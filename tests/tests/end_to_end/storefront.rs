@@ -3,7 +3,7 @@
 //! what the API then holds checked through the API. Each step's screenshot is saved under
 //! `target/storefront/<test>/` for a person to look at.
 
-use e2e::browser::{png_size, Browser};
+use e2e::browser::{png_size, Browser, PHONE};
 use e2e::catalog::{create_product_id, product_body, unique_category};
 use e2e::orders::{eur, order_body, place_when_priced};
 use e2e::{unique_email, TestApp, User};
@@ -344,4 +344,87 @@ async fn a_page_on_another_origin_is_refused_by_the_apis_cors() {
         .await;
     browser.wait_for_text("Add to cart").await;
     browser.close().await;
+}
+
+/// Every form control of every page a shopper sees has a label, and on a phone-sized
+/// screen nothing is wider than the screen.
+#[tokio::test]
+async fn every_page_fits_a_phone_and_labels_every_control() {
+    let app = TestApp::shared();
+    let tag = tag();
+    let products = products_for_sale(&app, &["Pocket Compass"], &tag).await;
+    let mut browser = Browser::open_sized("phone", PHONE).await;
+    register(&mut browser, &app, &unique_email()).await;
+    let pages = [
+        ("/".to_owned(), "All products".to_owned()),
+        (
+            format!("/products/{}", products[0].0),
+            products[0].1.clone(),
+        ),
+        ("/cart".to_owned(), "Your cart".to_owned()),
+        ("/orders".to_owned(), "Your orders".to_owned()),
+        ("/inbox".to_owned(), "Inbox".to_owned()),
+    ];
+    let mut failures = Vec::new();
+    for (path, heading) in &pages {
+        browser
+            .goto(&format!("{}/#{path}", app.stack.storefront_url))
+            .await;
+        browser.wait_for_heading(heading).await;
+        if path.starts_with("/products/") {
+            browser.click("Add to cart").await;
+        }
+        let found = browser
+            .run(
+                "const unlabelled = [...document.querySelectorAll('input, select, textarea')]
+                   .filter((c) => c.type !== 'hidden')
+                   .filter((c) => !(c.labels && c.labels.length) && !c.getAttribute('aria-label'))
+                   .map((c) => c.outerHTML);
+                 // Boxes past the screen's edge, and text spilling out of its box.
+                 const wide = [...document.querySelectorAll('body *:not(input, select, textarea)')]
+                   .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1
+                     || e.scrollWidth > e.clientWidth + 1)
+                   .map((e) => `${e.tagName.toLowerCase()}: ${e.textContent.slice(0, 40)}`);
+                 return { unlabelled, wide };",
+                vec![],
+            )
+            .await;
+        if found["unlabelled"]
+            .as_array()
+            .is_some_and(|u| !u.is_empty())
+        {
+            failures.push(format!(
+                "{path}: controls without a label: {}",
+                found["unlabelled"]
+            ));
+        }
+        if found["wide"].as_array().is_none_or(|w| !w.is_empty()) {
+            failures.push(format!("{path}: wider than the phone: {}", found["wide"]));
+        }
+        let name = path
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        browser
+            .screenshot(if name.is_empty() { "shop" } else { name })
+            .await;
+    }
+    browser
+        .goto(&format!("{}/#/checkout", app.stack.storefront_url))
+        .await;
+    browser.wait_for_heading("Checkout").await;
+    let unlabelled = browser
+        .run(
+            "return [...document.querySelectorAll('input, select, textarea')]
+               .filter((c) => !(c.labels && c.labels.length)).length;",
+            vec![],
+        )
+        .await;
+    if unlabelled != json!(0) {
+        failures.push(format!("/checkout: {unlabelled} controls without a label"));
+    }
+    browser.screenshot("checkout").await;
+    browser.close().await;
+    assert!(failures.is_empty(), "{failures:#?}");
 }

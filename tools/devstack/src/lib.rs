@@ -157,15 +157,11 @@ pub async fn run(args: cli::Args) -> Result<()> {
     functions::check_functions(&template, &bin_dir)?;
     let api_listener = bind_api(args.api_port).await?;
     let storefront_listener = storefront::bind(args.storefront_port).await?;
-    let mut overrides = args.parameter_overrides.clone();
-    if template
-        .parameters
-        .contains_key(storefront::ORIGIN_PARAMETER)
-    {
-        overrides
-            .entry(storefront::ORIGIN_PARAMETER.to_owned())
-            .or_insert(storefront::origin(&storefront_listener)?);
-    }
+    let overrides = storefront::with_origin(
+        &template,
+        &args.parameter_overrides,
+        &storefront::origin(&storefront_listener)?,
+    );
     let params = resolve_parameters(&template, &overrides)?;
     let mut ctx = Context::new(&template, params);
     provision::register_serverless(&template, &mut ctx)?;

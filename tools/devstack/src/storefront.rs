@@ -19,6 +19,22 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// The template parameter that names the one origin the API answers browsers on.
 pub const ORIGIN_PARAMETER: &str = "StorefrontOrigin";
 
+/// `overrides` with `StorefrontOrigin` set to `origin` when the template has that
+/// parameter and the overrides do not name it already.
+pub fn with_origin(
+    template: &stack_model::template::Template,
+    overrides: &std::collections::BTreeMap<String, String>,
+    origin: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let mut overrides = overrides.clone();
+    if template.parameters.contains_key(ORIGIN_PARAMETER) {
+        overrides
+            .entry(ORIGIN_PARAMETER.to_owned())
+            .or_insert_with(|| origin.to_owned());
+    }
+    overrides
+}
+
 pub async fn bind(port: u16) -> Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await

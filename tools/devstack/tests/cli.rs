@@ -3,9 +3,12 @@
 
 use std::process::{Command, Output};
 
+/// Runs the devstack with `args`, its storefront on any free port (these tests run at
+/// once, and each would take 8080).
 fn devstack(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_devstack"))
         .args(args)
+        .args(["--storefront-port", "0"])
         .env("DEVSTACK_LOG", "warn")
         .output()
         .expect("run devstack")
@@ -76,12 +79,12 @@ fn an_unknown_flag_is_a_usage_error() {
 
 #[test]
 fn a_resource_type_it_cannot_run_is_named() {
-    let t = temp::TempTemplate::new("Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n");
+    let t = temp::TempTemplate::new("Resources:\n  Server:\n    Type: AWS::EC2::Instance\n");
     let out = devstack(&["--template", t.arg(), "--api-port", "0"]);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
-        err.contains("Bucket") && err.contains("AWS::S3::Bucket"),
+        err.contains("Server") && err.contains("AWS::EC2::Instance"),
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");

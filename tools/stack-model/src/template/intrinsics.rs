@@ -15,7 +15,13 @@ pub const STACK_NAME: &str = "crabcart";
 
 /// Parameters the local cloud sets unless the command line overrides them, as
 /// `sam deploy --parameter-overrides` would (docs/devstack.md says which and why).
-pub const LOCAL_OVERRIDES: &[(&str, &str)] = &[("AutoConfirmUsers", "true")];
+/// The storefront's origin is the one the devstack serves it on by default (the devstack
+/// names the port it really serves on); deployed, an empty value means the stack's own
+/// CloudFront distribution, which the local cloud does not have.
+pub const LOCAL_OVERRIDES: &[(&str, &str)] = &[
+    ("AutoConfirmUsers", "true"),
+    ("StorefrontOrigin", "http://localhost:8080"),
+];
 
 /// What a provisioned resource exposes to `Ref` and `Fn::GetAtt`.
 #[derive(Debug, Clone, Default, Serialize)]
