@@ -428,3 +428,60 @@ async fn every_page_fits_a_phone_and_labels_every_control() {
     browser.close().await;
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// A session about to expire is renewed with its refresh token before the next call, and
+/// an API error is told in words, field by field.
+#[tokio::test]
+async fn a_session_is_refreshed_before_it_expires_and_errors_are_told_in_words() {
+    let app = TestApp::shared();
+    let mut browser = Browser::open("session").await;
+
+    // A password the pool's policy refuses: the API's 422, field by field.
+    browser
+        .goto(&format!("{}/#/register", app.stack.storefront_url))
+        .await;
+    browser.fill("Name", "Ferris Shopper").await;
+    browser.fill("Email", &unique_email()).await;
+    browser.fill("Password", "alllowercase").await;
+    browser.click("Create account").await;
+    browser.wait_for_text("password:").await;
+    browser.screenshot("refused-password").await;
+    let refusal = browser.text().await;
+    assert!(
+        !refusal.contains("Signed in"),
+        "a refused registration signs nobody in:\n{refusal}"
+    );
+
+    register(&mut browser, &app, &unique_email()).await;
+    let read_session = "return JSON.parse(sessionStorage.getItem('crabcart.session'));";
+    let before = browser.run(read_session, vec![]).await;
+    assert!(before["refreshToken"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty()));
+    // Tokens carry their issue time in seconds: the renewed one must differ.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    browser
+        .run(
+            "const s = JSON.parse(sessionStorage.getItem('crabcart.session'));
+             s.expiresAt = Date.now() + 5000;
+             sessionStorage.setItem('crabcart.session', JSON.stringify(s));",
+            vec![],
+        )
+        .await;
+    browser
+        .goto(&format!("{}/#/orders", app.stack.storefront_url))
+        .await;
+    browser.wait_for_heading("Your orders").await;
+    let after = browser.run(read_session, vec![]).await;
+    assert_ne!(after["idToken"], before["idToken"], "a new ID token");
+    assert_eq!(
+        after["refreshToken"], before["refreshToken"],
+        "the same refresh token"
+    );
+    assert!(after["expiresAt"].as_f64() > before["expiresAt"].as_f64());
+    let me = app
+        .call(Method::GET, "/v1/users/me", after["idToken"].as_str(), None)
+        .await;
+    me.expect(200);
+    browser.close().await;
+}
