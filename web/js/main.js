@@ -3,7 +3,7 @@
 
 import { configure } from './api.js';
 import * as cart from './cart.js';
-import { h, say, show } from './dom.js';
+import { h, queryOf, say, show } from './dom.js';
 import { problem } from './problem.js';
 import * as session from './session.js';
 import * as views from './views/index.js';
@@ -34,7 +34,7 @@ async function route() {
   nav();
   const hash = location.hash || '#/';
   const [path] = hash.slice(1).split('?');
-  const query = Object.fromEntries(new URLSearchParams(hash.split('?')[1] ?? ''));
+  const query = queryOf(hash);
   for (const [pattern, view] of views.routes) {
     const match = pattern.exec(path);
     if (!match) continue;
