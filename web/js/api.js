@@ -60,7 +60,7 @@ async function refresh() {
   const { refreshToken } = session.current() ?? {};
   if (!refreshToken) return;
   refreshing ??= send('POST', '/v1/auth/refresh', { body: { refresh_token: refreshToken } })
-    .then(({ data }) => session.keep(data))
+    .then(({ status, data }) => (status < 400 ? session.keep(data) : session.forget()))
     .catch(() => session.forget())
     .finally(() => { refreshing = null; });
   await refreshing;
@@ -109,9 +109,5 @@ async function send(method, path, { body, auth, headers, query }) {
   } catch {
     data = null;
   }
-  const answer = { status: response.status, data, headers: response.headers };
-  if (answer.status >= 400 && !(answer.status === 401 && auth)) {
-    throw new ApiError(answer.status, data);
-  }
-  return answer;
+  return { status: response.status, data, headers: response.headers };
 }

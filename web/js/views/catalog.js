@@ -7,10 +7,18 @@ import { h, hashWith, money, say, show } from '../dom.js';
 const PAGE = 12;
 
 // Categories are whatever the first page of the whole catalog names; the API has no list
-// of its own, and a shop's front page shows the ones it has products in.
-async function categories() {
-  const { data } = await call('GET', '/v1/products', { query: { limit: 100 } });
-  return [...new Set(data.items.map((p) => p.category))].sort();
+// of its own, and a shop's front page shows the ones it has products in. Read once per
+// visit, not on every search or page.
+let known = null;
+
+function categories() {
+  known ??= call('GET', '/v1/products', { query: { limit: 100 } })
+    .then(({ data }) => [...new Set(data.items.map((p) => p.category))].sort())
+    .catch((error) => {
+      known = null;
+      throw error;
+    });
+  return known;
 }
 
 export function productCard(product) {
