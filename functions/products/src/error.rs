@@ -13,7 +13,7 @@ pub enum ProductsError {
     /// No such product, or an archived one.
     #[error("product not found")]
     NotFound,
-    /// `If-Match` names another version than the current one.
+    /// `If-Match` names another representation than the current one.
     #[error("product version mismatch")]
     VersionMismatch,
     /// A stock adjustment that would leave too little or too much stock.
@@ -44,7 +44,7 @@ impl From<ProductsError> for ApiError {
             ProductsError::Invalid(details) => ApiError::Validation(details),
             ProductsError::NotFound => ApiError::NotFound("product not found".to_owned()),
             ProductsError::VersionMismatch => ApiError::PreconditionFailed(
-                "the product has changed since it was read; GET it again for its current ETag"
+                "the product (its catalog fields or its stock) has changed since it was read; GET it again for its current ETag"
                     .to_owned(),
             ),
             e @ (ProductsError::Stock(_) | ProductsError::Busy) => {

@@ -1,7 +1,7 @@
 //! The products API through its route table, with the REST proxy events API Gateway
 //! sends, against a products table on moto: who may write the catalog, every bad field
-//! named in one answer, edits under If-Match, stock moves, and the public listing with
-//! its cursors.
+//! named in one answer, edits under If-Match, stock moves, the public listing with its
+//! cursors, and public reads revalidated with their ETag.
 
 use products::App;
 use serde_json::{json, Value};
@@ -155,6 +155,106 @@ async fn an_edit_with_a_stale_if_match_is_refused_and_a_fresh_one_applies() {
         .await;
     assert_eq!(stale.status, 412, "{}", stale.body);
     assert_eq!(api.get(id).await.json()["name"], "Big mug");
+}
+
+/// `GET path` with `If-None-Match: tag`.
+fn revalidate(resource: &str, path: &str, tag: &str) -> Call {
+    Call::new("GET", resource, path).header("If-None-Match", tag)
+}
+
+fn adjust_stock(id: &str, delta: i64) -> Call {
+    Call::new(
+        "POST",
+        "/v1/products/{id}/stock",
+        format!("/v1/products/{id}/stock"),
+    )
+    .json(&json!({"delta": delta}))
+}
+
+#[tokio::test]
+async fn a_product_is_revalidated_with_an_etag_that_follows_its_stock() {
+    let api = Api::new().await;
+    let created = api.created("Mug", &category()).await;
+    let id = created["id"].as_str().unwrap();
+    let path = format!("/v1/products/{id}");
+    let read = api.get(id).await;
+    assert_eq!(read.header("Cache-Control"), Some("public, no-cache"));
+    let tag = read.header("ETag").unwrap().to_owned();
+
+    for held in [
+        tag.clone(),
+        format!("W/{tag}"),
+        format!("\"x\", {tag}"),
+        "*".into(),
+    ] {
+        let unchanged = api
+            .send(None, revalidate("/v1/products/{id}", &path, &held))
+            .await;
+        assert_eq!(unchanged.status, 304, "{held}: {}", unchanged.body);
+        assert_eq!(unchanged.body, "");
+        assert_eq!(unchanged.header("ETag"), Some(tag.as_str()));
+        assert_eq!(unchanged.header("Cache-Control"), Some("public, no-cache"));
+    }
+    for ignored in ["\"x\"", "not a tag"] {
+        let full = api
+            .send(None, revalidate("/v1/products/{id}", &path, ignored))
+            .await;
+        assert_eq!(full.status, 200, "{ignored}");
+        assert_eq!(full.json()["stock"]["available"], 5);
+    }
+
+    // An order's reservation or an admin's correction changes what a shopper would read.
+    let moved = api.send(Some(&Caller::admin()), adjust_stock(id, 2)).await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let fresh = api
+        .send(None, revalidate("/v1/products/{id}", &path, &tag))
+        .await;
+    assert_eq!(fresh.status, 200, "a copy with the old stock was kept");
+    assert_eq!(fresh.json()["stock"]["available"], 7);
+    let fresh_tag = fresh.header("ETag").unwrap();
+    assert_ne!(fresh_tag, tag);
+
+    // If-Match names the representation too: the old tag is stale, the new one applies.
+    let rename = |tag: &str, name: &str| {
+        Call::new("PATCH", "/v1/products/{id}", path.clone())
+            .header("If-Match", tag)
+            .json(&json!({"name": name}))
+    };
+    let stale = api
+        .send(Some(&Caller::admin()), rename(&tag, "Stale mug"))
+        .await;
+    assert_eq!(stale.status, 412, "{}", stale.body);
+    let applied = api
+        .send(Some(&Caller::admin()), rename(fresh_tag, "Big mug"))
+        .await;
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    assert_eq!(
+        applied.header("ETag"),
+        api.get(id).await.header("ETag"),
+        "a write answers with the tag a read then gives"
+    );
+}
+
+#[tokio::test]
+async fn a_listing_page_is_revalidated_and_changes_with_the_catalog() {
+    let api = Api::new().await;
+    let category = category();
+    api.created("Cup", &category).await;
+    let first = api.list(&[("category", &category)]).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.header("Cache-Control"), Some("private, no-cache"));
+    let tag = first.header("ETag").unwrap().to_owned();
+    let held = || revalidate("/v1/products", "/v1/products", &tag).query("category", &category);
+
+    let unchanged = api.send(None, held()).await;
+    assert_eq!(unchanged.status, 304, "{}", unchanged.body);
+    assert_eq!(unchanged.body, "");
+
+    api.created("Bowl", &category).await;
+    let changed = api.send(None, held()).await;
+    assert_eq!(changed.status, 200);
+    assert_eq!(changed.json()["items"].as_array().map(Vec::len), Some(2));
+    assert_ne!(changed.header("ETag"), Some(tag.as_str()));
 }
 
 #[tokio::test]

@@ -258,13 +258,9 @@ async fn a_double_click_on_place_order_places_one_order() {
     browser.close().await;
 }
 
-#[tokio::test]
-async fn an_admin_saving_over_another_admins_change_is_told_and_changes_nothing() {
-    let app = TestApp::shared();
-    let tag = tag();
-    let products = products_for_sale(&app, &["Contested Vase"], &tag).await;
-    let (id, name) = &products[0];
-    let mut browser = Browser::open("admin-conflict").await;
+/// A browser signed in as the stack's admin, on the edit page of product `id`.
+async fn editing_as_admin(app: &TestApp, test: &str, id: &str, name: &str) -> Browser {
+    let mut browser = Browser::open(test).await;
     browser
         .goto(&format!("{}/#/signin", app.stack.storefront_url))
         .await;
@@ -282,6 +278,16 @@ async fn an_admin_saving_over_another_admins_change_is_told_and_changes_nothing(
         ))
         .await;
     browser.wait_for_text(&format!("Admin: {name}")).await;
+    browser
+}
+
+#[tokio::test]
+async fn an_admin_saving_over_another_admins_change_is_told_and_changes_nothing() {
+    let app = TestApp::shared();
+    let tag = tag();
+    let products = products_for_sale(&app, &["Contested Vase"], &tag).await;
+    let (id, name) = &products[0];
+    let mut browser = editing_as_admin(&app, "admin-conflict", id, name).await;
 
     // Meanwhile another admin renames it.
     let other: User = app.promote_to_admin(&app.new_user().await).await;
@@ -317,6 +323,44 @@ async fn an_admin_saving_over_another_admins_change_is_told_and_changes_nothing(
         after.body["name"],
         theirs.as_str(),
         "the other admin's change stands"
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_admins_save_goes_through_when_only_the_stock_moved_meanwhile() {
+    let app = TestApp::shared();
+    let tag = tag();
+    let products = products_for_sale(&app, &["Busy Lamp"], &tag).await;
+    let (id, name) = &products[0];
+    let mut browser = editing_as_admin(&app, "admin-stock-moved", id, name).await;
+
+    // Meanwhile the stock moves, as an order's reservation moves it: the product's ETag
+    // changes, its catalog version does not.
+    let path = format!("/v1/products/{id}");
+    let before = app.call(Method::GET, &path, None, None).await;
+    before.expect(200);
+    let admin = app.admin().await;
+    app.call(
+        Method::POST,
+        &format!("{path}/stock"),
+        Some(&admin.id_token),
+        Some(json!({"delta": -1})),
+    )
+    .await
+    .expect(200);
+
+    let renamed = format!("Renamed Lamp {tag}");
+    browser.fill("Name", &renamed).await;
+    browser.click("Save").await;
+    browser.wait_for_text(&format!("{name} is saved.")).await;
+    browser.screenshot("saved").await;
+    let after = app.call(Method::GET, &path, None, None).await;
+    assert_eq!(after.body["name"], renamed.as_str());
+    assert_eq!(
+        after.body["stock"]["available"].as_i64(),
+        before.body["stock"]["available"].as_i64().map(|n| n - 1),
+        "the save wrote no stock"
     );
     browser.close().await;
 }

@@ -87,13 +87,30 @@ export const newProduct = {
   },
 };
 
+// The ETag covers the stock as well, which every order moves. A refused save whose product
+// still has the catalog version this admin opened was refused for stock alone, which the
+// form does not write: it is sent again against the product as it is now.
+async function saveCatalog(path, opened, etag, body) {
+  let tag = etag;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call('PUT', path, { auth: true, body, headers: { 'If-Match': tag } });
+    } catch (error) {
+      if (error.status !== 412 || attempt === 3) throw error;
+      const { data: now, headers } = await call('GET', path, { auth: true });
+      if (now.version !== opened.version) throw error;
+      tag = headers.get('ETag');
+    }
+  }
+}
+
 export const editProduct = {
   signedIn: true,
   admin: true,
   async render({ id }) {
     const path = `/v1/products/${encodeURIComponent(id)}`;
     const { data: product, headers } = await call('GET', path, { auth: true });
-    // The version this admin is editing: a save is refused (412) if another admin saved since.
+    // What this admin opened: a save is refused (412) if the product changed since.
     const etag = headers.get('ETag');
     const errors = h('div');
     const form = h('form', {
@@ -102,7 +119,7 @@ export const editProduct = {
         event.preventDefault();
         errors.replaceChildren();
         try {
-          await call('PUT', path, { auth: true, body: catalogBody(Object.fromEntries(new FormData(form))), headers: { 'If-Match': etag } });
+          await saveCatalog(path, product, etag, catalogBody(Object.fromEntries(new FormData(form))));
           say(`${product.name} is saved.`);
           await editProduct.render({ id });
         } catch (error) {

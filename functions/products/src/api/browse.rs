@@ -1,4 +1,5 @@
-//! Public routes: GET /v1/products and GET /v1/products/{id}.
+//! Public routes: GET /v1/products and GET /v1/products/{id}, each answering a current
+//! `If-None-Match` with 304.
 
 use super::views::{product_ok, ProductView};
 use crate::domain::{Category, ProductId};
@@ -6,7 +7,7 @@ use crate::error::ProductsError;
 use crate::store::Listing;
 use crate::App;
 use lambda_http::http::StatusCode;
-use shared::http::{json, Answer, ApiRequest};
+use shared::http::{cacheable, json, Answer, ApiRequest, Cacheable};
 use shared::pagination::Paging;
 use shared::{FieldError, FieldErrors};
 use std::sync::Arc;
@@ -22,7 +23,9 @@ pub async fn list_products(app: Arc<App>, req: ApiRequest) -> Answer<ProductsErr
     let listing = listing(&req).map_err(ProductsError::Invalid)?;
     let (products, last_key) = app.catalog.list(&listing, limit, start).await?;
     let views = products.iter().map(ProductView::from).collect();
-    json(StatusCode::OK, &next.page(views, last_key.as_ref())?)
+    let page = json::<_, ProductsError>(StatusCode::OK, &next.page(views, last_key.as_ref())?)?;
+    // Each page's cursor is bound to who asked, so only their browser may keep it.
+    cacheable(&req, page, Cacheable::Private)
 }
 
 fn listing(req: &ApiRequest) -> Result<Listing, Vec<FieldError>> {
@@ -60,5 +63,5 @@ pub async fn get_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsError
         .await?
         .filter(|p| p.is_active())
         .ok_or(ProductsError::NotFound)?;
-    product_ok(&product)
+    cacheable(&req, product_ok(&product)?, Cacheable::Public)
 }

@@ -1,15 +1,15 @@
 //! Admin catalog routes: POST /v1/products, PUT / PATCH / DELETE /v1/products/{id}.
 
-use super::views::{product_created, product_ok};
+use super::views::{product_created, product_etag, product_ok};
 use crate::domain::{
-    CatalogChanges, CatalogFields, Category, Description, IfMatch, Price, Product, ProductId,
-    ProductName, StockLevel,
+    CatalogChanges, CatalogFields, Category, Description, Price, Product, ProductId, ProductName,
+    StockLevel,
 };
 use crate::error::ProductsError;
 use crate::{App, SERVICE};
 use serde::Deserialize;
 use shared::events::products::{ProductCreated, ProductDeleted, ProductUpdated};
-use shared::http::{no_content, Answer, ApiRequest};
+use shared::http::{no_content, Answer, ApiRequest, EntityTags};
 use shared::store::StoreError;
 use shared::{Envelope, FieldError, FieldErrors};
 use std::sync::Arc;
@@ -187,10 +187,7 @@ async fn edit(app: &App, req: &ApiRequest, changes: CatalogChanges) -> Answer<Pr
     let if_match = if_match(req)?;
     for _ in 0..MAX_EDIT_ATTEMPTS {
         let current = active_product(app, &id).await?;
-        if if_match
-            .as_ref()
-            .is_some_and(|m| !m.matches(current.version))
-        {
+        if !precondition_holds(if_match.as_ref(), &current)? {
             return Err(ProductsError::VersionMismatch);
         }
         let edited = current.edit(changes.clone(), shared::time::now());
@@ -221,10 +218,7 @@ pub async fn delete_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsEr
     let if_match = if_match(&req)?;
     for _ in 0..MAX_EDIT_ATTEMPTS {
         let current = active_product(&app, &id).await?;
-        if if_match
-            .as_ref()
-            .is_some_and(|m| !m.matches(current.version))
-        {
+        if !precondition_holds(if_match.as_ref(), &current)? {
             return Err(ProductsError::VersionMismatch);
         }
         let archived = current.archive(shared::time::now());
@@ -249,11 +243,19 @@ pub async fn delete_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsEr
     Err(ProductsError::Busy)
 }
 
-fn if_match(req: &ApiRequest) -> Result<Option<IfMatch>, ProductsError> {
-    req.header("if-match")
-        .map(IfMatch::parse)
-        .transpose()
-        .map_err(ProductsError::invalid)
+fn if_match(req: &ApiRequest) -> Result<Option<EntityTags>, ProductsError> {
+    shared::http::if_match(req).map_err(ProductsError::invalid)
+}
+
+/// False when `If-Match` was sent and names another representation than `current`'s.
+fn precondition_holds(
+    if_match: Option<&EntityTags>,
+    current: &Product,
+) -> Result<bool, ProductsError> {
+    match if_match {
+        Some(tags) => Ok(tags.match_strongly(&product_etag(current)?)),
+        None => Ok(true),
+    }
 }
 
 async fn active_product(app: &App, id: &ProductId) -> Result<Product, ProductsError> {

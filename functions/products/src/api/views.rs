@@ -2,10 +2,9 @@
 
 use crate::domain::{Product, StockLevel};
 use crate::error::ProductsError;
-use lambda_http::http::header::ETAG;
-use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::http::StatusCode;
 use serde::Serialize;
-use shared::http::{created, json, Answer};
+use shared::http::{created, json, tagged, Answer, EntityTag};
 use shared::{ApiError, Money};
 
 /// Stock as clients see it.
@@ -56,24 +55,17 @@ impl From<&Product> for ProductView {
 
 /// 200 with the product and its ETag.
 pub fn product_ok(p: &Product) -> Answer<ProductsError> {
-    with_etag(
-        json::<_, ApiError>(StatusCode::OK, &ProductView::from(p))?,
-        p,
-    )
+    tagged(json::<_, ApiError>(StatusCode::OK, &ProductView::from(p))?)
 }
 
 /// 201 with Location, ETag and the product.
 pub fn product_created(p: &Product) -> Answer<ProductsError> {
     let location = format!("/v1/products/{}", p.id.as_str());
-    with_etag(created::<_, ApiError>(&location, &ProductView::from(p))?, p)
+    tagged(created::<_, ApiError>(&location, &ProductView::from(p))?)
 }
 
-fn with_etag(
-    mut response: lambda_http::Response<lambda_http::Body>,
-    p: &Product,
-) -> Answer<ProductsError> {
-    let etag =
-        HeaderValue::from_str(&p.version.etag()).map_err(|e| ApiError::Internal(e.into()))?;
-    response.headers_mut().insert(ETAG, etag);
-    Ok(response)
+/// The entity tag a GET of the product answers with now, which `If-Match` must name: it
+/// changes with the catalog fields and with the stock, as the representation does.
+pub fn product_etag(p: &Product) -> Result<EntityTag, ProductsError> {
+    Ok(EntityTag::of_body(product_ok(p)?.body()))
 }

@@ -12,4 +12,4 @@ pub use stock::{
     decide_reservation, Reservation, ReservationDecision, ReservationRequest, StockDelta,
     StockError, StockLevel, MAX_ORDER_LINES, MAX_STOCK,
 };
-pub use version::{IfMatch, Version};
+pub use version::Version;

@@ -90,7 +90,7 @@ pub struct Product {
     pub stock: StockLevel,
     /// Active or archived.
     pub status: ProductStatus,
-    /// Catalog version, the ETag.
+    /// Catalog version, which every catalog write is conditional on.
     pub version: Version,
     /// Creation time.
     pub created_at: DateTime<Utc>,
