@@ -371,6 +371,29 @@ async fn a_cancellation_refunds_a_succeeded_payment_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_refund_is_made_by_any_execution_environment_not_only_the_one_that_charged() {
+    // Lambda runs a queue's batches in several environments at once and recycles them
+    // when idle: the cancellation of a paid order meets another process than its charge.
+    let t = TestTable::new().await;
+    let order_id = shared::ids::new_id();
+    let charging = t.worker(simulator());
+    assert!(deliver(&charging, &[&requested(&order_id, "pm_card_visa")])
+        .await
+        .is_empty());
+    let charge_id = t.live_payment(&order_id).await.charge_id;
+
+    let refunding = simulator();
+    let another = t.worker(Arc::clone(&refunding));
+    let failed = deliver(&another, &[&cancelled(&order_id, true)]).await;
+    assert!(failed.is_empty(), "the refund failed: {failed:?}");
+    let payment = t.live_payment(&order_id).await;
+    assert_eq!(payment.status, PaymentStatus::Refunded);
+    assert_eq!(payment.charge_id, charge_id);
+    assert_eq!(refunding.inner().refunds_for(&order_id), 1);
+    assert_eq!(t.events_of("PaymentRefunded", &order_id).await.len(), 1);
+}
+
+#[tokio::test]
 async fn a_refund_request_refunds_once_beside_the_cancellation() {
     let t = TestTable::new().await;
     let provider = simulator();

@@ -10,12 +10,16 @@
 //! | `pm_card_timeout`            | never answers: every attempt outlives the call timeout  |
 //! | anything else                | declined: `unsupported_payment_method`                  |
 //!
-//! It is a simulator: its ledger lives in the memory of one process (one Lambda execution
-//! environment), so idempotency holds within it only. A real provider keeps the ledger on
-//! its side, which is what makes the idempotency key work across crashes and instances.
+//! A real provider keeps its ledger on its side, so a refund can be asked of it by any
+//! process. Lambda runs a queue's batches in several execution environments at once and
+//! recycles idle ones, so the refund of an order is seldom asked by the process that
+//! charged it. The simulator has no side of its own: what a refund needs to know of its
+//! charge (its idempotency key, amount and currency) is written into the charge id, and
+//! charge and refund ids are derived from the idempotency key, so every process answers
+//! a key alike. Its in-memory ledger only counts what this process was asked, for tests.
 
 use super::{Charge, ChargeRequest, PaymentProvider, ProviderError, Refund, RefundRequest};
-use shared::Money;
+use shared::{Currency, Money};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -43,7 +47,7 @@ pub struct SimulatedProvider {
 #[derive(Debug, Default)]
 struct Ledger {
     charge_attempts: HashMap<String, u32>,
-    charges: HashMap<String, (Charge, Money)>,
+    charges: HashMap<String, Charge>,
     refund_attempts: HashMap<String, u32>,
     refunds: HashMap<String, Refund>,
 }
@@ -87,7 +91,7 @@ impl SimulatedProvider {
             .or_insert(0);
         *attempts += 1;
         let attempt = *attempts;
-        if let Some((charge, _)) = ledger.charges.get(&request.idempotency_key) {
+        if let Some(charge) = ledger.charges.get(&request.idempotency_key) {
             return Ok(charge.clone());
         }
         match request.payment_method.as_str() {
@@ -111,12 +115,15 @@ impl SimulatedProvider {
             }
         }
         let charge = Charge {
-            charge_id: format!("ch_sim_{}", shared::ids::new_id()),
+            charge_id: SimulatedCharge {
+                amount: request.amount,
+                idempotency_key: request.idempotency_key.clone(),
+            }
+            .id(),
         };
-        ledger.charges.insert(
-            request.idempotency_key.clone(),
-            (charge.clone(), request.amount),
-        );
+        ledger
+            .charges
+            .insert(request.idempotency_key.clone(), charge.clone());
         Ok(charge)
     }
 
@@ -129,11 +136,7 @@ impl SimulatedProvider {
         if let Some(refund) = ledger.refunds.get(&request.idempotency_key) {
             return Ok(refund.clone());
         }
-        let charged = ledger
-            .charges
-            .values()
-            .find(|(charge, _)| charge.charge_id == request.charge_id)
-            .map(|(_, amount)| *amount);
+        let charged = SimulatedCharge::parse(&request.charge_id).map(|charge| charge.amount);
         match charged {
             None => return Err(ProviderError::Declined("charge_not_found".to_owned())),
             Some(amount)
@@ -145,12 +148,44 @@ impl SimulatedProvider {
             Some(_) => {}
         }
         let refund = Refund {
-            refund_id: format!("re_sim_{}", shared::ids::new_id()),
+            refund_id: format!("re_sim_{}", request.idempotency_key),
         };
         ledger
             .refunds
             .insert(request.idempotency_key.clone(), refund.clone());
         Ok(refund)
+    }
+}
+
+/// What the simulator's charge ids carry: `ch_sim_<amount>_<currency>_<idempotency key>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SimulatedCharge {
+    amount: Money,
+    idempotency_key: String,
+}
+
+impl SimulatedCharge {
+    fn id(&self) -> String {
+        format!(
+            "ch_sim_{}_{}_{}",
+            self.amount.amount,
+            self.amount.currency.as_str(),
+            self.idempotency_key
+        )
+    }
+
+    /// A charge id this simulator made; None for any other (an unknown charge).
+    fn parse(charge_id: &str) -> Option<Self> {
+        let rest = charge_id.strip_prefix("ch_sim_")?;
+        let (amount, rest) = rest.split_once('_')?;
+        let (currency, idempotency_key) = rest.split_once('_')?;
+        if idempotency_key.is_empty() || !amount.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(Self {
+            amount: Money::new(amount.parse().ok()?, Currency::parse(currency)?),
+            idempotency_key: idempotency_key.to_owned(),
+        })
     }
 }
 
@@ -181,7 +216,6 @@ impl PaymentProvider for SimulatedProvider {
 mod tests {
     use super::*;
     use crate::domain::PaymentMethod;
-    use shared::Currency;
 
     fn eur(amount: u64) -> Money {
         Money::new(amount, Currency::parse("EUR").unwrap())
@@ -264,6 +298,54 @@ mod tests {
         assert_eq!(first, again);
         assert_eq!(sim.charges_for("order-1"), 1);
         assert_eq!(sim.charge_attempts_for("order-1"), 2);
+    }
+
+    #[tokio::test]
+    async fn another_process_refunds_a_charge_and_answers_a_key_alike() {
+        let charged = SimulatedProvider::new()
+            .charge(&charge_request("order-1", VISA))
+            .await
+            .unwrap();
+        let again = SimulatedProvider::new()
+            .charge(&charge_request("order-1", VISA))
+            .await
+            .unwrap();
+        assert_eq!(
+            charged, again,
+            "one charge per key, whichever process is asked"
+        );
+        let refund = |amount: u64| RefundRequest {
+            idempotency_key: "order-1".to_owned(),
+            charge_id: charged.charge_id.clone(),
+            amount: eur(amount),
+        };
+        let elsewhere = SimulatedProvider::new();
+        assert_eq!(
+            elsewhere.refund(&refund(2000)).await,
+            Err(ProviderError::Declined("amount_exceeds_charge".to_owned()))
+        );
+        let refunded = elsewhere.refund(&refund(1999)).await.unwrap();
+        assert_eq!(
+            SimulatedProvider::new().refund(&refund(1999)).await,
+            Ok(refunded)
+        );
+        for forged in [
+            "ch_sim_",
+            "ch_sim_x_EUR_k",
+            "ch_sim_1999_EURO_k",
+            "ch_sim_1999_EUR_",
+        ] {
+            let request = RefundRequest {
+                idempotency_key: format!("forged {forged}"),
+                charge_id: forged.to_owned(),
+                amount: eur(1),
+            };
+            assert_eq!(
+                elsewhere.refund(&request).await,
+                Err(ProviderError::Declined("charge_not_found".to_owned())),
+                "{forged}"
+            );
+        }
     }
 
     #[tokio::test]
