@@ -9,6 +9,9 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, MutexGuard};
 
+/// How long the devstack's SQS pollers wait in one ReceiveMessage.
+const DEVSTACK_LONG_POLL: Duration = Duration::from_secs(1);
+
 pub use moto_runner::faults::{Fault, FaultReport, FaultRule, FaultService, FaultSwitch};
 
 /// A DynamoDB outage hits every function of the stack: fault tests take turns.
@@ -229,8 +232,10 @@ pub async fn publish_as_one_batch(
         )
         .await
         .expect("pause the queue's poller");
-    // A long poll that began before the rule would still take the messages: wait until
-    // the poller has been refused once, so its polls from then on are refused too.
+    // A long poll that began before the rule would still take the messages. The queue has
+    // several pollers (as Lambda polls a queue with several): once one has been refused,
+    // every poll begun before the rule has ended within one long poll, and every poll
+    // from then on is refused.
     let started = Instant::now();
     while paused.report().await.expect("pause report").hits == 0 {
         assert!(
@@ -239,6 +244,7 @@ pub async fn publish_as_one_batch(
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    tokio::time::sleep(DEVSTACK_LONG_POLL + Duration::from_millis(200)).await;
     let aws = moto_runner::sdk_config(&stack.moto_url).await;
     let entries = envelopes.iter().enumerate().map(|(i, envelope)| {
         let event_type = envelope["type"].as_str().unwrap_or("Unknown");

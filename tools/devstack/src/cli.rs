@@ -4,6 +4,10 @@ use clap::Parser;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// Environments per function and batches per queue at once, unless told otherwise: enough
+/// for the saga's steps to overlap on a laptop without a process per core per function.
+pub const DEFAULT_CONCURRENCY: u16 = 4;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Args {
     pub template: PathBuf,
@@ -22,6 +26,9 @@ pub struct Args {
     /// Function logical ids or binary names, as given.
     pub watch: Vec<String>,
     pub raw_logs: bool,
+    /// Execution environments each function may run at once, and batches each queue
+    /// hands its function at once.
+    pub concurrency: usize,
 }
 
 impl Default for Args {
@@ -40,6 +47,7 @@ impl Default for Args {
             work_dir: None,
             watch: Vec::new(),
             raw_logs: false,
+            concurrency: usize::from(DEFAULT_CONCURRENCY),
         }
     }
 }
@@ -91,6 +99,11 @@ struct Cli {
     /// event.
     #[arg(long)]
     raw_logs: bool,
+    /// Execution environments each function may run at once (each its own process,
+    /// started when the others are busy), and batches each SQS queue delivers at once, as
+    /// Lambda scales both. 1 runs one invocation of a function at a time.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
     /// Template parameter values, as `sam deploy --parameter-overrides` takes them
     /// (Key=Value or ParameterKey=K,ParameterValue=V).
     #[arg(long, value_name = "K=V", num_args = 1.., value_parser = parameter_override)]
@@ -121,6 +134,7 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, clap::Erro
         work_dir: cli.work_dir,
         watch: cli.watch,
         raw_logs: cli.raw_logs,
+        concurrency: usize::from(cli.concurrency),
     })
 }
 

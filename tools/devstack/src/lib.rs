@@ -20,7 +20,7 @@ mod testutil;
 pub mod watched;
 
 use anyhow::{Context as _, Result};
-use lambda::FunctionHandle;
+use lambda::FunctionPool;
 use logs::{FunctionLog, Layout, Style};
 use running::RunningFunction;
 use stack_model::provision;
@@ -262,7 +262,7 @@ async fn startup(
             )
             .await
             .map(RunningFunction::Watched),
-            _ => FunctionHandle::start(p.spec.clone())
+            _ => FunctionPool::start(p.spec.clone(), args.concurrency)
                 .await
                 .map(RunningFunction::Local),
         };
@@ -324,10 +324,11 @@ async fn startup(
             continue;
         };
         for s in &p.sqs {
-            running.tasks.push(sources::spawn_sqs_poller(
+            running.tasks.push(sources::spawn_sqs_pollers(
                 clients.sqs.clone(),
                 s.clone(),
                 h.clone(),
+                args.concurrency,
                 running.stop.subscribe(),
             ));
         }

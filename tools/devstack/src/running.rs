@@ -1,15 +1,15 @@
-//! A template function as the API front and the pollers see it: its own process under
+//! A template function as the API front and the pollers see it: its own processes under
 //! the devstack's Runtime API, or `cargo lambda watch` (`--watch`). Both take the same
 //! invocations and answer the same way.
 
-use crate::lambda::{FunctionHandle, InvokeError};
+use crate::lambda::{FunctionPool, InvokeError};
 use crate::watched::WatchedFunction;
 use serde_json::Value;
 
 /// One running function; cheap to clone.
 #[derive(Clone)]
 pub enum RunningFunction {
-    Local(FunctionHandle),
+    Local(FunctionPool),
     Watched(WatchedFunction),
 }
 

@@ -51,6 +51,10 @@ struct Cli {
     /// Record where moto spends the shopping with py-spy, as a flame graph here.
     #[arg(long, value_name = "SVG")]
     profile_moto: Option<PathBuf>,
+    /// Execution environments per function and pollers per queue in the devstack
+    /// (its `--concurrency`; the devstack's default when absent).
+    #[arg(long, value_name = "N")]
+    concurrency: Option<u16>,
     /// Where the report goes (and its .json beside it).
     #[arg(long, default_value = "docs/load.md")]
     report: PathBuf,
@@ -68,7 +72,7 @@ async fn main() -> Result<()> {
         cancel_every: usize::try_from(cli.cancel_every)?,
         settle_timeout: Duration::from_secs(cli.settle_timeout),
     };
-    let report = load(plan, cli.profile_moto.as_deref()).await?;
+    let report = load(plan, cli.profile_moto.as_deref(), cli.concurrency).await?;
     let json = cli.report.with_extension("json");
     std::fs::write(&cli.report, report::markdown(&report))
         .with_context(|| format!("writing {}", cli.report.display()))?;
@@ -85,10 +89,16 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-async fn load(plan: Plan, profile_moto: Option<&std::path::Path>) -> Result<Report> {
+async fn load(
+    plan: Plan,
+    profile_moto: Option<&std::path::Path>,
+    concurrency: Option<u16>,
+) -> Result<Report> {
     eprintln!("load: starting a devstack of its own");
     let options = e2e::StackOptions {
-        args: vec!["--no-seed-catalog".into()],
+        args: std::iter::once("--no-seed-catalog".to_owned())
+            .chain(concurrency.map(|n| format!("--concurrency={n}")))
+            .collect(),
         ..e2e::StackOptions::default()
     };
     let stack = e2e::Stack::start_with(options).map_err(anyhow::Error::msg)?;

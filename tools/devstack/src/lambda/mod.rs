@@ -5,8 +5,11 @@
 //! listener, so a long-poll left behind by a killed process can never take an invocation
 //! meant for its replacement.
 
+mod pool;
 mod process;
 mod runtime_api;
+
+pub use pool::FunctionPool;
 #[cfg(test)]
 pub(crate) mod tests;
 

@@ -147,6 +147,61 @@ async fn concurrent_invokes_are_serialized_and_answered() {
 }
 
 #[tokio::test]
+async fn overlapping_invocations_get_environments_of_their_own_up_to_the_limit() {
+    let pool = FunctionPool::start(echo_spec("EchoFunction", Duration::from_secs(5), &[]), 3)
+        .await
+        .expect("start echo pool");
+    let calls = (0..9).map(|i| {
+        let pool = pool.clone();
+        tokio::spawn(async move { (i, pool.invoke(json!({"i": i, "sleep": 0.3})).await) })
+    });
+    let mut pids = std::collections::HashSet::new();
+    for call in calls.collect::<Vec<_>>() {
+        let (i, out) = call.await.unwrap();
+        let out = out.expect("invoke in the pool");
+        assert_eq!(out["echo"]["i"], i, "each caller gets its own answer");
+        pids.insert(out["pid"].as_i64().unwrap());
+    }
+    assert_eq!(pids.len(), 3, "nine overlapping calls, three environments");
+    assert_eq!(pool.environments(), 3);
+
+    // One at a time, the warm environments are reused and no other starts.
+    for i in 0..3 {
+        let out = pool
+            .invoke(json!({"i": i}))
+            .await
+            .expect("sequential invoke");
+        assert!(pids.contains(&out["pid"].as_i64().unwrap()));
+    }
+    assert_eq!(pool.environments(), 3);
+    pool.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_pool_of_one_serializes_like_one_environment() {
+    let pool = FunctionPool::start(echo_spec("EchoFunction", Duration::from_secs(5), &[]), 1)
+        .await
+        .expect("start echo pool");
+    let calls: Vec<_> = (0..4)
+        .map(|i| {
+            let pool = pool.clone();
+            tokio::spawn(async move { pool.invoke(json!({"i": i, "sleep": 0.02})).await })
+        })
+        .collect();
+    let mut pids = std::collections::HashSet::new();
+    for call in calls {
+        pids.insert(
+            call.await.unwrap().expect("invoke")["pid"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    assert_eq!(pids.len(), 1);
+    assert_eq!(pool.environments(), 1);
+    pool.shutdown().await;
+}
+
+#[tokio::test]
 async fn repeated_init_error_fails_invoke_with_init() {
     let f = FunctionHandle::start(echo_spec(
         "InitFailFunction",

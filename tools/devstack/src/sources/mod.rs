@@ -38,14 +38,28 @@ pub struct StreamSource {
     pub filters: Vec<String>,
 }
 
-/// Spawns a poller task; it stops when `shutdown` turns true.
-pub fn spawn_sqs_poller(
+/// Spawns `pollers` pollers of one queue, each receiving a batch and invoking with it, as
+/// Lambda polls a queue with several at once; the task ends once `shutdown` turns true
+/// and they have all stopped.
+pub fn spawn_sqs_pollers(
     sqs: aws_sdk_sqs::Client,
     src: SqsSource,
     f: RunningFunction,
+    pollers: usize,
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(sqs::run(sqs, src, f, shutdown))
+    tokio::spawn(async move {
+        let mut running = tokio::task::JoinSet::new();
+        for _ in 0..pollers.max(1) {
+            running.spawn(sqs::run(
+                sqs.clone(),
+                src.clone(),
+                f.clone(),
+                shutdown.clone(),
+            ));
+        }
+        while running.join_next().await.is_some() {}
+    })
 }
 
 /// Spawns a poller task; it stops when `shutdown` turns true.

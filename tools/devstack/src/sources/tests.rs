@@ -2,7 +2,7 @@
 //! (tests/fixtures/echo_runtime.py, which records every batch it receives).
 
 use super::*;
-use crate::lambda::{FunctionHandle, FunctionSpec};
+use crate::lambda::{FunctionPool, FunctionSpec};
 use crate::running::RunningFunction;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
@@ -118,17 +118,20 @@ impl Recorder {
         if report_failures {
             env.push(("REPORT_FAILURES", "1"));
         }
-        FunctionHandle::start(FunctionSpec {
-            name: "EchoFunction".into(),
-            binary: crate::lambda::tests::echo_fixture(),
-            env: env
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            timeout: Duration::from_secs(5),
-            memory_mb: 128,
-            log: crate::logs::FunctionLog::passthrough("echo"),
-        })
+        FunctionPool::start(
+            FunctionSpec {
+                name: "EchoFunction".into(),
+                binary: crate::lambda::tests::echo_fixture(),
+                env: env
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                timeout: Duration::from_secs(5),
+                memory_mb: 128,
+                log: crate::logs::FunctionLog::passthrough("echo"),
+            },
+            1,
+        )
         .await
         .map(RunningFunction::Local)
         .expect("start function")
@@ -186,7 +189,7 @@ async fn sqs_batch_shape_filter_and_partial_failure() {
     let rec = Recorder::new("sqs");
     let f = rec.function(true).await;
     let (stop, shutdown) = watch::channel(false);
-    let poller = spawn_sqs_poller(
+    let poller = spawn_sqs_pollers(
         sqs.clone(),
         SqsSource {
             queue_url: url.clone(),
@@ -196,6 +199,7 @@ async fn sqs_batch_shape_filter_and_partial_failure() {
             filters: vec![r#"{"body": {"kind": ["keep"]}}"#.into()],
         },
         f.clone(),
+        1,
         shutdown,
     );
 
@@ -280,7 +284,7 @@ async fn sqs_always_failing_message_is_redriven_to_dlq() {
     let rec = Recorder::new("sqs-dlq");
     let f = rec.function(false).await;
     let (stop, shutdown) = watch::channel(false);
-    let poller = spawn_sqs_poller(
+    let poller = spawn_sqs_pollers(
         sqs.clone(),
         SqsSource {
             queue_url: url,
@@ -290,6 +294,7 @@ async fn sqs_always_failing_message_is_redriven_to_dlq() {
             filters: vec![],
         },
         f.clone(),
+        1,
         shutdown,
     );
 
