@@ -118,12 +118,23 @@ impl Publisher {
                     .map(owned_sequence_number),
             );
         }
-        tracing::info!(
-            records = event.records.len(),
-            published = messages.len() - unpublished.len(),
-            failed = failures.len(),
-            "stream batch done"
-        );
+        // Each event published is logged on its own line, each failure too: the summary
+        // only adds to CloudWatch Logs' bill when nothing went wrong.
+        let published = messages.len() - unpublished.len();
+        if failures.is_empty() {
+            tracing::debug!(
+                records = event.records.len(),
+                published,
+                "stream batch done"
+            );
+        } else {
+            tracing::warn!(
+                records = event.records.len(),
+                published,
+                failed = failures.len(),
+                "stream batch done with records to retry"
+            );
+        }
         let mut response = DynamoDbEventResponse::default();
         // A record without a sequence number is reported with a null itemIdentifier, which
         // Lambda treats as a failure of the whole batch: retried, not lost.

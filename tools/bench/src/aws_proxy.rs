@@ -1,7 +1,9 @@
 //! A recording reverse proxy in front of moto, one per function. Every call the
 //! function's AWS SDK clients send passes through it, so calls are counted where they
-//! leave the client, and the time an invocation spent waiting on AWS (moto) is known.
+//! leave the client, the time an invocation spent waiting on AWS (moto) is known, and so
+//! are the DynamoDB request units each call would be billed (`capacity`).
 
+use crate::capacity::{self, Tables, Units};
 use anyhow::{Context as _, Result};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -16,6 +18,8 @@ struct Forward {
     moto_url: String,
     client: reqwest::Client,
     calls: Arc<Mutex<Vec<Call>>>,
+    units: Arc<Mutex<Units>>,
+    tables: Arc<Tables>,
 }
 
 /// A running proxy; dropping it stops it.
@@ -23,17 +27,20 @@ pub struct AwsProxy {
     /// The `AWS_ENDPOINT_URL` to give the function.
     pub url: String,
     calls: Arc<Mutex<Vec<Call>>>,
+    units: Arc<Mutex<Units>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl AwsProxy {
-    /// Listens on a free loopback port and forwards everything to `moto_url`.
-    pub async fn start(moto_url: &str) -> Result<AwsProxy> {
+    /// Listens on a free loopback port and forwards everything to `moto_url`; DynamoDB
+    /// calls are billed against `tables`.
+    pub async fn start(moto_url: &str, tables: Arc<Tables>) -> Result<AwsProxy> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .context("binding the AWS proxy")?;
         let url = format!("http://{}", listener.local_addr()?);
         let calls = Arc::new(Mutex::new(Vec::new()));
+        let units = Arc::new(Mutex::new(Units::default()));
         let state = Forward {
             moto_url: moto_url.trim_end_matches('/').to_owned(),
             client: reqwest::Client::builder()
@@ -41,6 +48,8 @@ impl AwsProxy {
                 .build()
                 .context("building the proxy's client")?,
             calls: calls.clone(),
+            units: units.clone(),
+            tables,
         };
         let app = axum::Router::new().fallback(forward).with_state(state);
         let task = tokio::spawn(async move {
@@ -48,12 +57,22 @@ impl AwsProxy {
                 tracing::warn!("AWS proxy stopped: {e}");
             }
         });
-        Ok(AwsProxy { url, calls, task })
+        Ok(AwsProxy {
+            url,
+            calls,
+            units,
+            task,
+        })
     }
 
     /// The calls recorded since the last `take`.
     pub fn take(&self) -> Vec<Call> {
         std::mem::take(&mut *self.calls.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The DynamoDB request units of the calls since the last `take_units`.
+    pub fn take_units(&self) -> Units {
+        std::mem::take(&mut *self.units.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -73,6 +92,12 @@ async fn forward(
     let start = Instant::now();
     let operation = operation_name(&method, &uri, &headers, &body);
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let dynamodb_request = operation.strip_prefix("dynamodb.").map(|op| {
+        (
+            op.to_owned(),
+            serde_json::from_slice(&body).unwrap_or_default(),
+        )
+    });
     let mut request = fwd
         .client
         .request(method, format!("{}{path}", fwd.moto_url))
@@ -101,6 +126,12 @@ async fn forward(
         Ok(b) => b,
         Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
     };
+    if let Some((op, request)) = dynamodb_request.filter(|_| status.is_success()) {
+        let answer = serde_json::from_slice(&body).unwrap_or_default();
+        let units = capacity::of_call(&op, &request, &answer, &fwd.tables);
+        let mut total = fwd.units.lock().unwrap_or_else(|e| e.into_inner());
+        *total = *total + units;
+    }
     fwd.calls
         .lock()
         .unwrap_or_else(|e| e.into_inner())

@@ -2,11 +2,14 @@
 //! and writes docs/benchmarks.{md,json}. See tools/bench/README.md.
 
 mod aws_proxy;
+mod capacity;
 mod cli;
+mod cost;
 mod cpus;
 mod events;
 mod machine;
 mod measure;
+mod prices;
 mod report;
 mod run;
 mod scenarios;

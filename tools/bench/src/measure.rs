@@ -1,6 +1,7 @@
 //! The measuring protocol: cold starts, then warm invocations in one process.
 
 use crate::aws_proxy::RoundTrips;
+use crate::capacity::Units;
 use crate::stack::{Sample, Subject};
 use anyhow::{Context as _, Result};
 use serde_json::Value;
@@ -75,6 +76,8 @@ pub struct OpSamples {
     pub overhead: Vec<Duration>,
     /// The AWS calls of every warm invocation.
     pub trips: Vec<RoundTrips>,
+    /// The DynamoDB request units of every warm invocation.
+    pub units: Vec<Units>,
 }
 
 /// The raw measurements of one function.
@@ -165,9 +168,22 @@ fn record_warm(op: &mut OpSamples, sample: &Sample) {
 
 fn record_trips(op: &mut OpSamples, sample: &Sample) {
     op.trips.push(sample.trips.clone());
+    op.units.push(sample.units);
 }
 
 impl OpSamples {
+    /// The mean DynamoDB request units of an invocation.
+    pub fn mean_units(&self) -> Option<Units> {
+        let n = self.units.len() as f64;
+        (n > 0.0).then(|| {
+            let total = self.units.iter().fold(Units::default(), |a, &b| a + b);
+            Units {
+                read: total.read / n,
+                write: total.write / n,
+            }
+        })
+    }
+
     /// The calls most invocations made (the larger on a tie). Not the maximum: the proxy
     /// sees when a request arrives, so on a busy machine two concurrent calls can arrive
     /// one after the other now and then and look sequential.

@@ -1,6 +1,8 @@
 //! The report: docs/benchmarks.json (the model below, serialised) and docs/benchmarks.md
 //! (tables, the budgets with PASS / FAIL, the chart).
 
+use crate::capacity::Units;
+use crate::cost::CostReport;
 use crate::measure::{FunctionSamples, Kind};
 use crate::scenarios::Role;
 use crate::stats::Summary;
@@ -18,6 +20,7 @@ pub struct Report {
     pub settings: Settings,
     pub functions: Vec<FunctionReport>,
     pub budgets: Vec<Budget>,
+    pub cost: CostReport,
 }
 
 #[derive(Debug, Serialize)]
@@ -64,6 +67,8 @@ pub struct OpReport {
     pub aws_ms: Option<Summary>,
     pub overhead_ms: Option<Summary>,
     pub round_trips: Option<RoundTripReport>,
+    /// DynamoDB request units per invocation (mean).
+    pub dynamodb_units: Option<Units>,
 }
 
 #[derive(Debug, Serialize)]
@@ -106,6 +111,7 @@ impl FunctionReport {
                     depth: t.depth,
                     operations: t.operations,
                 }),
+                dynamodb_units: s.mean_units(),
             })
             .collect();
         FunctionReport {
@@ -368,23 +374,31 @@ pub fn markdown(report: &Report) -> String {
         md,
         "Counted where the calls leave the SDK client (a recording proxy per function): what most warm invocations made; depth is the longest chain of calls that each waited for the one before.\n"
     );
-    let _ = writeln!(md, "| function | operation | calls | depth | calls made |");
-    let _ = writeln!(md, "|---|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| function | operation | calls | depth | calls made | DynamoDB RRU / WRU |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
     for f in report.functions.iter().filter(|f| f.role != Role::Floor) {
         for op in &f.ops {
             if let Some(t) = &op.round_trips {
+                let units = op
+                    .dynamodb_units
+                    .map_or_else(|| "-".to_owned(), |u| format!("{} / {}", u.read, u.write));
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} |",
                     f.name,
                     op.name,
                     t.calls,
                     t.depth,
-                    t.operations.join(", ")
+                    t.operations.join(", "),
+                    units
                 );
             }
         }
     }
+    crate::cost::markdown(&mut md, &report.cost);
     md.push_str(METHOD);
     md
 }

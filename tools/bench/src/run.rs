@@ -1,10 +1,12 @@
 //! One bench run: the stack, the world, every scenario measured in turn, the report.
 
 use crate::cli::Args;
+use crate::cost;
 use crate::cpus::Placement;
 use crate::measure::{cold_starts, warm_series, FunctionSamples, Protocol};
+use crate::prices;
 use crate::report::{self, FunctionReport, Report, Settings, Size};
-use crate::scenarios::{self, Role};
+use crate::scenarios::{self, Role, Scenario};
 use crate::stack::{Stack, Subject};
 use crate::world::World;
 use anyhow::{Context as _, Result};
@@ -13,6 +15,9 @@ use std::path::Path;
 
 /// Invocations discarded before each warm series.
 const WARMUP: usize = 3;
+/// Invocations discarded, then measured, for the log volume of an operation.
+const LOG_WARMUP: usize = 2;
+const LOG_SAMPLES: usize = 20;
 
 pub async fn run(args: Args, placement: Placement) -> Result<()> {
     let root = moto_runner::workspace_root();
@@ -26,9 +31,16 @@ pub async fn run(args: Args, placement: Placement) -> Result<()> {
     let stack = Stack::start(&root, &args.bin_dir, &placement).await?;
     // The saga step consumes one PENDING order per invocation, the cancel route a few;
     // two spare.
-    let orders = protocol.cold_starts + protocol.warmup + protocol.warm + crate::world::SPARES + 2;
+    let orders = protocol.cold_starts
+        + protocol.warmup
+        + protocol.warm
+        + crate::world::SPARES
+        + 2
+        + LOG_WARMUP
+        + LOG_SAMPLES;
     tracing::info!("building the data: two users, a product, {orders} orders");
     let world = World::build(&stack, orders).await?;
+    stack.measure_items().await?;
 
     let mut all = vec![scenarios::floor(&args.bin_dir, &world)];
     all.extend(scenarios::functions(&stack, &world, &args.bin_dir)?);
@@ -36,7 +48,7 @@ pub async fn run(args: Args, placement: Placement) -> Result<()> {
 
     let mut subjects = Vec::with_capacity(all.len());
     for scenario in &all {
-        subjects.push(Subject::new(scenario.spec.clone(), &stack.moto_url).await?);
+        subjects.push(Subject::new(scenario.spec.clone(), &stack).await?);
     }
     let mut samples: Vec<_> = all
         .iter()
@@ -63,6 +75,12 @@ pub async fn run(args: Args, placement: Placement) -> Result<()> {
             .await
             .with_context(|| format!("warm series of {}", scenario.name))?;
     }
+
+    tracing::info!("log volume of an order's steps at the template's log level");
+    let log_dir = std::env::temp_dir().join(format!("crabcart-bench-logs-{}", std::process::id()));
+    let log_bytes = log_volume(&stack, &mut all, &log_dir).await;
+    let _ = std::fs::remove_dir_all(&log_dir);
+    let log_bytes = log_bytes?;
 
     let mut functions = Vec::new();
     for (scenario, samples) in all.iter().zip(&samples) {
@@ -92,6 +110,22 @@ pub async fn run(args: Args, placement: Placement) -> Result<()> {
         ));
     }
 
+    let memory_mb = cost::ONE_ORDER
+        .iter()
+        .map(|step| {
+            Ok((
+                step.function.to_owned(),
+                stack.spec(step.function)?.memory_mb,
+            ))
+        })
+        .collect::<Result<BTreeMap<_, _>>>()?;
+    let cost = cost::of_journey(
+        &cost::ONE_ORDER,
+        &cost::measured_ops(&functions, &log_bytes),
+        &memory_mb,
+        &prices::US_EAST_1,
+    )
+    .map_err(anyhow::Error::msg)?;
     let report = Report {
         schema: 1,
         generated_at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -102,6 +136,7 @@ pub async fn run(args: Args, placement: Placement) -> Result<()> {
         },
         budgets: report::budgets(&functions),
         functions,
+        cost,
     };
     std::fs::create_dir_all(&args.out_dir)?;
     let json = args.out_dir.join("benchmarks.json");
@@ -128,6 +163,63 @@ pub async fn run(args: Args, placement: Placement) -> Result<()> {
         report.budgets.len()
     );
     Ok(())
+}
+
+/// Bytes each operation of an order's journey logs per invocation, run as deployed (the
+/// template's log level) in a process of its own, by function and operation.
+async fn log_volume(
+    stack: &Stack,
+    all: &mut [Scenario],
+    dir: &Path,
+) -> Result<BTreeMap<(String, String), f64>> {
+    let mut bytes = BTreeMap::new();
+    for scenario in all.iter_mut().filter(|s| s.role == Role::Crabcart) {
+        let journey_ops: Vec<usize> = scenario
+            .ops
+            .iter()
+            .enumerate()
+            .filter(|(_, op)| {
+                cost::ONE_ORDER
+                    .iter()
+                    .any(|s| s.measured_as == (scenario.name.as_str(), op.name.as_str()))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if journey_ops.is_empty() {
+            continue;
+        }
+        let spec = stack.deployed_spec(&scenario.name, dir)?;
+        let log = spec
+            .log
+            .path()
+            .map(Path::to_path_buf)
+            .context("a log file")?;
+        let subject = Subject::new(spec, stack).await?;
+        let running = subject.start().await?;
+        for i in journey_ops {
+            let op = &mut scenario.ops[i];
+            for _ in 0..LOG_WARMUP {
+                running.invoke((op.next_event)()?).await?;
+            }
+            let before = settled_size(&log).await;
+            for _ in 0..LOG_SAMPLES {
+                running.invoke((op.next_event)()?).await?;
+            }
+            let after = settled_size(&log).await;
+            bytes.insert(
+                (scenario.name.clone(), op.name.clone()),
+                after.saturating_sub(before) as f64 / LOG_SAMPLES as f64,
+            );
+        }
+        running.stop().await;
+    }
+    Ok(bytes)
+}
+
+/// A log file's size once the lines of the last invocation have reached it.
+async fn settled_size(path: &Path) -> u64 {
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
 /// Bytes of a file, or of every file under a directory.

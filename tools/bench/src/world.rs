@@ -48,7 +48,7 @@ pub fn eur(amount: u64) -> Result<Money> {
 impl World {
     /// Builds the world; `orders` PENDING orders are placed.
     pub async fn build(stack: &Stack, orders: usize) -> Result<World> {
-        let users = Subject::new(stack.spec("UsersApiFunction")?, &stack.moto_url).await?;
+        let users = Subject::new(stack.spec("UsersApiFunction")?, stack).await?;
         let users = users.start().await?;
         let shopper_email = sign_up_email("shopper");
         register(&users, &shopper_email).await?;
@@ -63,7 +63,7 @@ impl World {
         let (admin, _) = log_in(&users, &admin_email).await?;
         users.stop().await;
 
-        let products = Subject::new(stack.spec("ProductsApiFunction")?, &stack.moto_url).await?;
+        let products = Subject::new(stack.spec("ProductsApiFunction")?, stack).await?;
         let products = products.start().await?;
         let created = products
             .invoke(
@@ -91,15 +91,14 @@ impl World {
         // The orders service prices from its projection of the catalog, which the
         // product's own ProductCreated event fills.
         let created_event = outbox_envelope(stack, "ProductsApiFunction", "ProductCreated").await?;
-        let orders_worker =
-            Subject::new(stack.spec("OrdersWorkerFunction")?, &stack.moto_url).await?;
+        let orders_worker = Subject::new(stack.spec("OrdersWorkerFunction")?, stack).await?;
         let running = orders_worker.start().await?;
         running
             .invoke(sqs_batch_of_envelope(&created_event))
             .await?;
         running.stop().await;
 
-        let orders_api = Subject::new(stack.spec("OrdersApiFunction")?, &stack.moto_url).await?;
+        let orders_api = Subject::new(stack.spec("OrdersApiFunction")?, stack).await?;
         let running = orders_api.start().await?;
         let mut placed = Vec::with_capacity(orders);
         for _ in 0..orders {
@@ -115,7 +114,7 @@ impl World {
         running.stop().await;
         let paid_order = placed.pop().context("at least one order")?;
 
-        let payments = Subject::new(stack.spec("PaymentsWorkerFunction")?, &stack.moto_url).await?;
+        let payments = Subject::new(stack.spec("PaymentsWorkerFunction")?, stack).await?;
         let running = payments.start().await?;
         running
             .invoke(sqs_batch_of(
@@ -131,8 +130,7 @@ impl World {
             .await?;
         running.stop().await;
 
-        let notifications =
-            Subject::new(stack.spec("NotificationsWorkerFunction")?, &stack.moto_url).await?;
+        let notifications = Subject::new(stack.spec("NotificationsWorkerFunction")?, stack).await?;
         let running = notifications.start().await?;
         running
             .invoke(sqs_batch_of(
