@@ -324,7 +324,7 @@ async fn startup(
             continue;
         };
         for s in &p.sqs {
-            running.tasks.push(sources::spawn_sqs_pollers(
+            running.tasks.push(sources::spawn_sqs_poller(
                 clients.sqs.clone(),
                 s.clone(),
                 h.clone(),

@@ -38,28 +38,16 @@ pub struct StreamSource {
     pub filters: Vec<String>,
 }
 
-/// Spawns `pollers` pollers of one queue, each receiving a batch and invoking with it, as
-/// Lambda polls a queue with several at once; the task ends once `shutdown` turns true
-/// and they have all stopped.
-pub fn spawn_sqs_pollers(
+/// Spawns the poller of one queue, delivering up to `in_flight` batches at once; it stops
+/// when `shutdown` turns true.
+pub fn spawn_sqs_poller(
     sqs: aws_sdk_sqs::Client,
     src: SqsSource,
     f: RunningFunction,
-    pollers: usize,
+    in_flight: usize,
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut running = tokio::task::JoinSet::new();
-        for _ in 0..pollers.max(1) {
-            running.spawn(sqs::run(
-                sqs.clone(),
-                src.clone(),
-                f.clone(),
-                shutdown.clone(),
-            ));
-        }
-        while running.join_next().await.is_some() {}
-    })
+    tokio::spawn(sqs::run(sqs, src, f, in_flight, shutdown))
 }
 
 /// Spawns a poller task; it stops when `shutdown` turns true.

@@ -11,7 +11,9 @@ use aws_sdk_sqs::types::{
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
-use tokio::sync::watch;
+use std::sync::Arc;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
 
 /// Long-poll wait; short so shutdown is noticed quickly even while moto holds the poll.
 const WAIT_SECONDS: i32 = 1;
@@ -22,15 +24,22 @@ const WAIT_SECONDS: i32 = 1;
 /// after maxReceiveCount, are unaffected.
 const RETRY_VISIBILITY_SECONDS: i32 = 1;
 
+/// Receives batches from one queue and hands each to `f`, up to `in_flight` batches at
+/// once (Lambda's pollers run a queue's batches in several execution environments). One
+/// receive at a time, and only when a batch could start: an idle queue costs one long
+/// poll, and a received batch never waits for a slot while its visibility runs out.
 pub(super) async fn run(
     sqs: aws_sdk_sqs::Client,
     src: SqsSource,
     f: RunningFunction,
+    in_flight: usize,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let filters = FilterSet::parse(&src.queue_arn, &src.filters);
+    let filters = Arc::new(FilterSet::parse(&src.queue_arn, &src.filters));
     let region = region_of(&src.queue_arn);
     let max = src.batch_size.clamp(1, 10);
+    let slots = Arc::new(Semaphore::new(in_flight.max(1)));
+    let mut deliveries = JoinSet::new();
     let mut backoff = Backoff::new();
     tracing::debug!(queue = %src.queue_url, function = %f.name(), "SQS poller started");
     while !is_shutdown(&shutdown) {
@@ -38,6 +47,12 @@ pub(super) async fn run(
             _ = f.until_runnable() => {}
             _ = shutdown_requested(&mut shutdown) => break,
         }
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot,
+            _ = shutdown_requested(&mut shutdown) => break,
+        };
+        let Ok(slot) = slot else { break };
+        while deliveries.try_join_next().is_some() {}
         let receive = sqs
             .receive_message()
             .queue_url(&src.queue_url)
@@ -64,14 +79,20 @@ pub(super) async fn run(
         if messages.is_empty() {
             continue;
         }
-        let done = tokio::select! {
-            _ = deliver(&sqs, &src, &f, &filters, &region, messages) => false,
-            _ = shutdown_requested(&mut shutdown) => true,
-        };
-        if done {
-            break;
-        }
+        let (sqs, src, f, filters, region) = (
+            sqs.clone(),
+            src.clone(),
+            f.clone(),
+            filters.clone(),
+            region.clone(),
+        );
+        deliveries.spawn(async move {
+            deliver(&sqs, &src, &f, &filters, &region, messages).await;
+            drop(slot);
+        });
     }
+    // As Lambda stops a mapping: batches in flight end with the devstack.
+    deliveries.abort_all();
     tracing::debug!(queue = %src.queue_url, "SQS poller stopped");
 }
 

@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_sqs::types::MessageAttributeValue;
 use serde_json::{json, Value};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -189,7 +190,7 @@ async fn sqs_batch_shape_filter_and_partial_failure() {
     let rec = Recorder::new("sqs");
     let f = rec.function(true).await;
     let (stop, shutdown) = watch::channel(false);
-    let poller = spawn_sqs_pollers(
+    let poller = spawn_sqs_poller(
         sqs.clone(),
         SqsSource {
             queue_url: url.clone(),
@@ -270,6 +271,60 @@ async fn sqs_batch_shape_filter_and_partial_failure() {
 }
 
 #[tokio::test]
+async fn a_queue_hands_batches_to_environments_of_their_own_at_once() {
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config().await);
+    let (url, arn) = stack_model::fixtures::create_queue(&sqs, "in-flight", None).await;
+    for n in 0..3 {
+        sqs.send_message()
+            .queue_url(&url)
+            .message_body(format!("m{n}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let rec = Recorder::new("sqs-in-flight");
+    let f = FunctionPool::start(
+        crate::lambda::tests::echo_spec(
+            "EchoFunction",
+            Duration::from_secs(5),
+            &[
+                ("RECORD_FILE", rec.path.to_str().unwrap()),
+                ("BATCH_SLEEP", "0.5"),
+            ],
+        ),
+        3,
+    )
+    .await
+    .map(RunningFunction::Local)
+    .expect("start function");
+    let (stop, shutdown) = watch::channel(false);
+    let poller = spawn_sqs_poller(
+        sqs.clone(),
+        SqsSource {
+            queue_url: url,
+            queue_arn: arn,
+            batch_size: 1,
+            report_batch_item_failures: false,
+            filters: vec![],
+        },
+        f.clone(),
+        3,
+        shutdown,
+    );
+
+    let batches = rec.wait_for_batches(3, DELIVERY_LIMIT).await;
+    let pids: HashSet<i64> = batches.iter().filter_map(|b| b["pid"].as_i64()).collect();
+    assert!(
+        pids.len() >= 2,
+        "one batch was taken while another ran, in another environment: {batches:#?}"
+    );
+
+    stop.send(true).unwrap();
+    poller.await.unwrap();
+    f.shutdown().await;
+}
+
+#[tokio::test]
 async fn sqs_always_failing_message_is_redriven_to_dlq() {
     let sqs = aws_sdk_sqs::Client::new(&sdk_config().await);
     let (dlq_url, dlq_arn) = stack_model::fixtures::create_queue(&sqs, "orders-dlq", None).await;
@@ -284,7 +339,7 @@ async fn sqs_always_failing_message_is_redriven_to_dlq() {
     let rec = Recorder::new("sqs-dlq");
     let f = rec.function(false).await;
     let (stop, shutdown) = watch::channel(false);
-    let poller = spawn_sqs_pollers(
+    let poller = spawn_sqs_poller(
         sqs.clone(),
         SqsSource {
             queue_url: url,
