@@ -6,8 +6,8 @@ serialized behind one lock. moto's backends keep no per-request lock, so two con
 conditional writes (or a transaction and a write) can interleave inside moto and both
 succeed, which real DynamoDB never allows. DynamoDB and DynamoDB Streams requests take
 the lock (a stream reader must not see a transaction half-applied), and so does moto's
-dump of every model (/moto-api/data.json); SQS, whose long polls block for up to 20 s,
-must not queue behind it.
+dump of every model (/moto-api/data.json); Cognito IdP requests take a lock of their own;
+SQS, whose long polls block for up to 20 s, must not queue behind either.
 
 moto makes TransactWriteItems atomic by deep-copying every table it names before writing
 and putting the copies back when the transaction is cancelled. That is wrong and slow:
@@ -68,6 +68,10 @@ if "fault_switch" not in globals():  # run as a file, not as the runner's embedd
     from moto_faults import fault_switch
 
 DYNAMODB_LOCK = threading.Lock()
+# moto's Cognito user pools are plain dicts too: a sign-in iterating a pool's users while
+# a sign-up added one failed with "OrderedDict mutated during iteration" (a 503 to the
+# client) once a function could run in several execution environments at once.
+COGNITO_LOCK = threading.Lock()
 
 # moto's backend names (moto/backend_index.py) of the AWS APIs the template uses, but
 # SQS: with its app built up front, the devstack's SQS poller tests saw visibility
@@ -181,9 +185,13 @@ def serialize_dynamodb(inner):
         # each attribute serializes, then serializes them all: a table written between the
         # two (a new key in its items) made the whole answer a 500.
         reads_models = environ.get("PATH_INFO", "").startswith("/moto-api/data.json")
-        if not (target.startswith(("DynamoDB_", "DynamoDBStreams_")) or reads_models):
+        if target.startswith("AWSCognitoIdentityProviderService."):
+            lock = COGNITO_LOCK
+        elif target.startswith(("DynamoDB_", "DynamoDBStreams_")) or reads_models:
+            lock = DYNAMODB_LOCK
+        else:
             return inner(environ, start_response)
-        with DYNAMODB_LOCK:
+        with lock:
             captured = []
 
             def capture(status, headers, exc_info=None):
