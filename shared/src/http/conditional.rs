@@ -149,10 +149,16 @@ pub fn if_match(req: &ApiRequest) -> Result<Option<EntityTags>, FieldError> {
 
 /// Adds the body's entity tag to a response.
 pub fn tagged<E: From<ApiError>>(mut response: Response<Body>) -> Answer<E> {
+    add_tag(&mut response)?;
+    Ok(response)
+}
+
+/// Sets the ETag of `response` from its body; the tag, for comparisons.
+fn add_tag(response: &mut Response<Body>) -> Result<EntityTag, ApiError> {
     let tag = EntityTag::of_body(response.body());
     let value = HeaderValue::from_str(tag.as_str()).map_err(|e| ApiError::Internal(e.into()))?;
     response.headers_mut().insert(ETAG, value);
-    Ok(response)
+    Ok(tag)
 }
 
 /// A public read's answer: tagged, with its Cache-Control, or 304 Not Modified (the same
@@ -160,14 +166,13 @@ pub fn tagged<E: From<ApiError>>(mut response: Response<Body>) -> Answer<E> {
 /// `If-None-Match` is ignored, as a cache that sent it gets the full answer it can use.
 pub fn cacheable<E: From<ApiError>>(
     req: &ApiRequest,
-    response: Response<Body>,
+    mut response: Response<Body>,
     who: Cacheable,
 ) -> Answer<E> {
-    let mut response = tagged::<ApiError>(response)?;
+    let tag = add_tag(&mut response)?;
     response
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static(who.header()));
-    let tag = EntityTag::of_body(response.body());
     let unchanged = req
         .header("if-none-match")
         .and_then(|raw| EntityTags::parse("If-None-Match", raw).ok())

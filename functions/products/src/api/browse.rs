@@ -1,7 +1,7 @@
 //! Public routes: GET /v1/products and GET /v1/products/{id}, each answering a current
 //! `If-None-Match` with 304.
 
-use super::views::{product_ok, ProductView};
+use super::views::{product_json, ProductView};
 use crate::domain::{Category, ProductId};
 use crate::error::ProductsError;
 use crate::store::Listing;
@@ -63,5 +63,5 @@ pub async fn get_product(app: Arc<App>, req: ApiRequest) -> Answer<ProductsError
         .await?
         .filter(|p| p.is_active())
         .ok_or(ProductsError::NotFound)?;
-    cacheable(&req, product_ok(&product)?, Cacheable::Public)
+    cacheable(&req, product_json(&product)?, Cacheable::Public)
 }

@@ -53,9 +53,14 @@ impl From<&Product> for ProductView {
     }
 }
 
+/// 200 with the product, untagged: [`product_ok`] and the cacheable read tag it.
+pub fn product_json(p: &Product) -> Answer<ProductsError> {
+    json(StatusCode::OK, &ProductView::from(p))
+}
+
 /// 200 with the product and its ETag.
 pub fn product_ok(p: &Product) -> Answer<ProductsError> {
-    tagged(json::<_, ApiError>(StatusCode::OK, &ProductView::from(p))?)
+    tagged(product_json(p)?)
 }
 
 /// 201 with Location, ETag and the product.
@@ -67,5 +72,5 @@ pub fn product_created(p: &Product) -> Answer<ProductsError> {
 /// The entity tag a GET of the product answers with now, which `If-Match` must name: it
 /// changes with the catalog fields and with the stock, as the representation does.
 pub fn product_etag(p: &Product) -> Result<EntityTag, ProductsError> {
-    Ok(EntityTag::of_body(product_ok(p)?.body()))
+    Ok(EntityTag::of_body(product_json(p)?.body()))
 }
