@@ -9,10 +9,12 @@ VENV := .venv
 VENV_STAMP := $(VENV)/.installed
 CARGO ?= cargo
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
-# CI boxes have 2 cores; the tests share them with moto and the function processes.
+# CI boxes have 2 cores; the tests share them with moto and the function processes. Most
+# end-to-end tests wait on the local cloud, so that binary runs more of them at once.
 TEST_THREADS ?= 4
+E2E_TEST_THREADS ?= 8
 
-.PHONY: dev test test-tools browser publish-storefront venv build fmt-check clippy cargo-test test-build test-run-end-to-end test-run-others e2e-test lint-template lint-workflows \
+.PHONY: dev test test-tools browser publish-storefront venv build fmt-check clippy cargo-test test-build test-run-end-to-end test-run-watch test-run-others e2e-test lint-template lint-workflows \
 	clean-venv api-contract fuzz-api bench bench-tools package load
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
@@ -91,19 +93,24 @@ clippy:
 # most of all the AWS SDKs, are compiled once instead of once for `cargo clippy` and
 # again for `cargo test`. CLIPPY_ARGS is how cargo-clippy hands lint flags to the driver.
 #
-# Then two runs side by side, since cargo runs test binaries one after another and most
-# of them wait on moto: the end_to_end binary (the longest), and every other one (e2e's
-# library has no tests of its own). Both select the whole workspace, so features resolve
-# as in test-build and neither compiles anything. Their lines interleave; each names its
-# test. MAKEFLAGS and MFLAGS stay with make: the jobserver they name is not cargo's.
+# Then three runs side by side, since cargo runs test binaries one after another and most
+# of them wait on moto: the end_to_end binary (the longest) but its `cargo lambda watch`
+# tests; those tests (a build and timed rebuilds, one at a time), which libtest would
+# start last, being last by name; and every other binary (e2e's library has no tests of
+# its own). All select the whole workspace, so features resolve as in test-build and none
+# compiles anything. Their lines interleave; each names its test. MAKEFLAGS and MFLAGS
+# stay with make: the jobserver they name is not cargo's.
 CLIPPY_DRIVER ?= clippy-driver
 WITH_CLIPPY := RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__'
 cargo-test: venv test-build
 	rm -rf $(E2E_RESPONSES)
-	$(MAKE) -j2 test-run-end-to-end test-run-others
+	$(MAKE) -j3 test-run-end-to-end test-run-watch test-run-others
 
 test-run-end-to-end:
-	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- --test-threads=$(TEST_THREADS)
+	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- --test-threads=$(E2E_TEST_THREADS) --skip watch::
+
+test-run-watch:
+	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- watch::
 
 test-run-others:
 	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --exclude e2e -- --test-threads=$(TEST_THREADS)

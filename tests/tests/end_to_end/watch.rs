@@ -168,6 +168,14 @@ fn log_lines(function: &str) -> Vec<Value> {
         .collect()
 }
 
+/// How many rebuilds the devstack has reported for `function`.
+fn rebuild_notes(function: &str) -> usize {
+    log_lines(function)
+        .iter()
+        .filter(|l| l["source"] == "devstack" && l["message"] == "source changed: rebuilding")
+        .count()
+}
+
 /// The log lines `function` wrote about `order_id` from the build marked `build`.
 fn lines_about(function: &str, order_id: &str, build: &str) -> Vec<Value> {
     log_lines(function)
@@ -257,8 +265,20 @@ async fn a_saved_change_is_served_without_a_restart_and_a_broken_build_answers_5
     let user = app.new_user().await;
     let body = order_body(&[(&product, 1)], "pm_card_visa");
 
-    // Save a change: the next orders are served by the new code, API and worker alike.
+    // Save a change: once the devstack says orders-api is rebuilding, the next orders are
+    // served by the new code, API and worker alike. (A request the old process had
+    // already taken when cargo-lambda stopped it for the rebuild is never answered: it
+    // times out into a 502, as on Lambda when an environment dies mid-invocation.)
+    let rebuilds = rebuild_notes("orders-api");
     edit(SPAN_FILE, "build = \"watch-1\"", "build = \"watch-2\"");
+    let started = Instant::now();
+    while rebuild_notes("orders-api") == rebuilds {
+        assert!(
+            started.elapsed() < REBUILD,
+            "the devstack did not report orders-api rebuilding {REBUILD:?} after the save"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let started = Instant::now();
     let order_id = loop {
         let placed = place_when_priced(&app, &user, &body).await;
