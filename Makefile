@@ -14,7 +14,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 TEST_THREADS ?= 4
 E2E_TEST_THREADS ?= 8
 
-.PHONY: dev test test-tools browser publish-storefront venv build fmt-check clippy cargo-test test-build test-run-end-to-end test-run-watch test-run-others e2e-test lint-template lint-workflows \
+.PHONY: dev test test-tools browser publish-storefront venv build fmt-check clippy cargo-test test-build test-checks test-run-end-to-end test-run-watch test-run-histories test-run-others e2e-test lint-template lint-workflows \
 	clean-venv api-contract fuzz-api bench bench-tools package load
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
@@ -29,13 +29,16 @@ dev: venv build
 ## make test: what CI runs. fmt, clippy, unit + adapter tests (moto), end-to-end (with a
 ## short schemathesis pass), every end-to-end response checked against openapi.yaml,
 ## cfn-lint, checkov, sam validate --lint, and the checks of the GitHub workflows.
-# The template and workflow checks run beside the build, whose CPU they barely dent; the
-# tests then run alone, since the cargo lambda watch tests time rebuilds on 2 cores.
-test: test-tools
-	$(MAKE) -j2 fmt-check test-build lint-template lint-workflows
+# The virtualenvs (mostly downloads) and then the template and workflow checks run beside
+# the build, whose CPU they barely dent; the tests run once everything is built.
+test:
+	$(MAKE) -j3 fmt-check test-build test-checks
 	$(MAKE) cargo-test api-contract
 
-# The four virtualenvs of the checks, installed side by side before anything compiles.
+test-checks: test-tools
+	$(MAKE) -j2 lint-template lint-workflows
+
+# The four virtualenvs of the checks and Chromium, installed side by side.
 test-tools:
 	$(MAKE) -j5 venv $(CHECKOV_STAMP) $(SAM_STAMP) $(WORKFLOWS_STAMP) browser
 
@@ -93,18 +96,19 @@ clippy:
 # most of all the AWS SDKs, are compiled once instead of once for `cargo clippy` and
 # again for `cargo test`. CLIPPY_ARGS is how cargo-clippy hands lint flags to the driver.
 #
-# Then three runs side by side, since cargo runs test binaries one after another and most
+# Then four runs side by side, since cargo runs test binaries one after another and most
 # of them wait on moto: the end_to_end binary (the longest) but its `cargo lambda watch`
 # tests; those tests (a build and timed rebuilds, one at a time), which libtest would
-# start last, being last by name; and every other binary (e2e's library has no tests of
-# its own). All select the whole workspace, so features resolve as in test-build and none
-# compiles anything. Their lines interleave; each names its test. MAKEFLAGS and MFLAGS
-# stay with make: the jobserver they name is not cargo's.
+# start last, being last by name; the seeded saga histories (a minute of CPU on their
+# own); and every other test (e2e's library has none). All select the whole workspace,
+# so features resolve as in test-build and none compiles anything. Their lines
+# interleave; each names its test. MAKEFLAGS and MFLAGS stay with make: the jobserver
+# they name is not cargo's.
 CLIPPY_DRIVER ?= clippy-driver
 WITH_CLIPPY := RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__'
 cargo-test: venv test-build
 	rm -rf $(E2E_RESPONSES)
-	$(MAKE) -j3 test-run-end-to-end test-run-watch test-run-others
+	$(MAKE) -j4 test-run-end-to-end test-run-watch test-run-histories test-run-others
 
 test-run-end-to-end:
 	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- --test-threads=$(E2E_TEST_THREADS) --skip watch::
@@ -112,8 +116,12 @@ test-run-end-to-end:
 test-run-watch:
 	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- watch::
 
+SAGA_HISTORIES_TEST := every_history_keeps_the_saga_invariants
+test-run-histories:
+	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test saga_histories -- --exact $(SAGA_HISTORIES_TEST)
+
 test-run-others:
-	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --exclude e2e -- --test-threads=$(TEST_THREADS)
+	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --exclude e2e -- --test-threads=$(TEST_THREADS) --skip $(SAGA_HISTORIES_TEST)
 
 # What cargo-test compiles (and lints), without running anything.
 test-build:
