@@ -137,6 +137,7 @@ mod tests {
             placed_at: 0.0,
             post_seconds: 0.1,
             settle_seconds: Some(0.5),
+            seen_seconds: Some(0.6),
             status: status.into(),
             reason: reason.map(str::to_owned),
             cancelled: None,

@@ -180,6 +180,7 @@ async fn load(
         wall_seconds: last_settled,
         orders_per_second: settled.len() as f64 / last_settled.max(f64::MIN_POSITIVE),
         settle: Percentiles::of(settled),
+        seen: Percentiles::of(runs.iter().filter_map(|r| r.seen_seconds).collect()),
         post: Percentiles::of(runs.iter().map(|r| r.post_seconds).collect()),
         outcomes,
         violations,

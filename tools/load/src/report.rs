@@ -16,6 +16,7 @@ pub struct Report {
     pub wall_seconds: f64,
     pub orders_per_second: f64,
     pub settle: Percentiles,
+    pub seen: Percentiles,
     pub post: Percentiles,
     pub outcomes: BTreeMap<String, usize>,
     pub violations: Vec<String>,
@@ -99,7 +100,10 @@ pub fn markdown(r: &Report) -> String {
         "Each shopper registers and signs in, then takes the next order until {} are placed: \
          one unit of one of {} products with {} units each ({} in all, fewer than the demand), \
          every {}th paid with a card that is declined, every {}th cancelled once confirmed. \
-         Each order is read every {} ms until it is CONFIRMED, REJECTED or CANCELLED.\n",
+         Each order is read every {} ms (the storefront's cadence) until it is CONFIRMED, \
+         REJECTED or CANCELLED. It settled when its status became final: the `updated_at` \
+         of that read, written by the orders service on the same clock; the shopper saw it \
+         settled at that read.\n",
         p.orders,
         p.products,
         p.stock_per_product,
@@ -111,6 +115,7 @@ pub fn markdown(r: &Report) -> String {
     let _ = writeln!(md, "| | p50 | p95 | p99 | max |\n|---|---|---|---|---|");
     for (name, q) in [
         ("POST to settled (s)", &r.settle),
+        ("POST to seen settled by the shopper (s)", &r.seen),
         ("POST /v1/orders (s)", &r.post),
     ] {
         let _ = writeln!(

@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How often a shopper looks at an order that has not settled: a storefront's cadence
-/// (and the end-to-end tests'), which also bounds the precision of the figures.
-pub const POLL: Duration = Duration::from_millis(250);
+/// How often a shopper looks at an order that has not settled: the storefront's cadence
+/// (web/js/views/order.js). When it settled is read from the order itself (its
+/// `updated_at`), so the cadence does not bound the figures' precision.
+pub const POLL: Duration = Duration::from_secs(1);
 /// How long the orders service's price projection may take to learn a new product.
 const PROJECTION: Duration = Duration::from_secs(60);
 pub const VISA: &str = "pm_card_visa";
@@ -66,9 +67,12 @@ pub struct OrderRun {
     pub placed_at: f64,
     /// Seconds the POST took.
     pub post_seconds: f64,
-    /// Seconds from sending the POST that placed it to the first read showing it settled;
-    /// None when it never did.
+    /// Seconds from sending the POST that placed it to its settling transition (the
+    /// `updated_at` of the first read showing it settled); None when it never did.
     pub settle_seconds: Option<f64>,
+    /// Seconds from sending the POST to the first read showing it settled: what the
+    /// shopper waited, polling at the storefront's cadence.
+    pub seen_seconds: Option<f64>,
     /// The settled status and its reason.
     pub status: String,
     pub reason: Option<String>,
@@ -149,7 +153,7 @@ impl Shop {
                 idempotency_key: Some(&key),
                 body: Some(&body),
             };
-            let sent = Instant::now();
+            let sent = (Instant::now(), chrono::Utc::now());
             let answer = self.api.call(Method::POST, "/v1/orders", req).await?;
             if answer.status == 422 && asked.elapsed() < PROJECTION {
                 tokio::time::sleep(POLL).await;
@@ -157,13 +161,17 @@ impl Shop {
             }
             break (expect(answer, 201, "placing an order")?, sent);
         };
-        let post_seconds = sent.elapsed();
+        let post_seconds = sent.0.elapsed();
         let placed_at = start.elapsed().as_secs_f64();
         let id = text(&placed.body["id"])?;
         let settled = self
             .settle(&shopper.1.token, &id, plan.settle_timeout)
             .await?;
-        let settle_seconds = settled.as_ref().map(|_| sent.elapsed().as_secs_f64());
+        let seen_seconds = settled.as_ref().map(|_| sent.0.elapsed().as_secs_f64());
+        let settle_seconds = settled
+            .as_ref()
+            .map(|order| settled_after(order, sent.1))
+            .transpose()?;
         let order = settled.unwrap_or(placed.body);
         let status = text(&order["status"])?;
         let mut run = OrderRun {
@@ -175,6 +183,7 @@ impl Shop {
             placed_at,
             post_seconds: post_seconds.as_secs_f64(),
             settle_seconds,
+            seen_seconds,
             reason: order["status_reason"].as_str().map(str::to_owned),
             status,
             cancelled: None,
@@ -232,6 +241,16 @@ impl Shop {
         let answer = self.api.call(Method::GET, path, req).await?;
         Ok(expect(answer, 200, path)?.body)
     }
+}
+
+/// Seconds from `sent` to the transition that settled `order` (its `updated_at`, written
+/// by the orders service on this machine's clock).
+fn settled_after(order: &Value, sent: chrono::DateTime<chrono::Utc>) -> Result<f64> {
+    let at = text(&order["updated_at"])?;
+    let at = chrono::DateTime::parse_from_rfc3339(&at)
+        .with_context(|| format!("an order's updated_at: {at}"))?;
+    let millis = (at.with_timezone(&chrono::Utc) - sent).num_milliseconds();
+    Ok(millis.max(0) as f64 / 1000.0)
 }
 
 /// Every shopper at once, taking the next order until there are none left.
