@@ -150,5 +150,10 @@ pub fn markdown(r: &Report) -> String {
             let _ = writeln!(md, "- {v}");
         }
     }
+    let _ = write!(md, "\n## Before and after\n\n{HISTORY}");
     md
 }
+
+/// The figures of earlier runs, one row per change that moved them (kept by hand: a run
+/// measures only the code it runs).
+const HISTORY: &str = include_str!("../history.md");
