@@ -14,7 +14,7 @@ TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 TEST_THREADS ?= 4
 E2E_TEST_THREADS ?= 8
 
-.PHONY: dev test test-tools browser publish-storefront venv build fmt-check clippy cargo-test test-build test-checks test-run-end-to-end test-run-watch test-run-histories test-run-others e2e-test lint-template lint-workflows \
+.PHONY: dev test test-tools browser publish-storefront venv build fmt-check clippy cargo-test test-build test-checks test-run-end-to-end test-run-watch test-run-fuzz test-run-histories test-run-others e2e-test lint-template lint-workflows \
 	clean-venv api-contract fuzz-api bench bench-tools package load
 
 ## make dev: build every function and run the whole system locally (Ctrl-C stops it).
@@ -96,11 +96,13 @@ clippy:
 # most of all the AWS SDKs, are compiled once instead of once for `cargo clippy` and
 # again for `cargo test`. CLIPPY_ARGS is how cargo-clippy hands lint flags to the driver.
 #
-# Then four runs side by side, since cargo runs test binaries one after another and most
-# of them wait on moto: the end_to_end binary (the longest) but its `cargo lambda watch`
-# tests; those tests (a build and timed rebuilds, one at a time), which libtest would
-# start last, being last by name; the seeded saga histories (a minute of CPU on their
-# own); and every other test (e2e's library has none). All select the whole workspace,
+# Then five runs side by side, since cargo runs test binaries one after another and most
+# of them wait on moto: the end_to_end binary (the longest) but two of its modules, each
+# in a run of its own so that it starts at once instead of when libtest reaches its name
+# (both would otherwise end the whole run): the `cargo lambda watch` tests (a build and
+# timed rebuilds, one at a time) and the short API fuzz pass (schemathesis, three
+# minutes on a busy box); the seeded saga histories (a minute of CPU on their own); and
+# every other test (e2e's library has none). All select the whole workspace,
 # so features resolve as in test-build and none compiles anything. Their lines
 # interleave; each names its test. MAKEFLAGS and MFLAGS stay with make: the jobserver
 # they name is not cargo's.
@@ -108,13 +110,16 @@ CLIPPY_DRIVER ?= clippy-driver
 WITH_CLIPPY := RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__'
 cargo-test: venv test-build
 	rm -rf $(E2E_RESPONSES)
-	$(MAKE) -j4 test-run-end-to-end test-run-watch test-run-histories test-run-others
+	$(MAKE) -j5 test-run-end-to-end test-run-watch test-run-fuzz test-run-histories test-run-others
 
 test-run-end-to-end:
-	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- --test-threads=$(E2E_TEST_THREADS) --skip watch::
+	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- --test-threads=$(E2E_TEST_THREADS) --skip watch:: --skip fuzz_api::
 
 test-run-watch:
 	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- watch::
+
+test-run-fuzz:
+	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- fuzz_api::
 
 SAGA_HISTORIES_TEST := every_history_keeps_the_saga_invariants
 test-run-histories:
