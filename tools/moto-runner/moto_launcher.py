@@ -181,6 +181,7 @@ def cheap_sqs_clock():
 # The members of botocore's AttributeValue shape, in its order (the order moto's walk
 # writes them in), and how each is written.
 ATTRIBUTE_VALUE_MEMBERS = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
+ATTRIBUTE_VALUE_KEYS = frozenset(ATTRIBUTE_VALUE_MEMBERS)
 WIRE_SERVICES = ("dynamodb", "dynamodbstreams")
 
 
@@ -194,7 +195,7 @@ def wire_string(value):
 
 def wire_attribute_value(serializer, value):
     """An AttributeValue as moto's JSON walk writes it, for one already in wire form."""
-    if type(value) is not dict or not value.keys() <= set(ATTRIBUTE_VALUE_MEMBERS):
+    if type(value) is not dict or not value.keys() <= ATTRIBUTE_VALUE_KEYS:
         raise NotWireForm()
     wire = {}
     for member in ATTRIBUTE_VALUE_MEMBERS:
