@@ -104,29 +104,40 @@ clippy:
 # minutes on a busy box); the seeded saga histories (a minute of CPU on their own); and
 # every other test (e2e's library has none). All select the whole workspace,
 # so features resolve as in test-build and none compiles anything. Their lines
-# interleave; each names its test. MAKEFLAGS and MFLAGS stay with make: the jobserver
-# they name is not cargo's.
+# interleave; each names its test. A failing binary does not stop its run's later ones,
+# each run's lines are kept in $(TEST_LOGS) too, and when a run fails, libtest's account
+# of its failures (each failed test's output and panic) is printed again at the very end,
+# where it cannot be lost among the other runs' lines.
+# MAKEFLAGS and MFLAGS stay with make: the jobserver they name is not cargo's.
 CLIPPY_DRIVER ?= clippy-driver
 WITH_CLIPPY := RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__'
+TEST_LOGS := $(TARGET_DIR)/test-logs
+CARGO_TEST_RUN = set -o pipefail; env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --no-fail-fast $(1) 2>&1 | tee $(TEST_LOGS)/$@.log
 cargo-test: venv test-build
-	rm -rf $(E2E_RESPONSES)
-	$(MAKE) -j5 test-run-end-to-end test-run-watch test-run-fuzz test-run-histories test-run-others
+	rm -rf $(E2E_RESPONSES) $(TEST_LOGS)
+	mkdir -p $(TEST_LOGS)
+	$(MAKE) -j5 -k test-run-end-to-end test-run-watch test-run-fuzz test-run-histories test-run-others || { \
+		for log in $(TEST_LOGS)/*.log; do \
+			grep -q '^failures:$$' "$$log" || continue; \
+			echo "=== failures of $$(basename "$$log" .log)"; \
+			awk '/^failures:$$/ { shown = 1 } shown { print } /^test result:/ { shown = 0 }' "$$log"; \
+		done; exit 1; }
 
 test-run-end-to-end:
-	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- --test-threads=$(E2E_TEST_THREADS) --skip watch:: --skip fuzz_api::
+	$(call CARGO_TEST_RUN,--test end_to_end -- --test-threads=$(E2E_TEST_THREADS) --skip watch:: --skip fuzz_api::)
 
 test-run-watch:
-	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- watch::
+	$(call CARGO_TEST_RUN,--test end_to_end -- watch::)
 
 test-run-fuzz:
-	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test end_to_end -- fuzz_api::
+	$(call CARGO_TEST_RUN,--test end_to_end -- fuzz_api::)
 
 SAGA_HISTORIES_TEST := every_history_keeps_the_saga_invariants
 test-run-histories:
-	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --test saga_histories -- --exact $(SAGA_HISTORIES_TEST)
+	$(call CARGO_TEST_RUN,--test saga_histories -- --exact $(SAGA_HISTORIES_TEST))
 
 test-run-others:
-	env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --exclude e2e -- --test-threads=$(TEST_THREADS) --skip $(SAGA_HISTORIES_TEST)
+	$(call CARGO_TEST_RUN,--exclude e2e -- --test-threads=$(TEST_THREADS) --skip $(SAGA_HISTORIES_TEST))
 
 # What cargo-test compiles (and lints), without running anything.
 test-build:

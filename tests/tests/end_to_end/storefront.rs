@@ -5,7 +5,7 @@
 
 use e2e::browser::{png_size, Browser, PHONE};
 use e2e::catalog::{create_product_id, product_body, unique_category};
-use e2e::orders::{eur, order_body, place_when_priced};
+use e2e::orders::{eur, order_body, place_when_priced, wait_for_stock};
 use e2e::{unique_email, TestApp, User};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -13,16 +13,21 @@ use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "Crab-Shop-Passw0rd";
 
+/// Units of each product [`products_for_sale`] creates.
+const STOCK: i64 = 50;
+
 /// Products named `<name> <tag>` in a category of their own, already known to the orders
 /// service's price projection (catalog events are asynchronous), so that a checkout in
-/// the page is priced at once.
+/// the page is priced at once. The order that proves it has its unit reserved too: a test
+/// that reads a product's stock or holds its ETag starts after the last change that
+/// order's saga makes to the product.
 async fn products_for_sale(app: &TestApp, names: &[&str], tag: &str) -> Vec<(String, String)> {
     let admin = app.admin().await;
     let category = unique_category("shop");
     let mut created = Vec::new();
     for name in names {
         let full = format!("{name} {tag}");
-        let mut body = product_body(&full, &category, 50);
+        let mut body = product_body(&full, &category, STOCK);
         body["price"] = eur(1250);
         created.push((create_product_id(app, &admin, body).await, full));
     }
@@ -31,6 +36,10 @@ async fn products_for_sale(app: &TestApp, names: &[&str], tag: &str) -> Vec<(Str
     place_when_priced(app, &warm, &order_body(&lines, "pm_card_visa"))
         .await
         .expect(201);
+    let reserved = json!({"available": STOCK - 1, "reserved": 1});
+    for (id, _) in &created {
+        wait_for_stock(app, id, reserved.clone()).await;
+    }
     created
 }
 
