@@ -37,6 +37,12 @@ keeps an item's values in their wire form ({"S": "x"}, {"M": {...}}), so here th
 written as the walk would write them (strings as str, binaries base64, maps and lists
 member by member) without asking the model; anything of another form takes moto's walk.
 
+Its names are looked up once. For every request moto lists the methods of the service's
+handler class (inspect.getmembers, a few hundred members) to see whether one is named
+after the action, and moto's SQS converts each of a queue's attribute names from CamelCase
+for every message it sends: together a twentieth of moto's time under `make load`. Both
+are functions of a class or a string alone, so here each answer is kept.
+
 Its dispatcher finds a request's service without listing moto's package directory. moto
 lists it (an isdir() per service, about 150: 0.9 ms) on every request to see whether the
 Host names a service. Here the listing is read once: the package does not change while
@@ -52,6 +58,7 @@ gone, so a devstack killed with SIGKILL does not leave moto running.
 """
 
 import copy
+import functools
 import logging
 import os
 import signal
@@ -62,8 +69,11 @@ import time
 from werkzeug.serving import run_simple
 
 import moto.backends as moto_backends
+import moto.core.responses as moto_responses
 import moto.sqs.models as sqs_models
 from moto.core.serialize import BaseJSONSerializer
+from moto.core.utils import camelcase_to_underscores as moto_camelcase_to_underscores
+from moto.core.utils import method_names_from_class as moto_method_names_from_class
 from moto.core.utils import unix_time as moto_unix_time
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
@@ -250,6 +260,22 @@ def attribute_values_written_directly():
     BaseJSONSerializer._serialize_type_structure = serialize_structure
 
 
+def names_looked_up_once():
+    """moto's action lookup and name conversions, each answer computed once.
+
+    moto.core.responses and moto.sqs.models bound both functions at import, so the
+    memoized ones replace those bindings. The method names become a frozenset, which the
+    one caller only tests for membership.
+    """
+    method_names = functools.lru_cache(maxsize=None)(
+        lambda clazz: frozenset(moto_method_names_from_class(clazz))
+    )
+    snake_case = functools.lru_cache(maxsize=4096)(moto_camelcase_to_underscores)
+    moto_responses.method_names_from_class = method_names
+    moto_responses.camelcase_to_underscores = snake_case
+    sqs_models.camelcase_to_underscores = snake_case
+
+
 def module_list_read_once():
     """moto.backends.list_of_moto_modules() as a tuple read on the first call.
 
@@ -327,6 +353,7 @@ def main():
 
     undo_cancelled_transactions_by_item()
     cheap_sqs_clock()
+    names_looked_up_once()
     module_list_read_once()
     attribute_values_written_directly()
     app = DomainDispatcherApplication(create_backend_app)
