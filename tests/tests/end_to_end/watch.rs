@@ -23,6 +23,8 @@ const FIRST_BUILD: Duration = Duration::from_secs(25 * 60);
 /// A rebuild after a save: the changed crates and the binary.
 const REBUILD: Duration = Duration::from_secs(10 * 60);
 const POLL: Duration = Duration::from_secs(2);
+/// cargo's last line about a build that failed.
+const CARGO_FAILED: &str = "error: could not compile";
 
 /// The tests edit one scratch workspace and share one stack: one at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -158,11 +160,15 @@ fn stack() -> &'static Stack {
     })
 }
 
+/// A function's log file: its JSON lines, the devstack's notes and cargo's output.
+fn function_log(function: &str) -> String {
+    let path = stack().work_dir.join(format!("logs/{function}.log"));
+    std::fs::read_to_string(&path).unwrap_or_default()
+}
+
 /// Every JSON line of a function's log file.
 fn log_lines(function: &str) -> Vec<Value> {
-    let path = stack().work_dir.join(format!("logs/{function}.log"));
-    std::fs::read_to_string(&path)
-        .unwrap_or_default()
+    function_log(function)
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
@@ -310,6 +316,8 @@ async fn a_saved_change_is_served_without_a_restart_and_a_broken_build_answers_5
     // compiler's first error, and everything else keeps serving.
     let bin = "functions/orders/src/bin/orders-api.rs";
     let original = std::fs::read_to_string(scratch().join(bin)).expect("orders-api.rs");
+    let failed_builds = || function_log("orders-api").matches(CARGO_FAILED).count();
+    let failed_before = failed_builds();
     std::fs::write(scratch().join(bin), format!("{original}\nfn broken( {{\n")).expect("saving");
     let started = Instant::now();
     let refused = loop {
@@ -343,7 +351,19 @@ async fn a_saved_change_is_served_without_a_restart_and_a_broken_build_answers_5
         .await
         .expect(200);
 
-    // Fix it: served again, with no restart.
+    // Fix it: served again, with no restart. The fix is saved once the broken build's
+    // cargo has ended (its last stderr line is logged; the devstack answers 502 from the
+    // build's end on stdout, which can come first): a save while that cargo is still
+    // exiting can leave `cargo lambda watch` stopped until the next save.
+    let started = Instant::now();
+    while failed_builds() == failed_before {
+        assert!(
+            started.elapsed() < REBUILD,
+            "cargo never ended the broken build"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
     std::fs::write(scratch().join(bin), original).expect("saving the fix");
     let started = Instant::now();
     loop {

@@ -47,6 +47,12 @@ pub(super) struct Tracker {
     /// The first error of the build in progress.
     first_error: Option<String>,
     started: Instant,
+    /// Builds whose end cargo has reported on stdout (`build-finished`)...
+    finished_on_stdout: u64,
+    /// ...and on stderr (`Finished`, or an `error` line). stdout and stderr are read
+    /// apart, so a build's stderr can lag behind its end on stdout: a `Compiling` line
+    /// read while this count is behind belongs to a build that has already ended.
+    ended_on_stderr: u64,
 }
 
 impl Tracker {
@@ -59,6 +65,8 @@ impl Tracker {
             log,
             first_error: None,
             started: Instant::now(),
+            finished_on_stdout: 0,
+            ended_on_stderr: 0,
         };
         (tracker, rx)
     }
@@ -86,15 +94,25 @@ impl Tracker {
                 }
             }
             Some("compiler-artifact") if message["fresh"] == false => self.building(),
-            Some("build-finished") => self.finished(message["success"] == true),
+            Some("build-finished") => {
+                self.finished_on_stdout += 1;
+                self.finished(message["success"] == true);
+            }
             _ => {}
         }
     }
 
     /// One line of cargo-lambda's stderr: cargo's status lines, or the function's stderr.
+    /// A `Compiling` line is the first sign of a rebuild, unless it is a late line of a
+    /// build already over: taking that for a new build would hold every invocation for a
+    /// build that never comes.
     pub(super) fn stderr(&mut self, line: &str) {
-        if line.trim_start().starts_with("Compiling ") {
+        let status = line.trim_start();
+        if status.starts_with("Compiling ") && self.ended_on_stderr >= self.finished_on_stdout {
             self.building();
+        }
+        if status.starts_with("Finished ") || line.starts_with("error") {
+            self.ended_on_stderr += 1;
         }
         self.log.line(Stream::Stderr, line);
     }
@@ -163,6 +181,7 @@ mod tests {
         );
         t.stdout(r#"{"reason":"compiler-artifact","fresh":true}"#);
         t.stdout(r#"{"reason":"build-finished","success":true}"#);
+        t.stderr("    Finished `dev` profile [unoptimized] target(s) in 0.20s");
         assert_eq!(*rx.borrow(), Build::Ready);
 
         t.stderr("   Compiling orders v0.1.0 (/w/functions/orders)");
@@ -186,6 +205,29 @@ mod tests {
         assert_eq!(*rx.borrow(), Build::Building);
         t.stdout(r#"{"reason":"build-finished","success":true}"#);
         assert_eq!(*rx.borrow(), Build::Ready, "the next save fixes it");
+    }
+
+    /// cargo-lambda's stdout and stderr are two pipes, read apart: a failed build's
+    /// `Compiling` line can be read after its end on stdout.
+    #[test]
+    fn a_late_line_of_an_ended_build_starts_no_rebuild() {
+        let (mut t, rx) = tracker();
+        t.stdout(ERROR);
+        t.stdout(r#"{"reason":"build-finished","success":false}"#);
+        t.stderr("   Compiling orders v0.1.0 (/w/functions/orders)");
+        assert!(
+            matches!(*rx.borrow(), Build::Failed { .. }),
+            "still failed: {:?}",
+            *rx.borrow()
+        );
+        t.stderr("error: could not compile `orders` (bin \"orders-api\") due to 1 previous error");
+
+        t.stderr("   Compiling orders v0.1.0 (/w/functions/orders)");
+        assert_eq!(*rx.borrow(), Build::Building, "the save's rebuild");
+        t.stdout(r#"{"reason":"build-finished","success":true}"#);
+        assert_eq!(*rx.borrow(), Build::Ready);
+        t.stderr("   Compiling orders v0.1.0 (/w/functions/orders)");
+        assert_eq!(*rx.borrow(), Build::Ready, "late, after a success too");
     }
 
     #[test]
