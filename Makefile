@@ -112,10 +112,9 @@ clippy:
 CLIPPY_DRIVER ?= clippy-driver
 WITH_CLIPPY := RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) CLIPPY_ARGS='-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__'
 TEST_LOGS := $(TARGET_DIR)/test-logs
-CARGO_TEST_RUN = set -o pipefail; env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --no-fail-fast $(1) 2>&1 | tee $(TEST_LOGS)/$@.log
+CARGO_TEST_RUN = set -o pipefail; mkdir -p $(TEST_LOGS); env -u MAKEFLAGS -u MFLAGS $(WITH_CLIPPY) $(CARGO) test --workspace --no-fail-fast $(1) 2>&1 | tee $(TEST_LOGS)/$@.log
 cargo-test: venv test-build
 	rm -rf $(E2E_RESPONSES) $(TEST_LOGS)
-	mkdir -p $(TEST_LOGS)
 	$(MAKE) -j5 -k test-run-end-to-end test-run-watch test-run-fuzz test-run-histories test-run-others || { \
 		for log in $(TEST_LOGS)/*.log; do \
 			grep -q '^failures:$$' "$$log" || continue; \
