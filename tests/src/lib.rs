@@ -96,6 +96,11 @@ pub struct User {
     pub refresh_token: String,
 }
 
+/// The longest a test waits for one answer of the local API: well over a watched
+/// function's rebuild on a busy box, which a request waits out. A request still open after
+/// that fails its test with the method and path instead of hanging the run.
+const ANSWER_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The client side of the tests: HTTP calls against the stack's API.
 pub struct TestApp {
     /// The running stack.
@@ -113,7 +118,10 @@ impl TestApp {
     pub fn on(stack: &'static Stack) -> TestApp {
         TestApp {
             stack,
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .timeout(ANSWER_LIMIT)
+                .build()
+                .expect("an HTTP client"),
         }
     }
 
@@ -147,7 +155,7 @@ impl TestApp {
         let resp = client
             .execute(request)
             .await
-            .expect("the local API answers");
+            .unwrap_or_else(|e| panic!("{method} {path}: the local API did not answer: {e}"));
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.expect("a response body");
