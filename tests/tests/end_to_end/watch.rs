@@ -23,6 +23,10 @@ const FIRST_BUILD: Duration = Duration::from_secs(25 * 60);
 /// A rebuild after a save: the changed crates and the binary.
 const REBUILD: Duration = Duration::from_secs(10 * 60);
 const POLL: Duration = Duration::from_secs(2);
+/// The watched builds compile as a developer's do: `make test` lints its own build through
+/// clippy-driver (RUSTC_WORKSPACE_WRAPPER), which the test process would otherwise pass on
+/// to cargo-lambda; an empty value turns cargo's wrapper off.
+const NO_WORKSPACE_WRAPPER: (&str, &str) = ("RUSTC_WORKSPACE_WRAPPER", "");
 /// cargo's last line about a build that failed.
 const CARGO_FAILED: &str = "error: could not compile";
 
@@ -153,7 +157,10 @@ fn stack() -> &'static Stack {
                 "orders-api,OrdersWorkerFunction".into(),
                 "--no-seed-catalog".into(),
             ],
-            env: vec![("CARGO_TARGET_DIR".into(), target.display().to_string())],
+            env: vec![
+                ("CARGO_TARGET_DIR".into(), target.display().to_string()),
+                (NO_WORKSPACE_WRAPPER.0.into(), NO_WORKSPACE_WRAPPER.1.into()),
+            ],
             work_dir: Some(scratch.join(".devstack")),
             startup_timeout: Some(FIRST_BUILD),
         }
@@ -432,6 +439,7 @@ async fn the_documented_recipe_runs_as_written() {
         .current_dir(scratch())
         .env("PATH", &path)
         .env("CARGO_TARGET_DIR", &target)
+        .env(NO_WORKSPACE_WRAPPER.0, NO_WORKSPACE_WRAPPER.1)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
